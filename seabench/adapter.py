@@ -1,0 +1,101 @@
+"""The model adapter contract. Batch-first: local models batch on the device, API adapters
+fan out under a concurrency limit (AsyncModelAdapter)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from abc import ABC, abstractmethod
+from typing import Any
+
+from seabench.types import ErrorCode, GenerationConfig, ModelInfo, ModelInput, ModelOutput
+
+
+class ModelAdapter(ABC):
+    """Subclasses set `id` and implement info() and generate()."""
+
+    id: str = ""
+    default_batch_size: int = 8
+    needs_audio: bool = True  # False: the runner does not decode audio (e.g. stored predictions)
+    cacheable: bool = True  # False: outputs are not stored in the response cache
+    max_audio_s: float | None = None
+
+    @abstractmethod
+    def info(self) -> ModelInfo: ...
+
+    @abstractmethod
+    def generate(self, batch: list[ModelInput], config: GenerationConfig) -> list[ModelOutput]:
+        """Return one output per input, in order. Per-sample failures go in ModelOutput.error."""
+
+    warnings: list[str]
+
+    def prepare(self, planned: dict[str, list[str]]) -> None:
+        """Told every (task -> sample ids) of the run before generation starts."""
+
+    def close(self) -> None:
+        """Release devices, sessions or servers."""
+
+
+class AsyncModelAdapter(ModelAdapter):
+    """For API models: `agenerate` one input; generate() fans a batch out with a semaphore."""
+
+    concurrency: int = 16
+
+    @property
+    def default_batch_size(self) -> int:  # type: ignore[override]
+        return self.concurrency * 2
+
+    @abstractmethod
+    async def agenerate(self, inp: ModelInput, config: GenerationConfig) -> ModelOutput: ...
+
+    def generate(self, batch: list[ModelInput], config: GenerationConfig) -> list[ModelOutput]:
+        return asyncio.run(self._gather(batch, config))
+
+    async def _gather(self, batch: list[ModelInput], config: GenerationConfig) -> list[ModelOutput]:
+        sem = asyncio.Semaphore(self.concurrency)
+
+        async def one(inp: ModelInput) -> ModelOutput:
+            async with sem:
+                start = time.perf_counter()
+                try:
+                    out = await self.agenerate(inp, config)
+                except Exception as exc:  # an API failure after retries is a sample error, not a crash
+                    out = ModelOutput(error=f"{type(exc).__name__}: {exc}", error_code=ErrorCode.MODEL_ERROR)
+                if out.latency_s is None:
+                    out.latency_s = time.perf_counter() - start
+                return out
+
+        return list(await asyncio.gather(*(one(i) for i in batch)))
+
+
+def parse_options(pairs: list[str]) -> dict[str, Any]:
+    """`-M key=value` pairs -> dict, with ints, floats and booleans recognised."""
+    from seabench.errors import UserError
+
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise UserError(f"model option {pair!r} must look like key=value")
+        key, raw = pair.split("=", 1)
+        value: Any = raw
+        if raw.lower() in ("true", "false"):
+            value = raw.lower() == "true"
+        else:
+            for cast in (int, float):
+                try:
+                    value = cast(raw)
+                    break
+                except ValueError:
+                    pass
+        out[key.strip()] = value
+    return out
+
+
+def check_options(model: str, options: dict[str, Any], allowed: set[str]) -> None:
+    """Unknown -M options fail loudly instead of being ignored."""
+    from seabench.errors import UserError
+
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise UserError(f"model {model!r} does not take option(s) {', '.join(unknown)}; "
+                        f"it takes: {', '.join(sorted(allowed)) or 'none'}")

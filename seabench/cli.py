@@ -1,0 +1,150 @@
+"""The `seabench` command line. Thin: parses options, calls the API, prints one clear line for
+user mistakes. Plugin packages are imported inside the commands that need them."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from seabench.errors import UserError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_enable=False,
+                  help="Evaluate audio-language models on Southeast Asian languages.")
+out = Console()
+err = Console(stderr=True)
+
+ModelOpt = Annotated[list[str], typer.Option("--model-option", "-M", help="Model option key=value (repeatable).")]
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def run(
+    model: Annotated[str, typer.Option("--model", "-m", help="Model id, e.g. reference, hf:ORG/NAME, predictions:FILE.")],
+    tasks: Annotated[str, typer.Option("--tasks", "-t", help="Tasks: names, globs (asr/*), suites (mini), FAMILY@manifest.jsonl; comma-separated.")] = "mini",
+    output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="Run directory (default runs/<model>).")] = None,
+    limit: Annotated[Optional[int], typer.Option(help="At most N samples per task.")] = None,
+    batch_size: Annotated[Optional[int], typer.Option(help="Samples per model call (default: the adapter's).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for sampling and bootstrap CIs.")] = 0,
+    model_option: ModelOpt = [],  # noqa: B006 - typer needs a literal default
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the response cache.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+) -> None:
+    """Run a model over tasks; re-running the same command resumes an interrupted run."""
+    from seabench.adapter import parse_options
+    from seabench.runner import Interrupted, RunConfig, Runner
+
+    directory = output_dir or Path("runs") / model.replace(":", "_").replace("/", "_").replace("@", "_")
+    config = RunConfig(model=model, tasks=tasks, output_dir=directory, model_options=parse_options(model_option),
+                       limit=limit, batch_size=batch_size, seed=seed, use_cache=not no_cache, quiet=quiet)
+    try:
+        result = Runner(config).run()
+    except Interrupted as stop:
+        err.print(f"Interrupted after {stop.done}/{stop.total} samples; partial results in {directory}/results.json.")
+        err.print(f"Resume with the same command: {' '.join(_quote(a) for a in ['seabench', *sys.argv[1:]])}")
+        raise typer.Exit(130) from None
+    for warning in result.warnings:
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    if not quiet:
+        _print_results(result)
+        out.print(f"Results: {directory / 'results.json'}  Samples: {directory / 'samples.jsonl'}")
+
+
+def _quote(arg: str) -> str:
+    import shlex
+
+    return shlex.quote(arg)
+
+
+def _fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:.4g}"
+
+
+def _print_results(result) -> None:  # noqa: ANN001 - RunResult, imported lazily
+    table = Table(title=f"{result.model.id} ({result.status})")
+    for col in ("task", "metric", "value", "95% CI", "n", "errors", "empty", "extract fail", "wrong lang"):
+        table.add_column(col)
+    for name, t in result.tasks.items():
+        mv = t.metrics[t.primary_metric]
+        arrow = "↑" if t.direction == "higher" else "↓"
+        ci = f"[{_fmt(mv.ci_low)}, {_fmt(mv.ci_high)}]" if mv.ci_low is not None else "—"
+        table.add_row(name, f"{t.primary_metric} {arrow}", _fmt(mv.value), ci, str(t.counts.n),
+                      str(t.counts.n_errors), str(t.counts.empty), str(t.counts.extract_fail), str(t.counts.wrong_language))
+    out.print(table)
+
+
+@app.command("tasks")
+def list_tasks(
+    pattern: Annotated[Optional[str], typer.Argument(help="Glob or suite to filter, e.g. 'mini/asr-*'.")] = None,
+) -> None:
+    """List tasks: family, languages, samples, primary metric and direction, data readiness."""
+    from seabench.registry import registry
+
+    reg = registry()
+    selected = reg.resolve_tasks(pattern) if pattern else list(reg.tasks().values())
+    table = Table()
+    for col in ("task", "family", "languages", "samples", "primary metric", "data"):
+        table.add_column(col, overflow="fold")
+    for task in sorted(selected, key=lambda t: t.name):
+        status = task.data_status()
+        arrow = "↑" if task.direction == "higher" else "↓"
+        table.add_row(task.name, task.family, ",".join(task.languages), "?" if task.size is None else str(task.size),
+                      f"{task.primary_metric} {arrow}", "ready" if status.ready else f"missing: {status.hint}")
+    out.print(table)
+    suites = ", ".join(f"{k} ({'|'.join(v)})" for k, v in sorted(reg.suites.items()))
+    out.print(f"Suites: {suites}. Your own data: --tasks FAMILY@manifest.jsonl with FAMILY in "
+              f"{', '.join(sorted(reg.families))}.")
+
+
+@app.command("models")
+def list_models() -> None:
+    """List model adapters, what each needs installed, and an example id."""
+    import importlib.util
+
+    from seabench.registry import registry
+
+    reg = registry()
+    reg.load_plugins()
+    table = Table()
+    for col in ("prefix", "example", "needs", "installed", "description"):
+        table.add_column(col, overflow="fold")
+    for entry in reg.models.values():
+        missing = [m for m in entry.requires if importlib.util.find_spec(m.split(".")[0]) is None]
+        needs = f"pip install 'seabench[{entry.extra}]'" if entry.extra else "-"
+        table.add_row(entry.prefix, entry.example, needs, "no: " + ", ".join(missing) if missing else "yes",
+                      entry.description)
+    out.print(table)
+    out.print("Judges: " + ", ".join(f"{j.example} ({j.description})" for j in reg.judges.values()))
+
+
+@app.command("score")
+def score(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory written by `seabench run`.")],
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Re-score stored outputs (e.g. after a scoring fix) without calling the model."""
+    from seabench.rescore import rescore
+
+    result = rescore(run_dir)
+    if not quiet:
+        _print_results(result)
+
+
+def main() -> None:
+    try:
+        app()
+    except UserError as exc:
+        err.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,249 @@
+"""`seabench run`: stream samples, skip completed ones, generate in batches (with the response
+cache), score, append each record as it completes, then aggregate into results.json."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from seabench.adapter import ModelAdapter
+from seabench.aggregate import aggregate_task
+from seabench.audio import AudioError, load_audio
+from seabench.cache import ResponseCache, response_key
+from seabench.errors import UserError
+from seabench.manifest import build_manifest, now
+from seabench.progress import RunProgress
+from seabench.records import (RESULTS_FILE, SAMPLES_FILE, SampleWriter, atomic_write_text, latest_records,
+                              rewrite_records)
+from seabench.registry import Registry, registry
+from seabench.scoring import score_record
+from seabench.task import Task
+from seabench.types import (AudioRef, ErrorCode, ModelInfo, ModelInput, ModelOutput, RunResult, Sample,
+                            SampleRecord, TaskResult)
+
+RUN_FILE = "run.json"
+DEFAULT_TASKS = "mini"
+
+
+@dataclass
+class RunConfig:
+    model: str
+    tasks: str = DEFAULT_TASKS
+    output_dir: Path = Path("runs/latest")
+    model_options: dict[str, Any] = field(default_factory=dict)
+    limit: int | None = None
+    batch_size: int | None = None
+    seed: int = 0
+    use_cache: bool = True
+    quiet: bool = False
+
+    def public(self) -> dict[str, Any]:
+        """What goes in the manifest (options are the user's own -M values; keys never come from flags)."""
+        return {"model": self.model, "tasks": self.tasks, "model_options": self.model_options,
+                "limit": self.limit, "batch_size": self.batch_size, "seed": self.seed}
+
+
+class Interrupted(Exception):
+    """Raised after Ctrl-C once the partial run has been saved."""
+
+    def __init__(self, result: RunResult, done: int, total: int) -> None:
+        super().__init__("interrupted")
+        self.result, self.done, self.total = result, done, total
+
+
+@dataclass
+class Prepared:
+    """A sample ready for the model, or already failed (bad audio)."""
+
+    sample: Sample
+    inp: ModelInput | None
+    record: SampleRecord | None  # set when the sample failed before the model
+    decode_s: float = 0.0
+
+
+def _task_hashes(task: Task, samples: list[Sample]) -> tuple[str, str]:
+    data, prompts = hashlib.sha256(), hashlib.sha256()
+    for s in samples:
+        data.update(s.model_dump_json(include={"id", "audio", "reference", "choices", "label", "language"}).encode())
+        prompts.update(task.render(s).encode() + b"\x00")
+    return data.hexdigest()[:16], prompts.hexdigest()[:16]
+
+
+class Runner:
+    def __init__(self, config: RunConfig, reg: Registry | None = None) -> None:
+        self.config = config
+        self.registry = reg or registry()
+        self.out = config.output_dir
+        self.tasks = self.registry.resolve_tasks(config.tasks)
+        self._check_output_dir()
+        self.adapter: ModelAdapter = self.registry.create_model(config.model, config.model_options)
+        self.info: ModelInfo = self.adapter.info()
+        self.batch_size = config.batch_size or self.adapter.default_batch_size
+        self.cache = ResponseCache() if (config.use_cache and self.adapter.cacheable) else None
+        self.run_id = self._claim_output_dir()
+        self.model_calls = 0
+
+    # -- output dir ------------------------------------------------------------------------
+    def _existing_run(self) -> dict[str, Any] | None:
+        run_file = self.out / RUN_FILE
+        return json.loads(run_file.read_text()) if run_file.exists() else None
+
+    def _check_output_dir(self) -> None:
+        meta = self._existing_run()
+        if meta and meta.get("model") != self.config.model:
+            raise UserError(f"{self.out} holds a run of model {meta.get('model')!r}; "
+                            f"use another --output-dir for {self.config.model!r}")
+
+    def _claim_output_dir(self) -> str:
+        self.out.mkdir(parents=True, exist_ok=True)
+        meta = self._existing_run()
+        if meta:
+            return str(meta["run_id"])
+        run_file = self.out / RUN_FILE
+        run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        atomic_write_text(run_file, json.dumps({"run_id": run_id, "model": self.config.model, "created_at": now()}))
+        return run_id
+
+    # -- preparing inputs --------------------------------------------------------------------
+    def _prepare(self, task: Task, sample: Sample) -> Prepared:
+        prompt = task.render(sample)
+        refs: list[AudioRef] = []
+        waves = []
+        start = time.perf_counter()
+        try:
+            for ref in sample.audio:
+                if self.adapter.needs_audio:
+                    loaded = load_audio(ref.path, max_duration_s=self.adapter.max_audio_s)
+                    waves.append(loaded.waveform)
+                    refs.append(ref.model_copy(update={"sha256": loaded.sha256, "duration_s": loaded.duration_s,
+                                                       "sample_rate": loaded.source_rate}))
+                else:
+                    refs.append(ref)
+        except AudioError as err:
+            record = self._record(task, sample, prompt, list(sample.audio), "")
+            record.error_code, record.error_message = err.code, str(err)
+            return Prepared(sample, None, record, time.perf_counter() - start)
+        inp = ModelInput(sample_id=sample.id, task=task.name, prompt=prompt, audio=waves, audio_refs=refs,
+                         language=sample.language,
+                         input_hash=ModelInput.hash_of(prompt, refs, task.generation.system_prompt))
+        return Prepared(sample, inp, None, time.perf_counter() - start)
+
+    def _record(self, task: Task, sample: Sample, prompt: str, refs: list[AudioRef], input_hash: str) -> SampleRecord:
+        return SampleRecord(
+            run_id=self.run_id, task=task.name, sample_id=sample.id, input_hash=input_hash,
+            language=sample.language, target_language=sample.target_language, prompt=prompt, audio=refs,
+            reference=sample.reference, choices=sample.choices, label=sample.label, metadata=sample.metadata,
+        )
+
+    # -- generation ------------------------------------------------------------------------
+    def _generate(self, task: Task, inputs: list[ModelInput]) -> list[ModelOutput]:
+        config = task.generation.model_copy(update={"seed": self.config.seed})
+        keys = [response_key(self.info.snapshot, i.input_hash, config) for i in inputs]
+        cached = self.cache.get_many(keys) if self.cache else {}
+        todo = [i for i, k in enumerate(keys) if k not in cached]
+        fresh: dict[str, ModelOutput] = {}
+        if todo:
+            self.model_calls += len(todo)
+            outputs = self.adapter.generate([inputs[i] for i in todo], config)
+            if len(outputs) != len(todo):
+                raise RuntimeError(f"model {self.config.model} returned {len(outputs)} outputs for {len(todo)} inputs")
+            fresh = {keys[i]: o for i, o in zip(todo, outputs)}
+            if self.cache:
+                self.cache.put_many(fresh)
+        return [cached[k].model_copy(update={"cached": True}) if k in cached else fresh[k] for k in keys]
+
+    def _batches(self, task: Task, samples: list[Sample]) -> Iterator[list[Prepared]]:
+        """Decode the next batch's audio in a worker thread while the model runs on this one."""
+        chunks = [samples[i:i + self.batch_size] for i in range(0, len(samples), self.batch_size)]
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending: Future[list[Prepared]] | None = None
+            for idx in range(len(chunks)):
+                current = pending.result() if pending else [self._prepare(task, s) for s in chunks[idx]]
+                pending = (pool.submit(lambda c=chunks[idx + 1]: [self._prepare(task, s) for s in c])
+                           if idx + 1 < len(chunks) else None)
+                yield current
+
+    def _run_task(self, task: Task, samples: list[Sample], writer: SampleWriter, progress: RunProgress) -> None:
+        for batch in self._batches(task, samples):
+            ready = [p for p in batch if p.inp is not None]
+            t0 = time.perf_counter()
+            outputs = self._generate(task, [p.inp for p in ready]) if ready else []  # type: ignore[misc]
+            gen_s = time.perf_counter() - t0
+            by_id = {p.sample.id: o for p, o in zip(ready, outputs)}
+            for p in batch:
+                record = p.record
+                if record is None:
+                    assert p.inp is not None
+                    out = by_id[p.sample.id]
+                    record = self._record(task, p.sample, p.inp.prompt, p.inp.audio_refs, p.inp.input_hash)
+                    record.output = out
+                    if out.error is not None:
+                        record.error_code = out.error_code or ErrorCode.MODEL_ERROR
+                        record.error_message = out.error
+                record.timings = {"decode_s": round(p.decode_s, 6), "generate_s": round(gen_s / max(len(ready), 1), 6)}
+                score_record(task, p.sample, record)
+                writer.write(record)
+                progress.advance(task.name, error=record.error_code is not None)
+
+    # -- the whole run -----------------------------------------------------------------------
+    def run(self) -> RunResult:
+        samples_path = self.out / SAMPLES_FILE
+        existing = latest_records(samples_path)
+        done = {key for key, r in existing.items() if r.error_code is None or not r.error_code.retryable}
+        plan = [(t, list(t.samples(self.config.limit))) for t in self.tasks]
+        manifest = build_manifest(self.config.public(), self.config.seed, self.batch_size)
+        hashes = {t.name: _task_hashes(t, s) for t, s in plan}
+        manifest.dataset_hashes = {k: v[0] for k, v in hashes.items()}
+        manifest.prompt_hashes = {k: v[1] for k, v in hashes.items()}
+        self.adapter.prepare({t.name: [s.id for s in samples] for t, samples in plan})
+        writer = SampleWriter(samples_path)
+        progress = RunProgress(quiet=self.config.quiet)
+        interrupted = False
+        try:
+            with progress:
+                for task, samples in plan:
+                    todo = [s for s in samples if (task.name, s.id) not in done]
+                    progress.add_task(task.name, total=len(samples), completed=len(samples) - len(todo))
+                    self._run_task(task, todo, writer, progress)
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            writer.close()
+            self.adapter.close()
+            if self.cache:
+                self.cache.close()
+        result = self.finalize(plan, manifest, hashes)
+        if interrupted:
+            total = sum(len(s) for _, s in plan)
+            done_now = sum(t.counts.completed for t in result.tasks.values())
+            raise Interrupted(result, done_now, total)
+        return result
+
+    def finalize(self, plan: list[tuple[Task, list[Sample]]], manifest: Any, hashes: dict[str, tuple[str, str]]) -> RunResult:
+        path = self.out / SAMPLES_FILE
+        records = latest_records(path)
+        n_lines = sum(1 for _ in open(path, encoding="utf-8")) if path.exists() else 0
+        if n_lines != len(records):  # retried samples left superseded lines: keep one per sample
+            rewrite_records(path, list(records.values()))
+        task_results: dict[str, TaskResult] = {}
+        for task, samples in plan:
+            ids = {s.id for s in samples}
+            recs = [r for (t, sid), r in records.items() if t == task.name and sid in ids]
+            task_results[task.name] = aggregate_task(task, recs, len(samples), self.config.seed, *hashes[task.name])
+        manifest.finished_at = now()
+        status = "complete" if all(t.status == "complete" for t in task_results.values()) else "partial"
+        result = RunResult(run_id=self.run_id, status=status, model=self.info, tasks=task_results, manifest=manifest)
+        result.warnings.extend(getattr(self.adapter, "warnings", []))
+        atomic_write_text(self.out / RESULTS_FILE, result.model_dump_json(indent=2))
+        return result
+
+
+def run(config: RunConfig) -> RunResult:
+    return Runner(config).run()

@@ -1,0 +1,80 @@
+"""What a task is: samples + prompt + generation settings + scorers + one primary metric.
+
+Tasks are small Python factories (see `tasks/`), not a config DSL. A task never imports heavy
+libraries at definition time; its samples are loaded lazily when a run starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from seabench.types import Direction, GenerationConfig, MetricValue, Sample, Score
+
+
+@runtime_checkable
+class Scorer(Protocol):
+    """Sample level: one output -> one Score (with sufficient statistics for corpus metrics)."""
+
+    name: str
+
+    def score(self, sample: Sample, output: str) -> Score: ...
+
+
+@runtime_checkable
+class Metric(Protocol):
+    """Aggregates the Scores of one scorer into a MetricValue with a bootstrap CI."""
+
+    name: str
+    scorer: str  # name of the scorer whose Scores it reads
+    direction: Direction
+
+    def compute(self, scores: list[Score], seed: int = 0) -> MetricValue: ...
+
+
+@dataclass(frozen=True)
+class DataStatus:
+    """Whether a task's data is on this machine and, if not, how to provide it."""
+
+    ready: bool
+    hint: str = ""
+
+
+def _sample_instruction(sample: Sample) -> str:
+    return sample.instruction
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str  # family/dataset[-subset]
+    family: str
+    version: str
+    languages: tuple[str, ...]
+    load: Callable[[], Iterable[Sample]]
+    scorers: tuple[Scorer, ...]
+    metrics: tuple[Metric, ...]
+    primary_metric: str
+    generation: GenerationConfig = field(default_factory=GenerationConfig)
+    render: Callable[[Sample], str] = _sample_instruction
+    rubric: str | None = None  # judge rubric id, for judge-scored tasks
+    data_status: Callable[[], DataStatus] = lambda: DataStatus(True)
+    size: int | None = None  # known number of samples, for listings
+    description: str = ""
+    breakdown_keys: tuple[str, ...] = ("language", "subset")
+
+    @property
+    def direction(self) -> Direction:
+        return self.metric(self.primary_metric).direction
+
+    def metric(self, name: str) -> Metric:
+        for m in self.metrics:
+            if m.name == name:
+                return m
+        raise KeyError(f"task {self.name} has no metric {name!r}")
+
+    def samples(self, limit: int | None = None) -> Iterable[Sample]:
+        for i, s in enumerate(self.load()):
+            if limit is not None and i >= limit:
+                return
+            yield s

@@ -1,0 +1,268 @@
+"""Core data types shared by tasks, models, judges, the runner and the leaderboard.
+
+Everything that is persisted (sample records, results) is a pydantic model so files can be
+validated when read back. Runtime-only objects that carry waveforms are dataclasses: waveforms
+are never written to disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+Direction = Literal["higher", "lower"]
+
+
+class ErrorCode(str, Enum):
+    """Why a sample has no usable output. Every code is counted in results, never dropped."""
+
+    AUDIO_MISSING = "audio_missing"
+    AUDIO_UNREADABLE = "audio_unreadable"  # not audio, corrupt or truncated beyond decoding
+    AUDIO_EMPTY = "audio_empty"  # zero bytes or zero frames
+    AUDIO_INVALID_SAMPLES = "audio_invalid_samples"  # NaN or Inf in the waveform
+    AUDIO_TOO_LONG = "audio_too_long"  # over the model's limit
+    MISSING_PREDICTION = "missing_prediction"  # predictions adapter has no output for this id
+    MODEL_ERROR = "model_error"  # the model raised or the API failed after retries
+    TIMEOUT = "timeout"
+
+    @property
+    def retryable(self) -> bool:
+        """Transient failures are re-run on resume; input errors are final."""
+        return self in (ErrorCode.MODEL_ERROR, ErrorCode.TIMEOUT)
+
+
+class AudioRef(BaseModel):
+    """Where a clip lives and what it is. Logs store this, never the waveform."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    sha256: str | None = None
+    sample_rate: int | None = None
+    duration_s: float | None = None
+
+    def load(self, sr: int = 16000) -> np.ndarray:
+        """Decode to float32 mono at `sr` (raises seabench.audio.AudioError on bad input)."""
+        from seabench.audio import load_audio
+
+        return load_audio(self.path, sr=sr).waveform
+
+
+class Sample(BaseModel):
+    """One evaluation item. `id` is stable across runs and unique within its task."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    audio: list[AudioRef] = Field(default_factory=list)
+    instruction: str = ""
+    reference: str | list[str] | None = None
+    choices: list[str] | None = None
+    label: str | None = None
+    language: str = "und"
+    target_language: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def references(self) -> list[str]:
+        if self.reference is None:
+            return []
+        return [self.reference] if isinstance(self.reference, str) else list(self.reference)
+
+
+class GenerationConfig(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    max_new_tokens: int = 256
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int = 0
+    system_prompt: str | None = None
+
+
+@dataclass
+class ModelInput:
+    """What an adapter receives: decoded 16 kHz mono audio plus the rendered prompt."""
+
+    sample_id: str
+    task: str
+    prompt: str
+    audio: list[np.ndarray] = field(default_factory=list)
+    audio_refs: list[AudioRef] = field(default_factory=list)
+    language: str = "und"
+    input_hash: str = ""
+
+    @staticmethod
+    def hash_of(prompt: str, audio_refs: list[AudioRef], system_prompt: str | None) -> str:
+        h = hashlib.sha256()
+        h.update((system_prompt or "").encode())
+        h.update(b"\x00")
+        h.update(prompt.encode())
+        for ref in audio_refs:
+            h.update(b"\x00")
+            h.update((ref.sha256 or ref.path).encode())
+        return h.hexdigest()
+
+
+class ModelOutput(BaseModel):
+    text: str = ""
+    finish_reason: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    latency_s: float | None = None
+    retries: int = 0
+    cached: bool = False
+    error: str | None = None
+    error_code: ErrorCode | None = None
+    warnings: list[str] = Field(default_factory=list)
+
+
+class ModelInfo(BaseModel):
+    """Identity of the model that produced outputs; `snapshot` keys the response cache."""
+
+    id: str
+    provider: str
+    snapshot: str
+    dtype: str | None = None
+    backend_version: str | None = None
+    max_audio_s: float | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class Score(BaseModel):
+    """Sample-level result of one scorer. `stats` are sufficient statistics for corpus metrics."""
+
+    value: float | None = None  # None = unscored (excluded from means, counted)
+    answer: str | None = None  # what was extracted / the normalised hypothesis
+    explanation: str | None = None
+    stats: dict[str, float] = Field(default_factory=dict)
+    flags: list[str] = Field(default_factory=list)  # empty, refusal, extract_fail, wrong_language, ...
+
+
+class MetricValue(BaseModel):
+    name: str
+    value: float | None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    n: int = 0
+    n_failed: int = 0
+    direction: Direction = "higher"
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class Verdict(BaseModel):
+    score: float | None
+    rationale: str = ""
+    raw: str = ""
+    parse_ok: bool = False
+    unscored_reason: str | None = None
+    judge: str = ""
+    rubric: str = ""  # id@version
+    samples: list[float] = Field(default_factory=list)  # n-sample judging
+    audio_seen: bool = False
+    cached: bool = False
+    retries: int = 0
+
+
+class SampleRecord(BaseModel):
+    """One line of samples.jsonl: everything needed to re-score without regenerating."""
+
+    run_id: str
+    task: str
+    sample_id: str
+    input_hash: str = ""
+    language: str = "und"
+    target_language: str | None = None
+    prompt: str = ""
+    audio: list[AudioRef] = Field(default_factory=list)
+    reference: str | list[str] | None = None
+    choices: list[str] | None = None
+    label: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    output: ModelOutput | None = None
+    scores: dict[str, Score] = Field(default_factory=dict)
+    verdicts: list[Verdict] = Field(default_factory=list)
+    timings: dict[str, float] = Field(default_factory=dict)
+    error_code: ErrorCode | None = None
+    error_message: str | None = None
+
+    def to_sample(self) -> Sample:
+        return Sample(
+            id=self.sample_id,
+            audio=self.audio,
+            instruction=self.prompt,
+            reference=self.reference,
+            choices=self.choices,
+            label=self.label,
+            language=self.language,
+            target_language=self.target_language,
+            metadata=self.metadata,
+        )
+
+
+class TaskCounts(BaseModel):
+    n: int = 0  # samples in the task (after --limit)
+    completed: int = 0  # records written
+    errors: dict[str, int] = Field(default_factory=dict)  # by error code
+    empty: int = 0
+    refusals: int = 0
+    extract_fail: int = 0
+    wrong_language: int = 0
+    unscored: int = 0
+
+    @property
+    def n_errors(self) -> int:
+        return sum(self.errors.values())
+
+
+class TaskResult(BaseModel):
+    name: str
+    version: str
+    family: str
+    languages: list[str]
+    primary_metric: str
+    direction: Direction
+    status: Literal["complete", "partial"]
+    metrics: dict[str, MetricValue]
+    breakdowns: dict[str, dict[str, dict[str, MetricValue]]] = Field(default_factory=dict)
+    counts: TaskCounts
+    rates: dict[str, float] = Field(default_factory=dict)
+    judge: str | None = None
+    rubric: str | None = None
+    scoring: dict[str, Any] = Field(default_factory=dict)  # normaliser versions, sacrebleu signature ...
+    dataset_hash: str = ""
+    prompt_hash: str = ""
+
+
+class Manifest(BaseModel):
+    seabench_version: str
+    git_sha: str | None = None
+    git_dirty: bool | None = None
+    python: str
+    platform: str
+    packages: dict[str, str]
+    config: dict[str, Any]
+    config_hash: str
+    seed: int
+    batch_size: int
+    dataset_hashes: dict[str, str] = Field(default_factory=dict)
+    prompt_hashes: dict[str, str] = Field(default_factory=dict)
+    created_at: str
+    finished_at: str | None = None
+
+
+class RunResult(BaseModel):
+    schema_version: int = SCHEMA_VERSION
+    run_id: str
+    status: Literal["complete", "partial"]
+    model: ModelInfo
+    tasks: dict[str, TaskResult]
+    manifest: Manifest
+    warnings: list[str] = Field(default_factory=list)

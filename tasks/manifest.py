@@ -1,0 +1,118 @@
+"""Read task data from a JSONL or CSV manifest of local audio files.
+
+This is both how the built-in mini suite is stored and how users run any task family on their
+own data without code: `seabench run --tasks asr@my_data.jsonl`. A bad row is reported with the
+file, row and field, and the good rows still run.
+
+Fields (one JSON object per line, or CSV columns):
+  id (required, unique) · audio (path relative to the manifest, or a list; CSV: `|`-separated)
+  language (BCP-47, required) · instruction · reference (str or list) · target_language
+  choices (list; CSV: `|`-separated) · label · metadata (object) — any other field is kept in metadata.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from seabench import AudioRef, Sample, UserError
+
+KNOWN = {"id", "audio", "language", "instruction", "reference", "target_language", "choices", "label", "metadata"}
+
+
+@dataclass
+class ManifestData:
+    path: Path
+    samples: list[Sample] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def _raw_rows(path: Path) -> list[tuple[int, dict[str, Any] | None, str | None]]:
+    """(row number, row or None, parse error)."""
+    rows: list[tuple[int, dict[str, Any] | None, str | None]] = []
+    if path.suffix.lower() == ".csv":
+        with open(path, newline="", encoding="utf-8") as fh:
+            for n, row in enumerate(csv.DictReader(fh), 2):  # row 1 is the header
+                rows.append((n, _from_csv(row), None))
+        return rows
+    with open(path, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                rows.append((n, None, f"not valid JSON ({exc.msg})"))
+                continue
+            rows.append((n, obj, None) if isinstance(obj, dict) else (n, None, "not a JSON object"))
+    return rows
+
+
+def _from_csv(row: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {k: v for k, v in row.items() if k and v not in (None, "")}
+    for key in ("audio", "choices"):
+        if key in out:
+            out[key] = [p.strip() for p in out[key].split("|")]
+    if "metadata" in out:
+        out["metadata"] = json.loads(out["metadata"])
+    return out
+
+
+def _field_error(path: Path, n: int, name: str, msg: str) -> str:
+    return f"{path}: row {n}, field '{name}': {msg}"
+
+
+def _sample(path: Path, n: int, row: dict[str, Any], need: tuple[str, ...]) -> Sample:
+    def fail(name: str, msg: str) -> UserError:
+        return UserError(_field_error(path, n, name, msg))
+
+    for name in ("id", "language", *need):
+        if row.get(name) in (None, "", []):
+            raise fail(name, "is required")
+    audio = row.get("audio") or []
+    audio = [audio] if isinstance(audio, str) else audio
+    if not isinstance(audio, list) or not all(isinstance(a, str) for a in audio):
+        raise fail("audio", "must be a path or a list of paths")
+    refs = [AudioRef(path=str((path.parent / a).resolve()) if not Path(a).is_absolute() else a) for a in audio]
+    choices = row.get("choices")
+    if choices is not None and (not isinstance(choices, list) or len(choices) < 2):
+        raise fail("choices", "must be a list of at least two options")
+    label = row.get("label")
+    if choices and label is not None and str(label) not in [str(c) for c in choices]:
+        raise fail("label", f"{label!r} is not one of the choices")
+    reference = row.get("reference")
+    if reference is not None and not isinstance(reference, (str, list)):
+        raise fail("reference", "must be a string or a list of strings")
+    metadata = dict(row.get("metadata") or {})
+    metadata.update({k: v for k, v in row.items() if k not in KNOWN})
+    return Sample(
+        id=str(row["id"]), audio=refs, instruction=str(row.get("instruction") or ""), reference=reference,
+        choices=[str(c) for c in choices] if choices else None, label=None if label is None else str(label),
+        language=str(row["language"]), target_language=row.get("target_language"), metadata=metadata,
+    )
+
+
+def read_manifest(path: Path, need: tuple[str, ...] = ()) -> ManifestData:
+    """Parse and validate every row; bad rows become problems, not exceptions."""
+    data = ManifestData(path)
+    seen: set[str] = set()
+    for n, row, error in _raw_rows(path):
+        if row is None:
+            data.problems.append(f"{path}: row {n}: {error}")
+            continue
+        try:
+            sample = _sample(path, n, row, need)
+        except UserError as exc:
+            data.problems.append(str(exc))
+            continue
+        if sample.id in seen:
+            data.problems.append(_field_error(path, n, "id", f"duplicate id {sample.id!r}"))
+            continue
+        seen.add(sample.id)
+        data.samples.append(sample)
+    if not data.samples and data.problems:
+        raise UserError(f"{path}: no usable rows; first problem: {data.problems[0]}")
+    return data
