@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from seabench.errors import UserError
@@ -19,11 +20,6 @@ out = Console()
 err = Console(stderr=True)
 
 ModelOpt = Annotated[list[str], typer.Option("--model-option", "-M", help="Model option key=value (repeatable).")]
-
-
-def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
-    raise typer.Exit(code)
 
 
 @app.command()
@@ -52,7 +48,7 @@ def run(
         err.print(f"Resume with the same command: {' '.join(_quote(a) for a in ['seabench', *sys.argv[1:]])}")
         raise typer.Exit(130) from None
     for warning in result.warnings:
-        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     if not quiet:
         _print_results(result)
         out.print(f"Results: {directory / 'results.json'}  Samples: {directory / 'samples.jsonl'}")
@@ -118,7 +114,7 @@ def list_models() -> None:
         table.add_column(col, overflow="fold")
     for entry in reg.models.values():
         missing = [m for m in entry.requires if importlib.util.find_spec(m.split(".")[0]) is None]
-        needs = f"pip install 'seabench[{entry.extra}]'" if entry.extra else "-"
+        needs = escape(f"pip install 'seabench[{entry.extra}]'") if entry.extra else "-"
         table.add_row(entry.prefix, entry.example, needs, "no: " + ", ".join(missing) if missing else "yes",
                       entry.description)
     out.print(table)

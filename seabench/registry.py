@@ -20,6 +20,7 @@ from seabench.errors import UserError, unknown_name
 from seabench.task import Task
 
 ENTRY_POINT_GROUP = "seabench.plugins"
+LABEL_KINDS = ("gender", "emotion", "accent", "age", "language", "speaking_rate")
 
 
 @dataclass(frozen=True)
@@ -157,11 +158,19 @@ class Registry:
         return load_object(entry.loader)(spec, dict(options or {}))
 
 
+def _label_family(kind: str) -> Callable[[Path], Task]:
+    def build(path: Path) -> Task:
+        return load_object("seabench.tasks.manifest:label_from_manifest")(kind)(path)
+    return build
+
+
 def _builtin() -> Registry:
     reg = Registry()
     reg.add_tasks("seabench.tasks.mini:tasks")
-    for family in ("asr", "s2tt", "mcq", "label", "sqa", "open"):
+    for family in ("asr", "s2tt", "mcq"):
         reg.add_family(family, f"seabench.tasks.manifest:{family}_from_manifest")
+    for kind in LABEL_KINDS:
+        reg.add_family(kind, _label_family(kind))
     reg.add_suite("mini", ["mini/*"])
     models = [
         ModelEntry("reference", "seabench.models.reference_adapter:create",

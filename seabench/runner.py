@@ -240,6 +240,7 @@ class Runner:
         manifest.finished_at = now()
         status = "complete" if all(t.status == "complete" for t in task_results.values()) else "partial"
         result = RunResult(run_id=self.run_id, status=status, model=self.info, tasks=task_results, manifest=manifest)
+        result.warnings.extend(p for task, _ in plan for p in task.problems)
         result.warnings.extend(getattr(self.adapter, "warnings", []))
         atomic_write_text(self.out / RESULTS_FILE, result.model_dump_json(indent=2))
         return result

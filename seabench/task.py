@@ -62,6 +62,7 @@ class Task:
     size: int | None = None  # known number of samples, for listings
     description: str = ""
     breakdown_keys: tuple[str, ...] = ("language", "subset")
+    problems: tuple[str, ...] = ()  # bad manifest rows left out, reported with the run
 
     @property
     def direction(self) -> Direction:

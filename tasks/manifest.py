@@ -16,9 +16,10 @@ import csv
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
-from seabench import AudioRef, Sample, UserError
+from seabench import AudioRef, Sample, Task, UserError
 
 KNOWN = {"id", "audio", "language", "instruction", "reference", "target_language", "choices", "label", "metadata"}
 
@@ -116,3 +117,37 @@ def read_manifest(path: Path, need: tuple[str, ...] = ()) -> ManifestData:
     if not data.samples and data.problems:
         raise UserError(f"{path}: no usable rows; first problem: {data.problems[0]}")
     return data
+
+
+def _from_manifest(path: Path, family: str, build: Callable[..., Task], need: tuple[str, ...],
+                   **kwargs: Any) -> Task:
+    data = read_manifest(path, need)
+    samples = data.samples
+    return build(f"{family}/{path.stem}", lambda: samples, {s.language for s in samples}, size=len(samples),
+                 problems=tuple(data.problems), description=f"from {path}", **kwargs)
+
+
+def asr_from_manifest(path: Path) -> Task:
+    from seabench.tasks.asr import asr
+
+    return _from_manifest(path, "asr", asr, ("audio", "reference"))
+
+
+def s2tt_from_manifest(path: Path) -> Task:
+    from seabench.tasks.s2tt import s2tt
+
+    return _from_manifest(path, "s2tt", s2tt, ("audio", "reference", "target_language"))
+
+
+def mcq_from_manifest(path: Path) -> Task:
+    from seabench.tasks.mmau import mcq
+
+    return _from_manifest(path, "mcq", mcq, ("choices", "label"))
+
+
+def label_from_manifest(kind: str) -> Callable[[Path], Task]:
+    def build(path: Path) -> Task:
+        from seabench.tasks.paralinguistics import label
+
+        return _from_manifest(path, kind, label, ("audio", "choices", "label"), kind=kind)
+    return build

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -44,9 +43,8 @@ def edit_stats(reference: Sequence[str], hypothesis: Sequence[str]) -> dict[str,
     }
 
 
-@cache
 def _normalizer(language: str) -> Normalizer:
-    from seabench.normalize import get_normalizer
+    from seabench.normalize import get_normalizer  # cached per language there
 
     return get_normalizer(language)
 
