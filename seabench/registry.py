@@ -149,8 +149,11 @@ class Registry:
             raise unknown_name(kind, prefix, table)
         return table[prefix]
 
+    def model_entry(self, spec: str) -> ModelEntry:
+        return self._entry(self.models, "model", spec)
+
     def create_model(self, spec: str, options: dict[str, Any] | None = None) -> Any:
-        entry: ModelEntry = self._entry(self.models, "model", spec)
+        entry = self.model_entry(spec)
         return load_object(entry.loader)(spec, dict(options or {}))
 
     def create_judge(self, spec: str, options: dict[str, Any] | None = None) -> Any:

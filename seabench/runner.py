@@ -81,6 +81,7 @@ class Runner:
         self.config = config
         self.registry = reg or registry()
         self.out = config.output_dir
+        self.registry.model_entry(config.model)  # an unknown model fails before anything is loaded
         self.tasks = self.registry.resolve_tasks(config.tasks)
         self._check_output_dir()
         self.adapter: ModelAdapter = self.registry.create_model(config.model, config.model_options)
@@ -147,17 +148,19 @@ class Runner:
         config = task.generation.model_copy(update={"seed": self.config.seed})
         keys = [response_key(self.info.snapshot, i.input_hash, config) for i in inputs]
         cached = self.cache.get_many(keys) if self.cache else {}
-        todo = [i for i, k in enumerate(keys) if k not in cached]
-        fresh: dict[str, ModelOutput] = {}
+        results: list[ModelOutput | None] = [
+            cached[k].model_copy(update={"cached": True}) if k in cached else None for k in keys]
+        todo = [i for i, out in enumerate(results) if out is None]
         if todo:
             self.model_calls += len(todo)
             outputs = self.adapter.generate([inputs[i] for i in todo], config)
             if len(outputs) != len(todo):
                 raise RuntimeError(f"model {self.config.model} returned {len(outputs)} outputs for {len(todo)} inputs")
-            fresh = {keys[i]: o for i, o in zip(todo, outputs)}
+            for i, out in zip(todo, outputs):
+                results[i] = out
             if self.cache:
-                self.cache.put_many(fresh)
-        return [cached[k].model_copy(update={"cached": True}) if k in cached else fresh[k] for k in keys]
+                self.cache.put_many({keys[i]: out for i, out in zip(todo, outputs)})
+        return [out for out in results if out is not None]
 
     def _batches(self, task: Task, samples: list[Sample]) -> Iterator[list[Prepared]]:
         """Decode the next batch's audio in a worker thread while the model runs on this one."""

@@ -14,7 +14,7 @@ Forms = dict[str, list[str]]
 SYNONYMS: dict[str, dict[str, Forms]] = {
     "gender": {
         "male": {
-            "en": ["male", "males", "man", "men", "masculine", "boy", "m", "male voice", "male speaker"],
+            "en": ["male", "males", "man", "men", "masculine", "boy", "male voice", "male speaker"],
             "id": ["laki-laki", "laki laki", "lelaki", "pria", "cowok"],
             "ms": ["lelaki", "laki-laki", "jantan"],
             "vi": ["nam", "nam giới", "đàn ông", "con trai", "giọng nam"],
@@ -23,7 +23,7 @@ SYNONYMS: dict[str, dict[str, Forms]] = {
             "ta": ["ஆண்"],
         },
         "female": {
-            "en": ["female", "females", "woman", "women", "feminine", "girl", "lady", "f", "female voice",
+            "en": ["female", "females", "woman", "women", "feminine", "girl", "lady", "female voice",
                    "female speaker"],
             "id": ["perempuan", "wanita", "cewek"],
             "ms": ["perempuan", "wanita", "betina"],
@@ -35,7 +35,7 @@ SYNONYMS: dict[str, dict[str, Forms]] = {
     },
     "emotion": {
         "neutral": {
-            "en": ["neutral", "emotionless", "no emotion", "no particular emotion", "neu"],
+            "en": ["neutral", "emotionless", "no emotion", "no particular emotion"],
             "id": ["netral", "datar", "biasa saja"],
             "ms": ["neutral", "berkecuali", "biasa sahaja"],
             "vi": ["trung tính", "trung lập", "không cảm xúc"],
@@ -44,7 +44,7 @@ SYNONYMS: dict[str, dict[str, Forms]] = {
             "ta": ["நடுநிலை"],
         },
         "happy": {
-            "en": ["happy", "happiness", "joy", "joyful", "cheerful", "glad", "delighted", "hap"],
+            "en": ["happy", "happiness", "joy", "joyful", "cheerful", "glad", "delighted"],
             "id": ["senang", "bahagia", "gembira", "riang"],
             "ms": ["gembira", "bahagia", "seronok", "riang"],
             "vi": ["vui", "vui vẻ", "vui mừng", "hạnh phúc"],
@@ -62,7 +62,7 @@ SYNONYMS: dict[str, dict[str, Forms]] = {
             "ta": ["சோகம்", "வருத்தம்"],
         },
         "angry": {
-            "en": ["angry", "anger", "furious", "annoyed", "irritated", "ang"],
+            "en": ["angry", "anger", "furious", "annoyed", "irritated"],
             "id": ["marah", "kesal", "jengkel"],
             "ms": ["marah", "geram", "berang"],
             "vi": ["tức giận", "giận dữ", "giận", "bực bội", "bực"],
@@ -71,7 +71,7 @@ SYNONYMS: dict[str, dict[str, Forms]] = {
             "ta": ["கோபம்"],
         },
         "surprised": {
-            "en": ["surprised", "surprise", "astonished", "amazed", "sur"],
+            "en": ["surprised", "surprise", "astonished", "amazed"],
             "id": ["terkejut", "kaget", "heran"],
             "ms": ["terkejut", "hairan"],
             "vi": ["ngạc nhiên", "bất ngờ"],
@@ -80,7 +80,7 @@ SYNONYMS: dict[str, dict[str, Forms]] = {
             "ta": ["ஆச்சரியம்"],
         },
         "fearful": {
-            "en": ["fearful", "fear", "afraid", "scared", "frightened", "fea"],
+            "en": ["fearful", "fear", "afraid", "scared", "frightened"],
             "id": ["takut", "ketakutan"],
             "ms": ["takut", "ketakutan"],
             "vi": ["sợ", "sợ hãi", "lo sợ"],
@@ -89,7 +89,7 @@ SYNONYMS: dict[str, dict[str, Forms]] = {
             "ta": ["பயம்"],
         },
         "disgusted": {
-            "en": ["disgusted", "disgust", "disgusting", "dis"],
+            "en": ["disgusted", "disgust", "disgusting"],
             "id": ["jijik"],
             "ms": ["jijik", "meluat"],
             "vi": ["ghê tởm", "kinh tởm"],
@@ -137,7 +137,7 @@ SYNONYMS: dict[str, dict[str, Forms]] = {
             "zh": ["成年人", "成人", "成年"],
         },
         "senior": {
-            "en": ["senior", "elderly", "old", "older adult", "old person", "aged"],
+            "en": ["senior", "elderly", "older adult", "old person", "old man", "old woman"],
             "id": ["lansia", "lanjut usia", "tua", "orang tua"],
             "ms": ["warga emas", "tua", "orang tua"],
             "vi": ["người già", "cao tuổi", "lớn tuổi", "người cao tuổi"],
@@ -207,7 +207,7 @@ SYNONYMS: dict[str, dict[str, Forms]] = {
         "philippines": {"en": ["philippines", "philippine", "filipino"], "zh": ["菲律宾"]},
         "india": {"en": ["india", "indian"], "zh": ["印度"]},
         "china": {"en": ["china", "chinese", "mainland"], "zh": ["中国"]},
-        "us": {"en": ["american", "us", "usa", "united states"], "zh": ["美国"]},
+        "us": {"en": ["american", "usa", "united states"], "zh": ["美国"]},
         "uk": {"en": ["british", "uk", "england"], "zh": ["英国"]},
         "australia": {"en": ["australia", "australian"], "zh": ["澳大利亚", "澳洲"]},
     },
@@ -216,7 +216,7 @@ SYNONYMS: dict[str, dict[str, Forms]] = {
 STOP_FORMS: dict[str, list[str]] = {
     "speaking_rate": ["ความเร็ว", "อัตราเร็ว", "快乐", "愉快", "speed", "kecepatan", "kelajuan"],
     "age": ["未成年"],
-    "gender": ["男女"],
+    "gender": ["男女", "việt nam", "miền nam", "nam bộ", "nam phi"],
 }
 
 # Labels may be given as codes/abbreviations; these map onto concepts above.
@@ -224,6 +224,9 @@ ALIASES: dict[str, dict[str, str]] = {
     "language": {"eng": "en", "ind": "id", "msa": "ms", "zsm": "ms", "may": "ms", "vie": "vi", "tha": "th",
                  "zho": "zh", "cmn": "zh", "chi": "zh", "tam": "ta"},
     "age": {"teenager": "teen", "elderly": "senior", "old": "senior", "kid": "child"},
+    "gender": {"m": "male", "f": "female"},
+    "emotion": {"neu": "neutral", "hap": "happy", "sad": "sad", "ang": "angry", "sur": "surprised",
+                "fea": "fearful", "dis": "disgusted", "exc": "excited", "fru": "frustrated"},
 }
 
 # Kinds tried, in order, when the caller does not say which kind its labels are.

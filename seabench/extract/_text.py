@@ -74,10 +74,19 @@ def _is_punct(char: str) -> bool:
     return unicodedata.category(char)[0] in "PS"
 
 
-def match_form(text: str) -> str:
-    """Folded text with punctuation/symbols as spaces, single-spaced: what phrase search runs on."""
+_CLAUSE_PUNCT = frozenset(",.;:!?\n，。；：！？、")
+
+
+def match_form(text: str, keep_clauses: bool = False) -> str:
+    """Folded text with punctuation/symbols as spaces, single-spaced: what phrase search runs on.
+
+    keep_clauses leaves clause punctuation as "," so negation scope can stop at it."""
     folded = to_simplified(fold(text))
-    return " ".join("".join(" " if _is_punct(c) else c for c in folded).split())
+    chars = (
+        " , " if keep_clauses and c in _CLAUSE_PUNCT else " " if c == "\n" or _is_punct(c) else c
+        for c in folded
+    )
+    return " ".join("".join(chars).split())
 
 
 def tokens(text: str) -> set[str]:
@@ -131,13 +140,13 @@ class PhraseFinder:
 
 
 # Negation-lite: a hit right after a negator in the same clause is not an assertion.
-_CLAUSE_END = re.compile(r"[,.;:!?\n，。；：！？]|\b(?:but|tapi|tetapi|namun|nhưng|mà)\b|แต่|但是|但|不过")
+_CLAUSE_END = re.compile(r",|\b(?:but|tapi|tetapi|namun|nhưng|mà)\b|แต่|但是|但|不过")
 _NEG_LATIN = re.compile(
     r"(?:\bnot|n't|\bno|\bnever|\bneither|\bnor|\bnon|\brather than|\binstead of|\bbukan(?:nya)?|\btidak|"
     r"\btak|\bkhông(?: phải)?|\bchẳng(?: phải)?|\bchứ không phải)(?: \S+){0,2} ?$"
 )
-_NEG_THAI = re.compile(r"(?:ไม่ใช่|มิใช่|ไม่)[\u0e00-\u0e7f ]{0,6}$")
-_NEG_HAN = re.compile(r"(?:不是|并非|而非|没有|不|非)[\u4e00-\u9fff ]{0,2}$")
+_NEG_THAI = re.compile(r"(?:ไม่ใช่|มิใช่|ไม่)[\u0e00-\u0e7f]{0,6}$")
+_NEG_HAN = re.compile(r"(?:不是|并非|而非|没有|不|非)[\u4e00-\u9fff]{0,2}$")
 
 
 def negated(text: str, start: int) -> bool:

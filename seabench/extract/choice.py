@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from seabench.extract._markers import first_sentence, marker_tails
+from seabench.extract._markers import first_clause, first_sentence, marker_tails
 from seabench.extract._text import (
     PhraseFinder,
     has_unsegmented,
@@ -20,6 +20,7 @@ from seabench.extract._text import (
     strip_reasoning,
     tokens,
     unique,
+    to_simplified,
     widen_fold,
 )
 
@@ -144,13 +145,16 @@ def extract_choice(text: str, choices: list[str], language: str = "en") -> Extra
     """Which of `choices` the answer picks. `language` is accepted for symmetry; markers of every
     supported language are always tried because models often answer in another language."""
     del language
-    answer = widen_fold(strip_reasoning(text or ""))
+    answer = to_simplified(widen_fold(strip_reasoning(text or "")))
     if not answer or not choices:
         return NONE
     for tail in marker_tails(answer):
         index = leading_letter(tail, choices)
+        sentence = first_sentence(tail)
         if index is None:
-            index = option_text(first_sentence(tail), choices)
+            index = option_text(sentence, choices)
+        if index is None:
+            index = option_text(first_clause(sentence), choices)
         if index is not None:
             return ExtractResult(index, "marker")
     for layer, finder in (

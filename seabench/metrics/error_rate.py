@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from seabench.metrics.base import SumMetric, safe_ratio
-from seabench.metrics.flags import EMPTY, language_flags, unusable_reason
+from seabench.metrics.flags import EMPTY, final_answer, language_flags, unusable_reason
 from seabench.types import Direction, Sample, Score
 
 if TYPE_CHECKING:
@@ -54,8 +54,9 @@ class ErrorRateScorer:
     """Per-sample edit counts after the language's normaliser; `unit` picks words or characters.
 
     Words come from the normaliser (pythainlp newmm for Thai, jieba for Chinese); characters
-    exclude spaces. An empty or refused output is scored as an empty hypothesis, i.e. every
-    reference token is a deletion. With several references the closest one (fewest edits) is used.
+    exclude spaces. Reasoning blocks (<think>...</think>) are dropped first. An empty or refused
+    output is scored as an empty hypothesis, i.e. every reference token is a deletion. With
+    several references the closest one (fewest edits) is used.
     """
 
     name: str = "wer"
@@ -75,13 +76,14 @@ class ErrorRateScorer:
             return Score(value=None, explanation="sample has no reference")
         flags: list[str] = []
         reason = unusable_reason(output)
-        hypothesis = [] if reason else self.tokens(output, sample.language)
+        answer = "" if reason else final_answer(output)
+        hypothesis = self.tokens(answer, sample.language) if answer else []
         if reason:
             flags.append(reason)
         elif not hypothesis:
-            flags.append(EMPTY)  # only punctuation / fillers survived normalisation
+            flags.append(EMPTY)  # only fillers or symbols survived normalisation
         else:
-            flags += language_flags(output, sample.language)
+            flags += language_flags(answer, sample.language)
         stats = min(
             (edit_stats(self.tokens(ref, sample.language), hypothesis) for ref in references),
             key=lambda st: st["sub"] + st["del"] + st["ins"],

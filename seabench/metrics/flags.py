@@ -1,4 +1,4 @@
-"""Names of the per-sample flags and the checks every free-text scorer applies to an output."""
+"""Names of the per-sample flags and the checks every scorer applies to a raw output."""
 
 from __future__ import annotations
 
@@ -11,18 +11,28 @@ FLAGS = (EMPTY, REFUSAL, EXTRACT_FAIL, WRONG_LANGUAGE)
 
 
 def unusable_reason(output: str) -> str | None:
-    """EMPTY or REFUSAL when the output must be scored as no answer at all, else None."""
-    if not output.strip():
-        return EMPTY
-    from seabench.extract import is_refusal
+    """EMPTY (nothing but whitespace, punctuation or reasoning) or REFUSAL, else None.
 
+    Either way the output is scored as no answer at all: all deletions, zero matches, wrong.
+    """
+    from seabench.extract import is_empty, is_refusal
+
+    if is_empty(output):
+        return EMPTY
     return REFUSAL if is_refusal(output) else None
 
 
-def language_flags(output: str, expected: str | None) -> list[str]:
-    """[WRONG_LANGUAGE] when a non-empty output is not in the expected language."""
-    if not expected or expected == "und" or not output.strip():
+def final_answer(output: str) -> str:
+    """The part of a free-text output that is scored: think/reasoning blocks dropped."""
+    from seabench.extract import strip_reasoning
+
+    return strip_reasoning(output)
+
+
+def language_flags(answer: str, expected: str | None) -> list[str]:
+    """[WRONG_LANGUAGE] when a non-empty answer is not in the expected language."""
+    if not expected or expected == "und" or not answer.strip():
         return []
     from seabench.langid import is_wrong_language
 
-    return [WRONG_LANGUAGE] if is_wrong_language(output, expected) else []
+    return [WRONG_LANGUAGE] if is_wrong_language(answer, expected) else []

@@ -3,7 +3,8 @@
 Segment statistics come from sacrebleu's own extraction code, and the corpus score from
 sacrebleu's own scoring function on their sums, so a task's BLEU equals `sacrebleu.corpus_bleu`
 (and chrF++ equals `corpus_chrf(word_order=2)`) on the same hypotheses. BLEU is computed on
-detokenised text as sacrebleu intends; the hypothesis is only stripped of surrounding whitespace.
+detokenised text as sacrebleu intends: the hypothesis only loses reasoning blocks (<think>...),
+markdown emphasis and surrounding whitespace.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from seabench.metrics.base import SumMetric
-from seabench.metrics.flags import language_flags, unusable_reason
+from seabench.metrics.flags import final_answer, language_flags, unusable_reason
 from seabench.types import Sample, Score
 
 if TYPE_CHECKING:
@@ -88,8 +89,8 @@ class TranslationScorer:
         if not references:
             return Score(value=None, explanation="sample has no reference")
         reason = unusable_reason(output)
-        hypothesis = "" if reason else output.strip()
-        flags = [reason] if reason else language_flags(output, sample.target_language)
+        hypothesis = "" if reason else final_answer(output)
+        flags = [reason] if reason else language_flags(hypothesis, sample.target_language)
         tokenize = self.tokenize or bleu_tokenizer(sample.target_language)
         stats = translation_stats(hypothesis, references, tokenize)
         chrf = _chrf()._compute_f_score([stats[k] for k in CHRF_KEYS])

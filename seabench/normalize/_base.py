@@ -88,6 +88,7 @@ class BaseNormalizer:
     language: str = "und"
     version: str = "und-1"
     digits: Numbers = ENGLISH_DIGITS
+    percent: str = ""  # the language's word for '%', so "50%" equals "50 percent"
 
     def __init__(self, language: str | None = None) -> None:
         if language is not None:
@@ -105,7 +106,7 @@ class BaseNormalizer:
         return [char for char in self.normalize(text) if not char.isspace()]
 
     def _before_punctuation(self, text: str) -> str:
-        return text
+        return text.replace("%", f" {self.percent} ") if self.percent else text
 
     def _tokens(self, tokens: list[str]) -> list[str]:
         return tokens

@@ -74,7 +74,9 @@ _MULTI = {"alright": ["all", "right"], "cannot": ["can", "not"]}
 
 
 def american(word: str) -> str:
-    """One spelling per word: the American one."""
+    """One spelling per word: the American one (also before a possessive 's)."""
+    if word.endswith("'s"):
+        return american(word[:-2]) + "'s"
     if word in _WORDS:
         return _WORDS[word]
     if m := _OUR.match(word):
@@ -116,6 +118,7 @@ def _currency(m: re.Match[str]) -> str:
 class EnglishNormalizer(BaseNormalizer):
     language = "en"
     version = "en-1"
+    percent = "percent"
     fillers = frozenset({"um", "umm", "uh", "uhh", "uhm", "er", "erm", "ah", "hmm", "hm", "mm",
                          "mmm", "mhm"})
 
@@ -125,7 +128,7 @@ class EnglishNormalizer(BaseNormalizer):
             text = pattern.sub(expansion, text)
         text = _INNER_APOSTROPHE.sub(APOSTROPHE_MARK, text)
         text = _CURRENCY.sub(_currency, text)
-        return text.replace("%", " percent ").replace("&", " and ")
+        return super()._before_punctuation(text.replace("&", " and "))
 
     def _tokens(self, tokens: list[str]) -> list[str]:
         kept: list[str] = []

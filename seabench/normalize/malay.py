@@ -64,8 +64,7 @@ class IndonesianNormalizer(BaseNormalizer):
         self._ordinal = re.compile(rf"^ke({number_words})$")
 
     def _before_punctuation(self, text: str) -> str:
-        text = self.currency.sub(rf" \1 {self.currency_name} ", text)
-        return text.replace("%", f" {self.percent} ")
+        return super()._before_punctuation(self.currency.sub(rf" \1 {self.currency_name} ", text))
 
     def _tokens(self, tokens: list[str]) -> list[str]:
         words: list[str] = []

@@ -12,6 +12,8 @@ from seabench.normalize._base import BaseNormalizer
 class TamilNormalizer(BaseNormalizer):
     language = "ta"
     version = "ta-1"
+    percent = "சதவீதம்"
 
     def _before_punctuation(self, text: str) -> str:
-        return text.replace("\u0bb6\u0bcd\u0bb0\u0bc0", "\u0bb8\u0bcd\u0bb0\u0bc0")
+        shri = text.replace("\u0bb6\u0bcd\u0bb0\u0bc0", "\u0bb8\u0bcd\u0bb0\u0bc0")
+        return super()._before_punctuation(shri)

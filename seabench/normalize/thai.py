@@ -26,11 +26,12 @@ _TYPING_FIXES = [
 class ThaiNormalizer(BaseNormalizer):
     language = "th"
     version = "th-1"
+    percent = "เปอร์เซ็นต์"
 
     def _before_punctuation(self, text: str) -> str:
         for pattern, replacement in _TYPING_FIXES:
             text = pattern.sub(replacement, text)
-        return text
+        return super()._before_punctuation(text)
 
     def _join(self, tokens: list[str]) -> str:
         return join_without_spaces_around(tokens, _THAI)

@@ -30,6 +30,7 @@ class VietnameseNormalizer(BaseNormalizer):
     language = "vi"
     version = "vi-1"
     digits = CONTINENTAL_DIGITS  # 1.000.000 đồng, 3,5 kg
+    percent = "phần trăm"
 
     def _tokens(self, tokens: list[str]) -> list[str]:
         return [old_style_tone(t) for t in tokens]
