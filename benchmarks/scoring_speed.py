@@ -55,7 +55,8 @@ def asr_samples(language: str, n: int, seed: int) -> list[tuple[Sample, str]]:
         ref = [rng.choice(vocab) for _ in range(rng.randint(5, 25))]
         hyp = _corrupt(ref, rng, vocab)
         text = sep.join(ref)
-        pairs.append((Sample(id=f"{language}-{i}", reference=text.capitalize() + ".", language=language), sep.join(hyp)))
+        sample = Sample(id=f"{language}-{i}", reference=text.capitalize() + ".", language=language)
+        pairs.append((sample, sep.join(hyp)))
     return pairs
 
 

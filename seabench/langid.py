@@ -25,25 +25,33 @@ _ALIASES = {"fil": "tl", "zsm": "ms", "ind": "id", "msa": "ms", "may": "ms", "vi
             "chi": "zh", "cmn": "zh", "yue": "zh", "tam": "ta", "eng": "en", "jav": "jv", "mya": "my", "bur": "my",
             "khm": "km", "lao": "lo", "in": "id"}
 
-# Scripts: a language written in its own script is recognised by the script alone.
-_SCRIPTS = {
-    "th": re.compile(r"[\u0e00-\u0e7f]"),
-    "zh": re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"),
-    "ta": re.compile(r"[\u0b80-\u0bff]"),
-    "lo": re.compile(r"[\u0e80-\u0eff]"),
-    "km": re.compile(r"[\u1780-\u17ff]"),
-    "my": re.compile(r"[\u1000-\u109f]"),
-    "ja": re.compile(r"[\u3040-\u30ff]"),
-    "ko": re.compile(r"[\uac00-\ud7af]"),
-    "latin": re.compile(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff]"),
-}
+# Runs of one script; unsegmented scripts count code points per word, the rest one word per run.
+_RUNS = (
+    ("th", re.compile(r"[\u0e00-\u0e7f]+"), 5.0),
+    ("zh", re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+"), 1.5),
+    ("ja", re.compile(r"[\u3040-\u30ff]+"), 2.0),
+    ("lo", re.compile(r"[\u0e80-\u0eff]+"), 5.0),
+    ("km", re.compile(r"[\u1780-\u17ff]+"), 5.0),
+    ("my", re.compile(r"[\u1000-\u109f]+"), 5.0),
+    ("ta", re.compile(r"[\u0b80-\u0bff]+"), 0.0),
+    ("ko", re.compile(r"[\uac00-\ud7af]+"), 0.0),
+    ("latin", re.compile(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff]+"), 0.0),
+)
+_RUN_RE = re.compile("|".join(f"(?P<{name}>{rx.pattern})" for name, rx, _ in _RUNS))
+_PER_WORD = {name: per_word for name, _, per_word in _RUNS}
 _LATIN_LANGS = frozenset({"en", "id", "ms", "vi", "tl", "jv", "fr", "de", "es", "pt", "nl", "it"})
 
 MIN_WORDS = 4  # fewer Latin words (or about that much Thai/Han text) is never judged
 MIN_CONFIDENCE = 0.9
-MIN_SHARE = 0.3  # this share of the answer in the expected language makes it code-switched, not wrong
+MIN_SHARE = 0.2  # this much of the answer in the expected language: code-switched, not wrong
 _WINDOW = 5  # words per window when measuring a Latin-script answer's share
-_NOISE = re.compile(r"https?://\S+|<[^>]+>|[\d\W_]+", re.U)
+_MARKUP = re.compile(r"https?://\S+|<[^>]+>")
+
+
+def _clean(text: str) -> str:
+    """The answer without reasoning, URLs, tags, digits, punctuation and symbols (marks kept)."""
+    text = unicodedata.normalize("NFC", _MARKUP.sub(" ", strip_reasoning(text or "")))
+    return " ".join("".join(" " if unicodedata.category(c)[0] in "PSNZ" else c for c in text).split())
 
 
 def primary(code: str) -> str:
@@ -68,35 +76,25 @@ def _identifier():  # type: ignore[no-untyped-def]
 
 def detect_language(text: str) -> tuple[str, float]:
     """(primary subtag, confidence in 0..1) of `text`; ("und", 0.0) when there is nothing to judge."""
-    clean = _NOISE.sub(" ", strip_reasoning(text or "")).strip()
+    clean = _clean(text)
     if not clean:
         return "und", 0.0
     lang, confidence = _identifier().classify(clean)
     return lang, float(confidence)
 
 
-def _letters(text: str) -> list[str]:
-    return [c for c in text if unicodedata.category(c)[0] == "L"]
+def _words_by_script(text: str) -> dict[str, float]:
+    """Rough word counts per script (Thai ~5 code points a word, Chinese ~1.5 characters)."""
+    counts: dict[str, float] = {}
+    for m in _RUN_RE.finditer(text):
+        script = m.lastgroup or "latin"
+        per_word = _PER_WORD[script]
+        counts[script] = counts.get(script, 0.0) + (len(m.group()) / per_word if per_word else 1.0)
+    return counts
 
 
-def _size(text: str) -> float:
-    """Rough word count: Latin-like words, plus Thai/Han characters at about 3 per word."""
-    dense = sum(1 for c in text if _SCRIPTS["th"].match(c) or _SCRIPTS["zh"].match(c) or _SCRIPTS["ja"].match(c))
-    words = len(re.findall(r"[^\W\d_]+", re.sub(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff]", " ", text)))
-    return words + dense / 3
-
-
-def _script_share(text: str, lang: str) -> float:
-    letters = _letters(text)
-    if not letters:
-        return 0.0
-    script = _SCRIPTS["latin"] if lang in _LATIN_LANGS else _SCRIPTS.get(lang)
-    if script is None:
-        return 1.0  # a script we do not model: never claim it is absent
-    weight = 3 if lang == "zh" else 1  # one Han character carries about a Latin word's worth of letters / 3
-    own = sum(1 for c in letters if script.match(c)) * weight
-    other = len(letters) - own / weight
-    return own / (own + other)
+def _script_of(lang: str) -> str:
+    return "latin" if lang in _LATIN_LANGS else lang
 
 
 def _latin_share(text: str, expected: str) -> float:
@@ -114,19 +112,18 @@ def is_wrong_language(text: str, expected: str) -> bool:
     known = {primary(lang) for lang in LANGUAGES}
     if exp not in known:
         return False  # cannot judge a language the identifier does not know
-    clean = _NOISE.sub(" ", strip_reasoning(text or "")).strip()
-    if _size(clean) < MIN_WORDS:
+    clean = _clean(text)
+    words = _words_by_script(clean)
+    total = sum(words.values())
+    if total < MIN_WORDS:
         return False
+    if _script_of(exp) not in _PER_WORD:
+        return False  # a script we do not model: never claim it is absent
+    if words.get(_script_of(exp), 0.0) / total < MIN_SHARE:
+        return True  # (almost) nothing written in the expected language's script
     if exp not in _LATIN_LANGS:
-        return _script_share(clean, exp) < MIN_SHARE / 3 and not _named_only(clean)
-    if _script_share(clean, exp) < MIN_SHARE:
-        return True  # mostly Thai/Han/Tamil... text where a Latin-script language was expected
+        return False
     lang, confidence = detect_language(clean)
     if compatible(lang, exp) or confidence < MIN_CONFIDENCE:
         return False
     return _latin_share(clean, exp) < MIN_SHARE
-
-
-def _named_only(text: str) -> bool:
-    """Placeholder hook kept false: Latin text in a Thai/Chinese answer is wrong-language."""
-    return False

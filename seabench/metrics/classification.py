@@ -145,4 +145,5 @@ class MacroF1(SumMetric):
 
     def details(self, totals: np.ndarray, scores: Sequence[Score]) -> dict[str, Any]:
         tp, fp, fn = np.split(totals, 3)
-        return {"per_class": {"tp": tp.astype(int).tolist(), "fp": fp.astype(int).tolist(), "fn": fn.astype(int).tolist()}}
+        counts = {"tp": tp, "fp": fp, "fn": fn}
+        return {"per_class": {key: value.astype(int).tolist() for key, value in counts.items()}}

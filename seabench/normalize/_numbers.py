@@ -139,12 +139,15 @@ def _year(state: _State, lex: Lexicon) -> bool:
 class NumberParser:
     def __init__(self, lexicon: Lexicon) -> None:
         self.lex = lexicon
+        self._starters = frozenset(lexicon.words) | lexicon.article
 
     def convert(self, tokens: list[str]) -> list[str]:
         out: list[str] = []
         i = 0
         while i < len(tokens):
-            parsed = self._parse(tokens, i)
+            token = tokens[i]
+            starts = token in self._starters or token[0].isdigit()
+            parsed = self._parse(tokens, i) if starts else None
             if parsed is None:
                 out.append(tokens[i])
                 i += 1

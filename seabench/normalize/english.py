@@ -9,6 +9,7 @@ en-SG keeps Singlish discourse particles, including "ah", as words.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from seabench.normalize._base import APOSTROPHE_MARK, BaseNormalizer
 from seabench.normalize._numbers import HUNDRED, SCALE, TEEN, TENS, UNIT, Lexicon, NumberParser, Word
@@ -73,6 +74,7 @@ _WORDS = {
 _MULTI = {"alright": ["all", "right"], "cannot": ["can", "not"]}
 
 
+@lru_cache(maxsize=1 << 16)
 def american(word: str) -> str:
     """One spelling per word: the American one (also before a possessive 's)."""
     if word.endswith("'s"):
@@ -124,9 +126,10 @@ class EnglishNormalizer(BaseNormalizer):
 
     def _before_punctuation(self, text: str) -> str:
         text = text.translate(_APOSTROPHES)
-        for pattern, expansion in _CONTRACTIONS:
-            text = pattern.sub(expansion, text)
-        text = _INNER_APOSTROPHE.sub(APOSTROPHE_MARK, text)
+        if "'" in text:
+            for pattern, expansion in _CONTRACTIONS:
+                text = pattern.sub(expansion, text)
+            text = _INNER_APOSTROPHE.sub(APOSTROPHE_MARK, text)
         text = _CURRENCY.sub(_currency, text)
         return super()._before_punctuation(text.replace("&", " and "))
 

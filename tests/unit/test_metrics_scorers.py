@@ -63,7 +63,9 @@ def stand_ins(monkeypatch: pytest.MonkeyPatch) -> None:
     extract.is_empty = lambda text: not any(c.isalnum() for c in _drop_think(text))  # type: ignore[attr-defined]
     extract.strip_reasoning = lambda text: _drop_think(text).strip()  # type: ignore[attr-defined]
     extract.extract_choice = lambda text, choices, language: _extract(text, choices)  # type: ignore[attr-defined]
-    extract.extract_label = lambda text, labels, language, kind=None: _extract(text, labels)  # type: ignore[attr-defined]
+    extract.extract_label = (  # type: ignore[attr-defined]
+        lambda text, labels, language, kind=None: _extract(text, labels)
+    )
     langid = types.ModuleType("seabench.langid")
     langid.is_wrong_language = lambda text, expected: text.startswith("[fr]")  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "seabench.extract", extract)
@@ -105,8 +107,11 @@ def test_chinese_cer_is_on_characters_without_punctuation() -> None:
     assert score.stats == {"sub": 1.0, "del": 0.0, "ins": 0.0, "hits": 5.0, "ref_len": 6.0}
 
 
-@pytest.mark.parametrize(("output", "flag"), [("", "empty"), ("   ", "empty"), ("...", "empty"),
-                                               ("<think>no idea</think>", "empty"), ("Sorry, I cannot transcribe this.", "refusal")])
+@pytest.mark.parametrize(
+    ("output", "flag"),
+    [("", "empty"), ("   ", "empty"), ("...", "empty"), ("<think>no idea</think>", "empty"),
+     ("Sorry, I cannot transcribe this.", "refusal")],
+)
 def test_empty_or_refused_transcript_is_all_deletions(output: str, flag: str) -> None:
     score = WER_SCORER.score(_asr("selamat pagi semua", "ms"), output)
     assert score.stats == {"sub": 0.0, "del": 3.0, "ins": 0.0, "hits": 0.0, "ref_len": 3.0}
@@ -212,7 +217,8 @@ def test_label_scorer_and_macro_f1_match_sklearn() -> None:
     gold = ["happy", "sad", "sad", "angry", "neutral", "happy", "angry", "sad"]
     outputs = ["happy", "Sad", "angry", "angry", "hmm", "sad", "angry", "sad"]
     scorer = LabelScorer(labels=labels, kind="emotion")
-    scores = [scorer.score(Sample(id=str(i), label=g, language="id"), o) for i, (g, o) in enumerate(zip(gold, outputs, strict=True))]
+    samples = [Sample(id=str(i), label=g, language="id") for i, g in enumerate(gold)]
+    scores = [scorer.score(s, o) for s, o in zip(samples, outputs, strict=True)]
     assert scores[4].flags == ["extract_fail"] and scores[4].stats["pred"] == -1
     y_true = [labels.index(g) for g in gold]
     y_pred = [int(s.stats["pred"]) for s in scores]
@@ -236,6 +242,7 @@ def test_mean_metric_excludes_unscored() -> None:
 
 
 def test_flag_rate_over_all_samples() -> None:
-    scores = [Score(value=None, flags=["refusal"]), Score(value=1.0), Score(value=0.0), Score(value=0.0, flags=["refusal"])]
+    scores = [Score(value=None, flags=["refusal"]), Score(value=1.0), Score(value=0.0),
+              Score(value=0.0, flags=["refusal"])]
     value = FlagRate("refusal", "choice").compute(scores)
     assert value.name == "refusal_rate" and value.value == 0.5 and value.direction == "lower" and value.n == 4

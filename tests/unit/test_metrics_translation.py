@@ -73,7 +73,8 @@ def test_vectorised_scores_equal_sacrebleu_on_random_statistics() -> None:
         total[rng.random(4) < 0.1] = 0
         correct = np.minimum(total, rng.integers(0, 30, size=4)) * (rng.random(4) > 0.2)
         bleu_rows.append([int(total[0]), int(rng.integers(0, 60)), *correct.tolist(), *total.tolist()])
-        hyp, ref = rng.integers(0, 50, size=8) * (rng.random(8) > 0.1), rng.integers(0, 50, size=8) * (rng.random(8) > 0.1)
+        hyp = rng.integers(0, 50, size=8) * (rng.random(8) > 0.1)
+        ref = rng.integers(0, 50, size=8) * (rng.random(8) > 0.1)
         match = np.minimum(np.minimum(hyp, ref), rng.integers(0, 50, size=8))
         chrf_rows.append(np.stack([hyp, ref, match], axis=1).ravel().tolist())
     bleu_vec = bleu_from_sums(np.array(bleu_rows, dtype=float))

@@ -1,0 +1,458 @@
+"""Run directories -> LeaderboardData (tables, pivots, failures, significance, samples) and exports.
+
+Reads only `results.json` and `samples.jsonl`; never imports a model, task or torch. The long
+table of cells is built with pandas so the language/family pivots and exports come from one frame.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import json
+import shutil
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel, Field, ValidationError
+
+from seabench.leaderboard.scoring import (
+    AGGREGATION_RULE, Kind, format_value, judge_score, metric_kind, n_choices, normalise, primary_score,
+)
+from seabench.leaderboard.significance import Comparison, compare
+from seabench.records import RESULTS_FILE, SAMPLES_FILE, latest_records
+from seabench.types import MetricValue, RunResult, SampleRecord, TaskResult
+
+ALL = "all"
+AUDIO_EMBED_CAP = 20 * 1024 * 1024  # bytes of audio inlined as data URIs before switching to SITE/audio/
+MAX_SAMPLES_PER_TASK = 300
+AUDIO_TYPES = {".wav": "audio/wav", ".flac": "audio/flac", ".ogg": "audio/ogg", ".mp3": "audio/mpeg",
+               ".m4a": "audio/mp4", ".opus": "audio/ogg"}
+
+
+class RunInfo(BaseModel):
+    run_id: str
+    label: str  # model id, made unique with the run id when two runs share a model
+    model_id: str
+    provider: str
+    snapshot: str
+    status: str
+    source: str  # directory name
+    warnings: list[str] = Field(default_factory=list)
+    manifest: dict[str, Any] = Field(default_factory=dict)
+    model: dict[str, Any] = Field(default_factory=dict)
+
+
+class TaskInfo(BaseModel):
+    name: str
+    family: str
+    languages: list[str]
+    primary_metric: str
+    direction: str
+    kind: Kind
+    n_choices: int | None = None
+
+
+class Cell(BaseModel):
+    """The primary metric of one run on one task, overall (`language == "all"`) or for one language."""
+
+    run_id: str
+    task: str
+    family: str
+    language: str
+    metric: str
+    direction: str
+    value: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n: int
+    n_failed: int
+    display: str
+    ci_display: str
+    normalised: float | None
+    rank: int | None = None
+    mark: str = ""  # "*" significantly better than the next-ranked run, "=" not significantly different
+
+
+class Failures(BaseModel):
+    run_id: str
+    task: str
+    n: int
+    completed: int
+    errors: int
+    errors_by_code: dict[str, int]
+    empty: int
+    refusals: int
+    extract_fail: int
+    judge_unscored: int
+    wrong_language: int
+    status: str
+
+
+class Aggregate(BaseModel):
+    """Mean normalised score of one run over a group of tasks (a language, a family, or all)."""
+
+    run_id: str
+    group: str
+    score: float | None
+    n_tasks: int
+
+
+class Answer(BaseModel):
+    run_id: str
+    output: str
+    score: str
+    flags: list[str]
+    error: str
+    judge_score: float | None
+    judge_rationale: str
+
+
+class SampleView(BaseModel):
+    task: str
+    sample_id: str
+    language: str
+    prompt: str
+    reference: str
+    choices: list[str]
+    audio: list[str]  # keys into LeaderboardData.audio
+    answers: list[Answer]
+
+
+class LeaderboardData(BaseModel):
+    title: str
+    generated_at: str
+    aggregation_rule: str
+    runs: list[RunInfo]
+    tasks: list[TaskInfo]
+    languages: list[str]
+    families: list[str]
+    cells: list[Cell]
+    failures: list[Failures]
+    overall: list[Aggregate]  # group = language code or "all"
+    by_family: list[Aggregate]
+    comparisons: list[Comparison]
+    samples: list[SampleView]
+    samples_truncated: dict[str, int] = Field(default_factory=dict)  # task -> samples not embedded
+    audio: dict[str, str] = Field(default_factory=dict)  # key -> data URI or relative URL
+    audio_mode: str = "none"
+
+
+class LoadedRun(BaseModel):
+    result: RunResult
+    path: str
+    records: dict[str, dict[str, SampleRecord]]  # task -> sample id -> latest record
+
+
+def load_run(path: Path) -> LoadedRun:
+    """Read one run directory; a missing or invalid results.json is a one-line ValueError."""
+    results = path / RESULTS_FILE
+    if not results.is_file():
+        raise ValueError(f"{path}: no {RESULTS_FILE} here; pass a SeaBench run directory")
+    try:
+        result = RunResult.model_validate_json(results.read_text(encoding="utf-8"))
+    except ValidationError as exc:
+        raise ValueError(f"{results}: not a valid SeaBench results file ({exc.error_count()} schema errors)") from exc
+    records: dict[str, dict[str, SampleRecord]] = {}
+    for (task, sample_id), record in latest_records(path / SAMPLES_FILE).items():
+        records.setdefault(task, {})[sample_id] = record
+    return LoadedRun(result=result, path=str(path), records=records)
+
+
+def _unique_ids(runs: Sequence[LoadedRun]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for run in runs:
+        rid = run.result.run_id
+        seen[rid] = seen.get(rid, 0) + 1
+        out.append(rid if seen[rid] == 1 else f"{rid}#{seen[rid]}")
+    return out
+
+
+def _run_infos(runs: Sequence[LoadedRun], ids: list[str]) -> list[RunInfo]:
+    model_ids = [r.result.model.id for r in runs]
+    infos = []
+    for run, rid in zip(runs, ids, strict=True):
+        res = run.result
+        label = res.model.id if model_ids.count(res.model.id) == 1 else f"{res.model.id} ({rid})"
+        infos.append(RunInfo(run_id=rid, label=label, model_id=res.model.id, provider=res.model.provider,
+                             snapshot=res.model.snapshot, status=res.status, source=Path(run.path).name,
+                             warnings=res.warnings, manifest=res.manifest.model_dump(mode="json"),
+                             model=res.model.model_dump(mode="json")))
+    return infos
+
+
+def _ci_text(kind: Kind, mv: MetricValue) -> str:
+    if mv.ci_low is None or mv.ci_high is None:
+        return ""
+    return f"[{format_value(kind, mv.ci_low)}, {format_value(kind, mv.ci_high)}]"
+
+
+def _cell(rid: str, task: TaskResult, info: TaskInfo, language: str, mv: MetricValue | None) -> Cell:
+    value = mv.value if mv else None
+    return Cell(run_id=rid, task=task.name, family=task.family, language=language, metric=task.primary_metric,
+                direction=task.direction, value=value, ci_low=mv.ci_low if mv else None,
+                ci_high=mv.ci_high if mv else None, n=mv.n if mv else 0, n_failed=mv.n_failed if mv else 0,
+                display=format_value(info.kind, value), ci_display=_ci_text(info.kind, mv) if mv else "",
+                normalised=normalise(info.kind, value, info.n_choices))
+
+
+def _task_infos(runs: Sequence[LoadedRun]) -> dict[str, TaskInfo]:
+    infos: dict[str, TaskInfo] = {}
+    for run in runs:
+        for name, task in run.result.tasks.items():
+            if name in infos:
+                continue
+            k = n_choices(r for other in runs for r in other.records.get(name, {}).values())
+            infos[name] = TaskInfo(name=name, family=task.family, languages=task.languages,
+                                   primary_metric=task.primary_metric, direction=task.direction,
+                                   kind=metric_kind(task.primary_metric, task), n_choices=k)
+    return dict(sorted(infos.items()))
+
+
+def _cells(runs: Sequence[LoadedRun], ids: list[str], tasks: dict[str, TaskInfo]) -> list[Cell]:
+    cells = []
+    for run, rid in zip(runs, ids, strict=True):
+        for name, task in run.result.tasks.items():
+            info = tasks[name]
+            cells.append(_cell(rid, task, info, ALL, task.metrics.get(task.primary_metric)))
+            for lang, metrics in sorted(task.breakdowns.get("language", {}).items()):
+                cells.append(_cell(rid, task, info, lang, metrics.get(task.primary_metric)))
+    return cells
+
+
+def _failures(runs: Sequence[LoadedRun], ids: list[str]) -> list[Failures]:
+    out = []
+    for run, rid in zip(runs, ids, strict=True):
+        for name, task in sorted(run.result.tasks.items()):
+            c = task.counts
+            out.append(Failures(run_id=rid, task=name, n=c.n, completed=c.completed, errors=c.n_errors,
+                                errors_by_code=c.errors, empty=c.empty, refusals=c.refusals,
+                                extract_fail=c.extract_fail, judge_unscored=c.unscored,
+                                wrong_language=c.wrong_language, status=task.status))
+    return out
+
+
+def _aggregates(frame: pd.DataFrame, group_col: str) -> list[Aggregate]:
+    """Mean normalised score per (run, group); groups with no normalisable task give None."""
+    if frame.empty:
+        return []
+    stats = frame.groupby(["run_id", group_col], sort=True)["normalised"].agg(["mean", "count"]).reset_index()
+    return [Aggregate(run_id=row.run_id, group=str(getattr(row, group_col)),
+                      score=None if pd.isna(row.mean) else float(row.mean), n_tasks=int(row.count))
+            for row in stats.itertuples(index=False)]
+
+
+def cell_frame(cells: Sequence[Cell]) -> pd.DataFrame:
+    return pd.DataFrame([c.model_dump() for c in cells])
+
+
+def _rank_and_compare(cells: list[Cell], runs: Sequence[LoadedRun], ids: list[str], tasks: dict[str, TaskInfo],
+                      n_boot: int, seed: int) -> list[Comparison]:
+    """All pairwise paired tests per task; rank runs and mark adjacent pairs on the overall cells."""
+    records = dict(zip(ids, (r.records for r in runs), strict=True))
+    comparisons: list[Comparison] = []
+    for name, info in tasks.items():
+        ranked = sorted((c for c in cells if c.task == name and c.language == ALL and c.value is not None),
+                        key=lambda c: c.value if info.direction == "lower" else -c.value)  # type: ignore[operator]
+        for rank, cell in enumerate(ranked, start=1):
+            cell.rank = rank
+        order = {c.run_id: i for i, c in enumerate(ranked)}
+        for a, b in combinations([c.run_id for c in ranked], 2):
+            comp = compare(name, info.primary_metric, info.kind, info.direction, records[a].get(name, {}),
+                           records[b].get(name, {}), a, b, n_boot=n_boot, seed=seed)
+            comp.adjacent = abs(order[a] - order[b]) == 1
+            comparisons.append(comp)
+        for upper, lower in zip(ranked, ranked[1:]):
+            comp = next(c for c in comparisons if c.task == name and c.run_a == upper.run_id and c.run_b == lower.run_id)
+            upper.mark = "*" if comp.significant else "="
+    return comparisons
+
+
+def _text(value: str | list[str] | None) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else "\n".join(value)
+
+
+def _resolve_audio(path: str, run_dir: Path) -> Path | None:
+    candidate = Path(path)
+    for p in (candidate, run_dir / candidate):
+        if p.is_file():
+            return p
+    return None
+
+
+class _AudioCollector:
+    """Gives every distinct clip a key; decides later whether to inline or copy them."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, Path] = {}
+        self.by_path: dict[Path, str] = {}
+
+    def key(self, path: str, run_dir: Path) -> str | None:
+        found = _resolve_audio(path, run_dir)
+        if found is None or found.suffix.lower() not in AUDIO_TYPES:
+            return None
+        found = found.resolve()
+        if found not in self.by_path:
+            key = f"a{len(self.by_path)}"
+            self.by_path[found] = key
+            self.files[key] = found
+        return self.by_path[found]
+
+    def urls(self, out: Path, cap: int) -> tuple[dict[str, str], str]:
+        if not self.files:
+            return {}, "none"
+        total = sum(p.stat().st_size for p in self.files.values())
+        if total <= cap:
+            return {k: f"data:{AUDIO_TYPES[p.suffix.lower()]};base64,{base64.b64encode(p.read_bytes()).decode()}"
+                    for k, p in self.files.items()}, "inline"
+        audio_dir = out / "audio"
+        audio_dir.mkdir(parents=True, exist_ok=True)
+        urls = {}
+        for key, p in self.files.items():
+            name = hashlib.sha256(str(p).encode()).hexdigest()[:16] + p.suffix.lower()
+            shutil.copyfile(p, audio_dir / name)
+            urls[key] = f"audio/{name}"
+        return urls, "copied"
+
+
+def _answer(rid: str, record: SampleRecord | None, info: TaskInfo) -> Answer:
+    if record is None:
+        return Answer(run_id=rid, output="", score="not run", flags=[], error="", judge_score=None, judge_rationale="")
+    score = primary_score(record, info.primary_metric, info.kind)
+    flags = sorted({f for s in record.scores.values() for f in s.flags})
+    value = score.value if score else None
+    shown = format_value(info.kind, value)
+    error = f"{record.error_code.value}: {record.error_message or ''}" if record.error_code else ""
+    verdict = record.verdicts[-1] if record.verdicts else None
+    return Answer(run_id=rid, output=record.output.text if record.output else "", score=shown, flags=flags,
+                  error=error, judge_score=judge_score(record),
+                  judge_rationale=(verdict.rationale or verdict.unscored_reason or "") if verdict else "")
+
+
+def _samples(runs: Sequence[LoadedRun], ids: list[str], tasks: dict[str, TaskInfo], audio: _AudioCollector,
+             max_per_task: int) -> tuple[list[SampleView], dict[str, int]]:
+    views: list[SampleView] = []
+    truncated: dict[str, int] = {}
+    for name, info in tasks.items():
+        sample_ids = sorted({sid for run in runs for sid in run.records.get(name, {})})
+        if len(sample_ids) > max_per_task:
+            truncated[name] = len(sample_ids) - max_per_task
+        for sid in sample_ids[:max_per_task]:
+            per_run = [(rid, run.records.get(name, {}).get(sid), Path(run.path)) for run, rid in zip(runs, ids, strict=True)]
+            first, run_dir = next((rec, d) for _, rec, d in per_run if rec is not None)
+            keys = [k for ref in first.audio if (k := audio.key(ref.path, run_dir)) is not None]
+            views.append(SampleView(task=name, sample_id=sid, language=first.language, prompt=first.prompt,
+                                    reference=_text(first.reference or first.label), choices=first.choices or [],
+                                    audio=keys, answers=[_answer(rid, rec, info) for rid, rec, _ in per_run]))
+    return views, truncated
+
+
+def build_data(run_dirs: Sequence[Path], out: Path, *, title: str = "SeaBench leaderboard", n_boot: int = 1000,
+               seed: int = 0, max_samples_per_task: int = MAX_SAMPLES_PER_TASK,
+               audio_cap: int = AUDIO_EMBED_CAP) -> LeaderboardData:
+    """Everything the page and the exports show. Audio is inlined under `audio_cap`, else copied to out/audio/."""
+    if not run_dirs:
+        raise ValueError("no run directories given")
+    runs = [load_run(Path(d)) for d in run_dirs]
+    ids = _unique_ids(runs)
+    tasks = _task_infos(runs)
+    cells = _cells(runs, ids, tasks)
+    comparisons = _rank_and_compare(cells, runs, ids, tasks, n_boot, seed)
+    frame = cell_frame(cells)
+    audio = _AudioCollector()
+    samples, truncated = _samples(runs, ids, tasks, audio, max_samples_per_task)
+    urls, mode = audio.urls(out, audio_cap)
+    languages = sorted({c.language for c in cells if c.language != ALL})
+    return LeaderboardData(
+        title=title, generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        aggregation_rule=AGGREGATION_RULE, runs=_run_infos(runs, ids), tasks=list(tasks.values()),
+        languages=languages, families=sorted({t.family for t in tasks.values()}), cells=cells,
+        failures=_failures(runs, ids), overall=_aggregates(frame, "language"),
+        by_family=_aggregates(frame[frame["language"] == ALL], "family"), comparisons=comparisons,
+        samples=samples, samples_truncated=truncated, audio=urls, audio_mode=mode,
+    )
+
+
+# ---------------------------------------------------------------- exports
+
+def export_json(data: LeaderboardData) -> str:
+    """Machine-readable leaderboard (audio payloads left out: they live in the page)."""
+    return data.model_dump_json(indent=2, exclude={"audio"})
+
+
+def summary_rows(data: LeaderboardData) -> list[dict[str, Any]]:
+    """One row per (run, task, language) with the primary metric, CI and failure counts."""
+    labels = {r.run_id: r.label for r in data.runs}
+    fails = {(f.run_id, f.task): f for f in data.failures}
+    rows = []
+    for c in data.cells:
+        f = fails[(c.run_id, c.task)]
+        rows.append({"run_id": c.run_id, "model": labels[c.run_id], "task": c.task, "family": c.family,
+                     "language": c.language, "metric": c.metric, "direction": c.direction, "value": c.value,
+                     "ci_low": c.ci_low, "ci_high": c.ci_high, "n": c.n, "normalised": c.normalised,
+                     "rank": c.rank, "errors": f.errors, "empty": f.empty, "refusals": f.refusals,
+                     "extract_fail": f.extract_fail, "judge_unscored": f.judge_unscored,
+                     "wrong_language": f.wrong_language})
+    return rows
+
+
+def export_csv(data: LeaderboardData) -> str:
+    rows = summary_rows(data)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["run_id"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def _md_escape(text: str) -> str:
+    """Markdown table cell: neutralise pipes, HTML and link/image syntax from untrusted names."""
+    out = text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    for ch in "<>[]()!`*_":
+        out = out.replace(ch, "\\" + ch)
+    return out
+
+
+def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(_md_escape(h) for h in header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_md_escape(v) for v in row) + " |" for row in rows]
+    return lines
+
+
+def export_markdown(data: LeaderboardData) -> str:
+    arrow = {"higher": "↑", "lower": "↓"}
+    by_key = {(c.run_id, c.task): c for c in data.cells if c.language == ALL}
+    header = ["Model", "Overall"] + [f"{t.name} {t.primary_metric} {arrow[t.direction]}" for t in data.tasks]
+    overall = {(a.run_id, a.group): a for a in data.overall}
+    rows = []
+    for run in data.runs:
+        agg = overall.get((run.run_id, ALL))
+        row = [run.label, f"{agg.score:.1f}" if agg and agg.score is not None else "–"]
+        for t in data.tasks:
+            c = by_key.get((run.run_id, t.name))
+            row.append(f"{c.display} {c.ci_display}{c.mark}".strip() if c else "–")
+        rows.append(row)
+    lines = [f"# {_md_escape(data.title)}", "", *_md_table(header, rows), "",
+             "`*` significantly better than the next-ranked model (paired bootstrap, p < 0.05); "
+             "`=` not significantly different.", "", "## Overall score per language", ""]
+    lang_rows = [[run.label] + [f"{a.score:.1f} ({a.n_tasks})" if (a := overall.get((run.run_id, lang))) and
+                                a.score is not None else "–" for lang in data.languages] for run in data.runs]
+    lines += _md_table(["Model", *data.languages], lang_rows)
+    lines += ["", f"Aggregation: {data.aggregation_rule}", ""]
+    return "\n".join(lines)
+
+
+def json_for_script(payload: Any) -> str:
+    """JSON safe inside <script type="application/json">: no '<', '>' or '&' can appear literally."""
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(ch, esc)
+    return text
