@@ -134,6 +134,51 @@ def score(
         _print_results(result)
 
 
+@app.command("leaderboard")
+def leaderboard(
+    run_dirs: Annotated[list[Path], typer.Argument(help="Run directories (each with results.json).")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Site directory to write.")] = Path("site"),
+    title: Annotated[str, typer.Option(help="Page title.")] = "SeaBench leaderboard",
+) -> None:
+    """Write a self-contained static leaderboard (index.html) plus JSON, CSV and Markdown exports."""
+    from seabench.leaderboard import build_leaderboard
+
+    try:
+        index = build_leaderboard(run_dirs, out_dir, title=title)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    out.print(f"Leaderboard: {index}")
+
+
+@app.command("agreement")
+def agreement(
+    judge_run: Annotated[list[Path], typer.Option("--judge-run", help="Run directory with judge verdicts (repeatable).")],
+    human: Annotated[Path, typer.Option("--human", help="Human ratings CSV or JSONL (see docs/LEADERBOARD.md).")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Report directory.")] = Path("agreement"),
+    seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
+) -> None:
+    """Judge-vs-human agreement report (correlations, kappa, alpha, pairwise agreement) with CIs."""
+    from seabench.leaderboard import run_agreement
+
+    if not human.is_file():
+        raise UserError(f"human ratings file not found: {human}")
+    report = run_agreement(judge_run, human, out_dir, seed=seed)
+    out.print(f"Agreement report: {report}")
+
+
+@app.command("annotate")
+def annotate(
+    run_dir: Annotated[Path, typer.Argument(help="Run directory whose answers are to be rated.")],
+    port: Annotated[int, typer.Option(help="Local port for the rating page.")] = 8765,
+    ratings: Annotated[Optional[Path], typer.Option(help="Ratings file (default RUN_DIR/human_ratings.jsonl).")] = None,
+) -> None:
+    """Serve a local page where native speakers listen and rate answers 1-5, blind to judge and model."""
+    from seabench.leaderboard import serve_annotation
+
+    out.print(f"Rating page: http://127.0.0.1:{port}/  (Ctrl-C to stop; every rating is saved as it is given)")
+    serve_annotation(run_dir, port=port, ratings=ratings)
+
+
 def main() -> None:
     try:
         app()

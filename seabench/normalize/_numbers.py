@@ -9,8 +9,9 @@ that does not form one number ("two three") stays two numbers ("2 3").
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 
 UNIT, TEEN, TENS, HUNDRED, SCALE = "unit", "teen", "tens", "hundred", "scale"
 TEEN_SUFFIX, TENS_SUFFIX = "teen_suffix", "tens_suffix"
@@ -36,11 +37,15 @@ class Lexicon:
     article: frozenset[str] = frozenset()  # "a hundred", "a thousand"
     years: bool = False  # "nineteen ninety nine" -> 1999
     ordinal_suffix: bool = False  # English "1st/2nd/3rd/4th"
-    _units: frozenset[str] = field(init=False, default=frozenset())
 
-    def __post_init__(self) -> None:
-        units = frozenset(w for w, e in self.words.items() if e.kind == UNIT and not e.ordinal)
-        object.__setattr__(self, "_units", units)
+    @cached_property
+    def digit_words(self) -> dict[str, int]:
+        """Words allowed after the decimal point: "three point one four"."""
+        return {w: e.value for w, e in self.words.items() if e.kind == UNIT and not e.ordinal}
+
+    def is_kind(self, token: str | None, kinds: tuple[str, ...]) -> bool:
+        entry = self.words.get(token or "")
+        return entry is not None and entry.kind in kinds
 
 
 def _fmt(value: Decimal) -> str:
@@ -66,7 +71,7 @@ class _State:
         self.scale_limit: int | None = None
         self.spelled = False  # some word (not only digits) seen: enables the year rule
         self.digits = False  # the group came from a digit token: only a scale may follow
-        self.unit: tuple[int, int] | None = None  # (place before, value) if the last word was a unit
+        self.unit: tuple[int, int] | None = None  # (place before, value) after a unit word
         self.fraction = False  # after "point N": only a scale may follow
 
     @property
@@ -156,11 +161,8 @@ class NumberParser:
                 out.append(text)
         return out
 
-    def _starts_number(self, token: str | None, kinds: tuple[str, ...]) -> bool:
-        entry = self.lex.words.get(token or "")
-        return entry is not None and entry.kind in kinds
-
     def _parse(self, tokens: list[str], start: int) -> tuple[str, int] | None:
+        """Longest number starting at tokens[start] as (digits, end index), or None."""
         lex, state = self.lex, _State()
         best: tuple[str, int] | None = None
         i = start
@@ -174,27 +176,36 @@ class NumberParser:
                 state.spelled = True
                 i += 1
                 if entry.ordinal:
-                    return (_ordinal(state.value) if lex.ordinal_suffix else _fmt(state.value)), i
+                    value = state.value
+                    return (_ordinal(value) if lex.ordinal_suffix else _fmt(value)), i
                 best = _fmt(state.value), i
             elif i == start and _DIGITS.fullmatch(token):
                 state.group, state.place, state.digits = Decimal(token), _UNITS, True
                 i += 1
                 best = token, i  # a bare digit token is kept exactly as written
-            elif i == start and token in lex.article and self._starts_number(following, (HUNDRED, SCALE)):
-                state.group, state.place = Decimal(1), _UNITS
+            elif i == start and token in lex.article and lex.is_kind(following, (HUNDRED, SCALE)):
+                state.group, state.place = Decimal(1), _UNITS  # "a hundred"
                 i += 1
-            elif i > start and token in lex.conjunction and state.place in (_EMPTY, _HUNDREDS) \
-                    and not state.digits and self._starts_number(following, (UNIT, TEEN, TENS)):
-                i += 1
-            elif i > start and token in lex.point and not state.digits and following in lex._units:
-                digits = []
-                i += 1
-                while i < len(tokens) and tokens[i] in lex._units:
-                    digits.append(str(lex.words[tokens[i]].value))
-                    i += 1
-                state.group += Decimal("0." + "".join(digits))
-                state.fraction, state.place = True, _UNITS
+            elif self._joins(state, token, following, i > start):
+                i += 1  # "one hundred and five"
+            elif i > start and token in lex.point and not state.digits \
+                    and following in lex.digit_words:
+                i = self._fraction(state, tokens, i + 1)
                 best = _fmt(state.value), i
             else:
                 break
         return best
+
+    def _joins(self, state: _State, token: str, following: str | None, inside: bool) -> bool:
+        return (inside and token in self.lex.conjunction and not state.digits
+                and state.place in (_EMPTY, _HUNDREDS)
+                and self.lex.is_kind(following, (UNIT, TEEN, TENS)))
+
+    def _fraction(self, state: _State, tokens: list[str], i: int) -> int:
+        digits = []
+        while i < len(tokens) and tokens[i] in self.lex.digit_words:
+            digits.append(str(self.lex.digit_words[tokens[i]]))
+            i += 1
+        state.group += Decimal("0." + "".join(digits))
+        state.fraction, state.place = True, _UNITS
+        return i

@@ -12,7 +12,16 @@ import re
 from functools import lru_cache
 
 from seabench.normalize._base import APOSTROPHE_MARK, BaseNormalizer
-from seabench.normalize._numbers import HUNDRED, SCALE, TEEN, TENS, UNIT, Lexicon, NumberParser, Word
+from seabench.normalize._numbers import (
+    HUNDRED,
+    SCALE,
+    TEEN,
+    TENS,
+    UNIT,
+    Lexicon,
+    NumberParser,
+    Word,
+)
 
 _UNITS = "zero one two three four five six seven eight nine".split()
 _TEENS = "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
