@@ -106,6 +106,7 @@ class Aggregate(BaseModel):
 class Answer(BaseModel):
     run_id: str
     output: str
+    value: float | None = None
     score: str
     flags: list[str]
     error: str
@@ -332,7 +333,7 @@ def _answer(rid: str, record: SampleRecord | None, info: TaskInfo) -> Answer:
     shown = format_value(info.kind, value)
     error = f"{record.error_code.value}: {record.error_message or ''}" if record.error_code else ""
     verdict = record.verdicts[-1] if record.verdicts else None
-    return Answer(run_id=rid, output=record.output.text if record.output else "", score=shown, flags=flags,
+    return Answer(run_id=rid, output=record.output.text if record.output else "", value=value, score=shown, flags=flags,
                   error=error, judge_score=judge_score(record),
                   judge_rationale=(verdict.rationale or verdict.unscored_reason or "") if verdict else "")
 
@@ -404,8 +405,13 @@ def summary_rows(data: LeaderboardData) -> list[dict[str, Any]]:
     return rows
 
 
+def _csv_safe(value: Any) -> Any:
+    """Keep spreadsheet apps from evaluating untrusted names as formulas (=, +, -, @)."""
+    return "'" + value if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") else value
+
+
 def export_csv(data: LeaderboardData) -> str:
-    rows = summary_rows(data)
+    rows = [{k: _csv_safe(v) for k, v in row.items()} for row in summary_rows(data)]
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["run_id"], lineterminator="\n")
     writer.writeheader()
@@ -415,8 +421,9 @@ def export_csv(data: LeaderboardData) -> str:
 
 def _md_escape(text: str) -> str:
     """Markdown table cell: neutralise pipes, HTML and link/image syntax from untrusted names."""
-    out = text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-    for ch in "<>[]()!`*_":
+    out = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    out = out.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    for ch in "[]()!`*_":
         out = out.replace(ch, "\\" + ch)
     return out
 

@@ -33,6 +33,8 @@ def run(
     model_option: ModelOpt = [],  # noqa: B006 - typer needs a literal default
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the response cache.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    judge: Annotated[Optional[str], typer.Option(help="Judge for judge-scored tasks (default: gemini:gemini-2.5-flash when GEMINI_API_KEY is set; 'none' to skip).")] = None,
+    judge_samples: Annotated[int, typer.Option(help="Judge each item N times; the mean and spread are kept.")] = 1,
 ) -> None:
     """Run a model over tasks; re-running the same command resumes an interrupted run."""
     from seabench.adapter import parse_options
@@ -40,7 +42,9 @@ def run(
 
     directory = output_dir or Path("runs") / model.replace(":", "_").replace("/", "_").replace("@", "_")
     config = RunConfig(model=model, tasks=tasks, output_dir=directory, model_options=parse_options(model_option),
-                       limit=limit, batch_size=batch_size, seed=seed, use_cache=not no_cache, quiet=quiet)
+                       limit=limit, batch_size=batch_size, seed=seed, use_cache=not no_cache, quiet=quiet,
+                       judge="auto" if judge is None else (None if judge == "none" else judge),
+                       judge_samples=judge_samples)
     try:
         result = Runner(config).run()
     except Interrupted as stop:
@@ -124,12 +128,23 @@ def list_models() -> None:
 @app.command("score")
 def score(
     run_dir: Annotated[Path, typer.Argument(help="A run directory written by `seabench run`.")],
+    judge: Annotated[Optional[str], typer.Option(help="Judge for judge-scored tasks, e.g. gemini:gemini-2.5-flash.")] = None,
+    only_failed: Annotated[bool, typer.Option("--only-failed", help="Re-judge only unscored items.")] = False,
+    judge_samples: Annotated[int, typer.Option(help="Judge each item N times; the mean and spread are kept.")] = 1,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only estimate judge calls, audio seconds and tokens.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
-    """Re-score stored outputs (e.g. after a scoring fix) without calling the model."""
-    from seabench.rescore import rescore
+    """Re-score stored outputs without calling the model; with --judge, (re-)judge open-ended tasks."""
+    from seabench.rescore import judge_estimate, rescore
 
-    result = rescore(run_dir)
+    if dry_run:
+        if judge is None:
+            raise UserError("--dry-run estimates a judge run: give --judge SPEC")
+        estimate = judge_estimate(run_dir, judge, only_failed=only_failed, n_samples=judge_samples)
+        for key, value in estimate.items():
+            out.print(f"{key}: {value:g}")
+        return
+    result = rescore(run_dir, judge=judge, only_failed=only_failed, n_samples=judge_samples, quiet=quiet)
     if not quiet:
         _print_results(result)
 

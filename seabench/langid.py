@@ -88,6 +88,8 @@ def _words_by_script(text: str) -> dict[str, float]:
     counts: dict[str, float] = {}
     for m in _RUN_RE.finditer(text):
         script = m.lastgroup or "latin"
+        if script == "latin" and len(m.group()) == 1:
+            continue  # option letters and "a"/"I" say nothing about the language
         per_word = _PER_WORD[script]
         counts[script] = counts.get(script, 0.0) + (len(m.group()) / per_word if per_word else 1.0)
     return counts

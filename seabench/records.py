@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from seabench.errors import UserError
 from seabench.secrets import redact
 from seabench.types import SampleRecord
 
@@ -33,17 +34,19 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def iter_records(path: Path) -> Iterator[SampleRecord]:
-    """Every parseable record; unparseable lines (a torn tail) are skipped."""
+    """Every record. Only a torn final line (no newline: the process died mid-write) is skipped;
+    any other unreadable line is an error, never a silently dropped sample."""
     if not path.exists():
         return
     with open(path, encoding="utf-8") as fh:
-        for line in fh:
+        for n, line in enumerate(fh, 1):
             if not line.endswith("\n"):
                 return  # torn final line
             try:
                 yield SampleRecord.model_validate_json(line)
-            except (ValidationError, ValueError):
-                continue
+            except (ValidationError, ValueError) as exc:
+                reason = str(exc).splitlines()[0]
+                raise UserError(f"{path}:{n}: unreadable sample record ({reason}); fix or delete that line") from None
 
 
 def latest_records(path: Path) -> dict[tuple[str, str], SampleRecord]:

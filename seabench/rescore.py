@@ -1,4 +1,5 @@
-"""`seabench score RUN_DIR`: recompute scores and results from stored outputs; never calls a model."""
+"""`seabench score RUN_DIR`: recompute scores and results from stored outputs (never calls the
+model), optionally (re-)judging judge-scored tasks with another judge or only the failures."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from pathlib import Path
 from seabench.aggregate import aggregate_task
 from seabench.errors import UserError
 from seabench.manifest import now
+from seabench.progress import RunProgress
 from seabench.records import RESULTS_FILE, SAMPLES_FILE, atomic_write_text, latest_records, rewrite_records
 from seabench.registry import Registry, registry
 from seabench.scoring import score_record
+from seabench.task import Task
 from seabench.types import RunResult, TaskResult
 
 
@@ -20,16 +23,44 @@ def load_result(run_dir: Path) -> RunResult:
     return RunResult.model_validate_json(path.read_text(encoding="utf-8"))
 
 
-def rescore(run_dir: Path, reg: Registry | None = None) -> RunResult:
+def run_tasks(previous: RunResult, reg: Registry) -> dict[str, Task]:
+    return {t.name: t for t in reg.resolve_tasks(str(previous.manifest.config.get("tasks", "")))}
+
+
+def judge_estimate(run_dir: Path, judge: str, *, only_failed: bool = False, n_samples: int = 1,
+                   reg: Registry | None = None) -> dict[str, float]:
+    """Dry run: what judging would cost (calls, audio seconds, tokens), without any call."""
+    from seabench.judging import plan
+
+    reg = reg or registry()
+    tasks = {n: t for n, t in run_tasks(load_result(run_dir), reg).items() if t.rubric}
+    backend = reg.create_judge(judge)
+    try:
+        work = plan(tasks, list(latest_records(run_dir / SAMPLES_FILE).values()), backend.snapshot(), only_failed)
+        return work.estimate(n_samples, with_audio=backend.accepts_audio)
+    finally:
+        backend.close()
+
+
+def rescore(run_dir: Path, reg: Registry | None = None, *, judge: str | None = None, only_failed: bool = False,
+            n_samples: int = 1, quiet: bool = True) -> RunResult:
     previous = load_result(run_dir)
     reg = reg or registry()
-    tasks = {t.name: t for t in reg.resolve_tasks(str(previous.manifest.config.get("tasks", "")))}
-    records = latest_records(run_dir / SAMPLES_FILE)
+    tasks = run_tasks(previous, reg)
+    path = run_dir / SAMPLES_FILE
+    records = latest_records(path)
     for record in records.values():
         task = tasks.get(record.task)
         if task is not None:
             score_record(task, record.to_sample(), record)
-    rewrite_records(run_dir / SAMPLES_FILE, list(records.values()))
+    rewrite_records(path, list(records.values()))
+    if judge is not None:
+        from seabench.runner import judge_stored_records
+
+        judged = {n: t for n, t in tasks.items() if t.rubric}
+        with RunProgress(quiet=quiet) as progress:
+            judge_stored_records(run_dir, judged, judge, reg, progress, n_samples=n_samples, only_failed=only_failed)
+        records = latest_records(path)
     results: dict[str, TaskResult] = {}
     for name, old in previous.tasks.items():
         if name not in tasks:

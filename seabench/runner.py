@@ -43,11 +43,22 @@ class RunConfig:
     seed: int = 0
     use_cache: bool = True
     quiet: bool = False
+    judge: str | None = "auto"  # "auto": Gemini when a key is set; None: no judging
+    judge_samples: int = 1
 
     def public(self) -> dict[str, Any]:
         """What goes in the manifest (options are the user's own -M values; keys never come from flags)."""
         return {"model": self.model, "tasks": self.tasks, "model_options": self.model_options,
-                "limit": self.limit, "batch_size": self.batch_size, "seed": self.seed}
+                "limit": self.limit, "batch_size": self.batch_size, "seed": self.seed,
+                "judge": self.judge_spec, "judge_samples": self.judge_samples}
+
+    @property
+    def judge_spec(self) -> str | None:
+        if self.judge == "auto":
+            from seabench.judging import default_judge
+
+            return default_judge()
+        return self.judge
 
 
 class Interrupted(Exception):
@@ -90,6 +101,7 @@ class Runner:
         self.cache = ResponseCache() if (config.use_cache and self.adapter.cacheable) else None
         self.run_id = self._claim_output_dir()
         self.model_calls = 0
+        self.warnings: list[str] = []
 
     # -- output dir ------------------------------------------------------------------------
     def _existing_run(self) -> dict[str, Any] | None:
@@ -215,6 +227,8 @@ class Runner:
                     todo = [s for s in samples if (task.name, s.id) not in done]
                     progress.add_task(task.name, total=len(samples), completed=len(samples) - len(todo))
                     self._run_task(task, todo, writer, progress)
+                writer.close()
+                self._judge(plan, progress)
         except KeyboardInterrupt:
             interrupted = True
         finally:
@@ -228,6 +242,17 @@ class Runner:
             done_now = sum(t.counts.completed for t in result.tasks.values())
             raise Interrupted(result, done_now, total)
         return result
+
+    def _judge(self, plan: list[tuple[Task, list[Sample]]], progress: RunProgress) -> None:
+        judged = {t.name: t for t, _ in plan if t.rubric}
+        if not judged:
+            return
+        spec = self.config.judge_spec
+        if spec is None:
+            self.warnings.append("judge-scored tasks were not judged (set GEMINI_API_KEY or pass --judge; "
+                                 f"then: seabench score {self.out} --judge SPEC)")
+            return
+        judge_stored_records(self.out, judged, spec, self.registry, progress, n_samples=self.config.judge_samples)
 
     def finalize(self, plan: list[tuple[Task, list[Sample]]], manifest: Any, hashes: dict[str, tuple[str, str]]) -> RunResult:
         path = self.out / SAMPLES_FILE
@@ -244,6 +269,7 @@ class Runner:
         status = "complete" if all(t.status == "complete" for t in task_results.values()) else "partial"
         result = RunResult(run_id=self.run_id, status=status, model=self.info, tasks=task_results, manifest=manifest)
         result.warnings.extend(p for task, _ in plan for p in task.problems)
+        result.warnings.extend(self.warnings)
         result.warnings.extend(getattr(self.adapter, "warnings", []))
         atomic_write_text(self.out / RESULTS_FILE, result.model_dump_json(indent=2))
         return result
@@ -251,3 +277,28 @@ class Runner:
 
 def run(config: RunConfig) -> RunResult:
     return Runner(config).run()
+
+
+def judge_stored_records(run_dir: Path, tasks: dict[str, Task], spec: str, reg: Registry, progress: RunProgress,
+                         *, n_samples: int = 1, only_failed: bool = False) -> int:
+    """Judge the records of judge-scored tasks in a run dir and rewrite samples.jsonl with the verdicts.
+    Each verdict is cached as it arrives, so an interrupted judging step loses no paid call."""
+    from seabench.judging import JudgeCache, plan, run_judging
+
+    path = run_dir / SAMPLES_FILE
+    records = latest_records(path)
+    backend = reg.create_judge(spec)
+    work = plan(tasks, list(records.values()), backend.snapshot(), only_failed)
+    if not work.requests and not work.skipped_empty:
+        backend.close()
+        return 0
+    cache = JudgeCache()
+    progress.add_task(f"judging ({spec})", total=len(work.requests))
+    try:
+        done = run_judging(backend, work, n_samples=n_samples, cache=cache,
+                           on_done=lambda _i: progress.advance(f"judging ({spec})"))
+    finally:
+        cache.close()
+        backend.close()
+    rewrite_records(path, list(records.values()))
+    return done

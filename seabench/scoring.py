@@ -15,6 +15,7 @@ def output_text(record: SampleRecord) -> str:
 
 
 def score_record(task: Task, sample: Sample, record: SampleRecord) -> None:
+    """Recompute the task's deterministic scores; judge scores already on the record are kept."""
     text = output_text(record)
     scores: dict[str, Score] = {}
     for scorer in task.scorers:
@@ -25,4 +26,4 @@ def score_record(task: Task, sample: Sample, record: SampleRecord) -> None:
         if record.error_code is not None and "error" not in score.flags:
             score.flags.append("error")
         scores[scorer.name] = score
-    record.scores = scores
+    record.scores.update(scores)

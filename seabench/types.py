@@ -158,7 +158,7 @@ class MetricValue(BaseModel):
 
 
 class Verdict(BaseModel):
-    score: float | None
+    score: float | None = None  # None = unscored (reason given); defaults keep exclude_none dumps readable
     rationale: str = ""
     raw: str = ""
     parse_ok: bool = False

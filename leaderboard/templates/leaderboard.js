@@ -144,7 +144,7 @@
       {label: 'Lang', key: (s) => s.language, cell: (s) => s.language},
       {label: 'Reference', key: (s) => s.reference, cell: (s) => s.reference.length > 80 ? s.reference.slice(0, 80) + '…' : s.reference}]
       .concat(D.runs.map((r, i) => ({label: r.label, title: t.primary_metric, cls: 'num',
-        key: (s) => s.answers[i].score, cell: (s) => s.answers[i].score})));
+        key: (s) => s.answers[i].value, cell: (s) => s.answers[i].score})));
     const nodes = [sortableTable('samples-table', cols, rows, (s) => ({class: 'clickable', 'data-sample': s.sample_id, onclick: () => showSample(s)}))];
     if (D.samples_truncated[name]) nodes.push(h('div', {class: 'note'}, D.samples_truncated[name] + ' more samples are not embedded (see samples.jsonl).'));
     sampleList.replaceChildren(...nodes);

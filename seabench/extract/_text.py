@@ -18,7 +18,10 @@ _OPEN_TAG = re.compile(r"<(?:think|thinking|reasoning|reflection)\b[^>]*>", re.I
 _MARKDOWN = re.compile(r"\*\*|__|(?<!\w)\*(?=\S)|(?<=\S)\*(?!\w)|`")
 
 # Scripts written without spaces between words: matched as substrings, never as \w+ tokens.
-UNSEGMENTED = "\u0e00-\u0e7f\u0e80-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+UNSEGMENTED = (
+    "\u0e00-\u0e7f\u0e80-\u0eff\u1000-\u109f\u1780-\u17ff"  # Thai, Lao, Myanmar, Khmer
+    "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # kana, Han
+)
 _UNSEGMENTED_RE = re.compile(f"[{UNSEGMENTED}]")
 _HAN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # Scripts with spaces but heavy suffixing (Tamil): a match must start a word, may end mid-word.
@@ -139,10 +142,11 @@ class PhraseFinder:
         ]
 
 
-# Negation-lite: a hit right after a negator in the same clause is not an assertion.
+# Negation-lite: a hit right after a negator in the same clause is not an assertion. Runs on
+# match_form() text, where "isn't" has become "isn t".
 _CLAUSE_END = re.compile(r",|\b(?:but|tapi|tetapi|namun|nhưng|mà)\b|แต่|但是|但|不过")
 _NEG_LATIN = re.compile(
-    r"(?:\bnot|n't|\bno|\bnever|\bneither|\bnor|\bnon|\brather than|\binstead of|\bbukan(?:nya)?|\btidak|"
+    r"(?:\bnot|\b\w*n t|\bno|\bnever|\bneither|\bnor|\bnon|\brather than|\binstead of|\bbukan(?:nya)?|\btidak|"
     r"\btak|\bkhông(?: phải)?|\bchẳng(?: phải)?|\bchứ không phải)(?: \S+){0,2} ?$"
 )
 _NEG_THAI = re.compile(r"(?:ไม่ใช่|มิใช่|ไม่)[\u0e00-\u0e7f]{0,6}$")

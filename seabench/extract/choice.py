@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from seabench.extract._markers import first_clause, first_sentence, marker_tails
 from seabench.extract._text import (
@@ -18,9 +19,9 @@ from seabench.extract._text import (
     has_unsegmented,
     match_form,
     strip_reasoning,
+    to_simplified,
     tokens,
     unique,
-    to_simplified,
     widen_fold,
 )
 
@@ -85,9 +86,14 @@ def leading_letter(text: str, choices: list[str]) -> int | None:
     return _letter_index(letter, len(choices))
 
 
+@lru_cache(maxsize=1024)
+def _choice_forms(choices: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(form for form in map(match_form, choices) if form)
+
+
 def _starts_an_option(text: str, choices: list[str]) -> bool:
     head = match_form(text)
-    return any(head.startswith(match_form(c)) for c in choices if match_form(c))
+    return any(head.startswith(form) for form in _choice_forms(tuple(choices)))
 
 
 def _last_line_letter(text: str, choices: list[str]) -> int | None:
@@ -119,10 +125,15 @@ def option_text(text: str, choices: list[str]) -> int | None:
     return _option_tokens(text, choices)
 
 
+@lru_cache(maxsize=1024)
+def _choice_tokens(choices: tuple[str, ...]) -> list[set[str]]:
+    return [tokens(c) for c in choices]
+
+
 def _option_tokens(text: str, choices: list[str]) -> int | None:
     """MMAU's rule: every token of the option present, no token unique to another option."""
     said = tokens(text)
-    option_tokens = [tokens(c) for c in choices]
+    option_tokens = _choice_tokens(tuple(choices))
     hits = []
     for i, own in enumerate(option_tokens):
         if not own or not own <= said:
@@ -133,12 +144,17 @@ def _option_tokens(text: str, choices: list[str]) -> int | None:
     return hits[0] if len(hits) == 1 else None
 
 
-def _option_substring(text: str, choices: list[str]) -> int | None:
+@lru_cache(maxsize=1024)
+def _option_finder(choices: tuple[str, ...]) -> PhraseFinder | None:
     norms = [match_form(c).replace(" ", "") for c in choices]
     if len(set(norms)) < len(norms):  # duplicate options cannot be told apart by text
         return None
-    finder = PhraseFinder((c, i) for i, c in enumerate(choices))
-    return unique([key for key, _, _ in finder.find(match_form(text))])
+    return PhraseFinder((c, i) for i, c in enumerate(choices))
+
+
+def _option_substring(text: str, choices: list[str]) -> int | None:
+    finder = _option_finder(tuple(choices))
+    return None if finder is None else unique([key for key, _, _ in finder.find(match_form(text))])
 
 
 def extract_choice(text: str, choices: list[str], language: str = "en") -> ExtractResult:

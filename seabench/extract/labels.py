@@ -57,11 +57,14 @@ def _accent_forms(label: str, others: list[str]) -> list[str]:
 
 
 @lru_cache(maxsize=256)
-def _finder(labels: tuple[str, ...], language: str, kind: str | None) -> PhraseFinder:
+def _finder(labels: tuple[str, ...], language: str, kind: str | None) -> tuple[PhraseFinder, dict[str, int]]:
+    """Phrase finder over every label's synonyms, plus the whole-answer names of each label
+    (its own text and its concept's name, so "en" answers a label "English" and vice versa)."""
     phrases: list[tuple[str, int | None]] = []
+    names: dict[str, set[int]] = {}
     kinds_used: set[str] = set()
     for i, label in enumerate(labels):
-        phrases.append((label, i))
+        names.setdefault(match_form(label), set()).add(i)
         if kind == "accent":
             phrases += [(f, i) for f in _accent_forms(label, [o for o in labels if o != label])]
             kinds_used.add(kind)
@@ -69,17 +72,29 @@ def _finder(labels: tuple[str, ...], language: str, kind: str | None) -> PhraseF
         for k in (kind,) if kind else KIND_ORDER:
             concept = _concept(k, label)
             if concept is not None:
-                kinds_used.add(k)
-                phrases.append((concept, i))
+                kinds_used.add(k)  # a code label ("M", "neu", "ms") is matched through its concept
+                names.setdefault(match_form(concept), set()).add(i)
                 phrases += [(f, i) for f in _active_forms(SYNONYMS[k][concept], language)]
                 break
+        else:
+            phrases.append((label, i))  # a label we have no synonyms for matches its own text
     phrases += [(stop, None) for k in kinds_used for stop in STOP_FORMS.get(k, [])]
-    return PhraseFinder(phrases)
+    exact = {name: ids.pop() for name, ids in names.items() if len(ids) == 1}
+    return PhraseFinder(phrases), exact
 
 
 def _found(finder: PhraseFinder, text: str) -> int | None:
     norm = match_form(text, keep_clauses=True)
     return unique([key for key, start, _ in finder.find(norm) if not negated(norm, start)])
+
+
+def _exact(text: str, finder: PhraseFinder, names: dict[str, int]) -> int | None:
+    """The whole text is one label ("F", "neu", "ms") or one synonym ("Perempuan.")."""
+    norm = match_form(text)
+    if norm in names:
+        return names[norm]
+    hits = finder.find(norm)
+    return hits[0][0] if len(hits) == 1 and hits[0][1:] == (0, len(norm)) else None
 
 
 def extract_label(
@@ -91,12 +106,15 @@ def extract_label(
     answer = to_simplified(widen_fold(strip_reasoning(text or "")))
     if not answer or not labels:
         return NONE
-    finder = _finder(tuple(labels), language.split("-")[0].lower(), kind)
-    hits = finder.find(match_form(answer))
-    if len(hits) == 1 and hits[0][0] is not None and (hits[0][1], hits[0][2]) == (0, len(match_form(answer))):
-        return ExtractResult(hits[0][0], "exact")
+    finder, names = _finder(tuple(labels), language.split("-")[0].lower(), kind)
+    index = _exact(answer, finder, names)
+    if index is not None:
+        return ExtractResult(index, "exact")
     for tail in marker_tails(answer):
-        index = _found(finder, first_sentence(tail))
+        sentence = first_sentence(tail)
+        index = _exact(sentence, finder, names)
+        if index is None:
+            index = _found(finder, sentence)
         if index is not None:
             return ExtractResult(index, "marker")
     index = _found(finder, answer)

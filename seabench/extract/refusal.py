@@ -23,14 +23,17 @@ _STRONG = [
     r"access|play|analy[sz]e|transcribe|translate|support|do\s+that)",
     r"\bas\s+an?\s+(?:ai|language\s+model|text-based)",
     r"\b(?:sorry|apologi[sz]e),?\s+(?:but\s+)?i\s+(?:can(?:no|')t|cannot|am\s+unable|'m\s+unable|won't)",
-    r"\bi\s+(?:don't|do\s+not)\s+have\s+(?:access\s+to|the\s+ability\s+to\s+(?:listen|hear|process))\s+(?:the\s+)?audio",
+    r"\bi\s+(?:don't|do\s+not)\s+have\s+(?:access\s+to|the\s+ability\s+to\s+(?:listen|hear|process))"
+    r"\s+(?:the\s+)?audio",
     # Indonesian / Malay
-    r"\b(?:saya|aku)\s+(?:tidak|tak)\s+(?:bisa|dapat|boleh|mampu)\s+(?:membantu|menjawab|mendengar(?:kan)?|memproses|"
-    r"memberikan|menerjemahkan|menterjemah|mentranskripsikan|melakukan|menolong)",
+    r"\b(?:saya|aku)\s+(?:tidak|tak)\s+(?:bisa|dapat|boleh|mampu)\s+"
+    r"(?:membantu|menjawab|mendengar(?:kan)?|memproses|memberikan|menerjemahkan|menterjemah|"
+    r"mentranskripsikan|melakukan|menolong)",
     r"\bmaaf,?\s+(?:saya|aku)\s+(?:tidak|tak)\s+(?:bisa|dapat|boleh|mampu)",
     r"\bsebagai\s+(?:model\s+bahasa|ai|kecerdasan\s+buatan)",
     # Vietnamese
-    r"\b(?:tôi|mình|em)\s+không\s+thể\s+(?:giúp|trả\s+lời|nghe|xử\s+lý|cung\s+cấp|hỗ\s+trợ|dịch|phiên\s+âm|thực\s+hiện)",
+    r"\b(?:tôi|mình|em)\s+không\s+thể\s+"
+    r"(?:giúp|trả\s+lời|nghe|xử\s+lý|cung\s+cấp|hỗ\s+trợ|dịch|phiên\s+âm|thực\s+hiện)",
     r"\bxin\s+lỗi,?\s+(?:nhưng\s+)?(?:tôi|mình|em)\s+không\s+(?:thể|có\s+khả\s+năng)",
     r"\blà\s+(?:một\s+)?(?:mô\s+hình\s+ngôn\s+ngữ|ai|trí\s+tuệ\s+nhân\s+tạo),?\s+tôi\s+không",
     # Thai
@@ -46,9 +49,10 @@ _STRONG = [
 ]
 # Inabilities that are often hedges before an answer.
 _WEAK = [
-    r"\bi\s*(?:can(?:no|')t|can\s+not|am\s+unable\s+to|'m\s+unable\s+to|am\s+not\s+able\s+to|'m\s+not\s+able\s+to)\s+"
+    r"\bi\s*(?:can(?:no|')t|can\s+not|(?:am|'m)\s+unable\s+to|(?:am|'m)\s+not\s+able\s+to)\s+"
     r"(?:determine|identify|tell|be\s+(?:sure|certain)|know|say)",
-    r"\b(?:saya|aku)\s+(?:tidak|tak)\s+(?:bisa|dapat|boleh)\s+(?:menentukan|memastikan|mengenal\s*pasti|mengetahui)",
+    r"\b(?:saya|aku)\s+(?:tidak|tak)\s+(?:bisa|dapat|boleh)\s+"
+    r"(?:menentukan|memastikan|mengenal\s*pasti|mengetahui)",
     r"\b(?:tôi|mình)\s+không\s+thể\s+(?:xác\s+định|biết|nhận\s+ra|chắc)",
     r"ไม่สามารถ(?:ระบุ|บอก|ตัดสิน)",
     r"(?:无法|無法|不能)(?:确定|確定|判断|判斷|识别|識別)",
@@ -57,8 +61,9 @@ _STRONG_RE = re.compile("|".join(_STRONG), re.I)
 _WEAK_RE = re.compile("|".join(_WEAK), re.I)
 # An explicit answer statement anywhere means the model did answer.
 _ANSWERED = re.compile(
-    r"\banswer\s+(?:is|would\s+be|should\s+be)\b|\banswer\s*[:：]|\bjawa[bp]an(?:nya)?(?:\s+\w+)?\s*(?:adalah|ialah|:)|"
-    r"\bjawa[bp]annya\b|\bđáp\s+án(?:\s+\w+)?\s*(?:là|:)|\bcâu\s+trả\s+lời(?:\s+\w+)?\s*(?:là|:)|"
+    r"\banswer\s+(?:is|would\s+be|should\s+be)\b|\banswer\s*[:：]|"
+    r"\bjawa[bp]an(?:nya)?(?:\s+\w+)?\s*(?:adalah|ialah|:)|\bjawa[bp]annya\b|"
+    r"\bđáp\s+án(?:\s+\w+)?\s*(?:là|:)|\bcâu\s+trả\s+lời(?:\s+\w+)?\s*(?:là|:)|"
     r"คำตอบ(?:ที่ถูกต้อง)?\s*(?:คือ|:)|答案\s*(?:是|为|為|:|：)",
     re.I,
 )

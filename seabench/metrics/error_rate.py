@@ -119,7 +119,7 @@ class _CorpusEditMetric(SumMetric):
 
     def details(self, totals: np.ndarray, scores: Sequence[Score]) -> dict[str, Any]:
         s, d, i, h = (int(x) for x in totals)
-        return {"sub": s, "del": d, "ins": i, "hits": h, "ref_len": s + d + h, "unit": "fraction"}
+        return {"sub": s, "del": d, "ins": i, "hits": h, "ref_len": s + d + h, "scale": "fraction"}
 
 
 class ErrorRate(_CorpusEditMetric):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import sys
 import types
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import jiwer
@@ -32,6 +33,7 @@ from seabench.metrics import (
     TranslationScorer,
     flag_rates,
 )
+from seabench.metrics import flags
 from seabench.normalize import get_normalizer
 from seabench.types import Sample, Score
 
@@ -57,7 +59,7 @@ def _drop_think(text: str) -> str:
 
 
 @pytest.fixture(autouse=True)
-def stand_ins(monkeypatch: pytest.MonkeyPatch) -> None:
+def stand_ins(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     extract = types.ModuleType("seabench.extract")
     extract.is_refusal = lambda text: text.lower().startswith("sorry")  # type: ignore[attr-defined]
     extract.is_empty = lambda text: not any(c.isalnum() for c in _drop_think(text))  # type: ignore[attr-defined]
@@ -70,6 +72,12 @@ def stand_ins(monkeypatch: pytest.MonkeyPatch) -> None:
     langid.is_wrong_language = lambda text, expected: text.startswith("[fr]")  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "seabench.extract", extract)
     monkeypatch.setitem(sys.modules, "seabench.langid", langid)
+    memos = (flags.unusable_reason, flags.final_answer, flags._wrong_language)
+    for memo in memos:  # results of the stand-ins must not leak into other tests
+        memo.cache_clear()
+    yield
+    for memo in memos:
+        memo.cache_clear()
 
 
 def _asr(reference: str | list[str], language: str, sid: str = "s") -> Sample:

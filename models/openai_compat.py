@@ -1,0 +1,161 @@
+"""`openai:MODEL@BASE_URL` — any OpenAI-compatible chat-completions server (`vllm serve`, the
+OpenAI API, a proxy). Audio goes as `input_audio` content parts, the prompt as a text part.
+
+The key comes from OPENAI_API_KEY only; a local server that needs none gets the placeholder
+"EMPTY" (what vLLM's docs use). Without `@BASE_URL`, OPENAI_BASE_URL or the client's default
+(api.openai.com, which does need a key) is used. The client's own retries are off: ours count
+retries per sample and slow every request down on 429s."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from seabench.adapter import check_options
+from seabench.audio_encode import OPENAI_FORMATS, encode_inputs
+from seabench.errors import UserError, require
+from seabench.retry import CallError, parse_retry_after
+from seabench.types import GenerationConfig, ModelInfo, ModelInput, ModelOutput
+
+from seabench.models.api_common import COMMON_OPTIONS, ApiAdapter
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+PLACEHOLDER_KEY = "EMPTY"
+OPTIONS = COMMON_OPTIONS | {"probe"}
+
+
+def parse_spec(spec: str) -> tuple[str, str | None]:
+    """`openai:MODEL@URL` -> (MODEL, URL or None). A URL without a scheme gets http://."""
+    rest = spec.split(":", 1)[1] if spec.startswith("openai:") else spec
+    model, sep, url = rest.partition("@")
+    if not model.strip() or (sep and not url.strip()):
+        raise UserError(f"model id {spec!r} must look like openai:MODEL or openai:MODEL@http://HOST:PORT/v1")
+    if url and not re.match(r"^https?://", url):
+        url = f"http://{url}"
+    return model.strip(), (url.rstrip("/") or None)
+
+
+def public_url(url: str) -> str:
+    """The URL without user:password, for logs and the manifest."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+
+
+def _translate(exc: Exception) -> CallError:
+    """openai client exceptions -> CallError (status, Retry-After, timeout)."""
+    import openai
+
+    if isinstance(exc, openai.APITimeoutError):
+        return CallError("request timed out", timeout=True)
+    if isinstance(exc, openai.APIStatusError):
+        retry_after = parse_retry_after(exc.response.headers.get("retry-after"))
+        return CallError(str(exc.message)[:500], status=exc.status_code, retry_after=retry_after)
+    if isinstance(exc, (openai.APIConnectionError, openai.APIResponseValidationError, ValueError)):
+        # connection dropped, or a body that is not the protocol's JSON (JSONDecodeError is a ValueError)
+        return CallError(f"{type(exc).__name__}: {exc}"[:500])
+    return CallError(f"{type(exc).__name__}: {exc}"[:500], retryable=False)
+
+
+class OpenAICompatAdapter(ApiAdapter[Any]):
+    def __init__(self, model: str, base_url: str, api_key: str, options: dict[str, Any]) -> None:
+        super().__init__(options, default_timeout=120.0)
+        self.model = model
+        self.base_url = base_url
+        self._api_key = api_key
+        self.probe = bool(options.get("probe", True))
+        self.id = f"openai:{model}@{public_url(base_url)}"
+        self._info: ModelInfo | None = None
+
+    # -- client ------------------------------------------------------------------------------
+    def _open_client(self) -> Any:
+        openai = require("openai", "openai", "the openai model adapter")
+        return openai.AsyncOpenAI(api_key=self._api_key, base_url=self.base_url, max_retries=0,
+                                  timeout=self.timeout)
+
+    async def _close_client(self, client: Any) -> None:
+        await client.close()
+
+    def info(self) -> ModelInfo:
+        if self._info is None:
+            openai = require("openai", "openai", "the openai model adapter")
+            details: dict[str, Any] = {"base_url": public_url(self.base_url)}
+            if self.probe:
+                details.update(self._served_model())
+            self._info = ModelInfo(id=self.id, provider="openai-compatible",
+                                   snapshot=f"{self.model}@{public_url(self.base_url)}",
+                                   backend_version=f"openai-python {openai.__version__}",
+                                   max_audio_s=self.max_audio_s, details=details)
+        return self._info
+
+    def _served_model(self) -> dict[str, Any]:
+        """What GET /models says about the model (vLLM reports the checkpoint as `root`); best effort."""
+        import openai
+
+        try:
+            with openai.OpenAI(api_key=self._api_key, base_url=self.base_url, max_retries=0, timeout=5.0) as c:
+                for m in c.models.list().data:
+                    if m.id == self.model:
+                        extra = m.model_extra or {}
+                        return {k: v for k, v in (("owned_by", m.owned_by), ("root", extra.get("root")),
+                                                  ("max_model_len", extra.get("max_model_len"))) if v is not None}
+        except Exception as exc:  # an old server without /models must not stop the run
+            return {"models_probe": f"failed: {type(exc).__name__}"}
+        return {}
+
+    # -- generation --------------------------------------------------------------------------
+    def request(self, inp: ModelInput, config: GenerationConfig) -> dict[str, Any]:
+        content: list[dict[str, Any]] = [
+            {"type": "input_audio", "input_audio": {"data": a.b64(), "format": a.format}}
+            for a in encode_inputs(inp, OPENAI_FORMATS)
+        ]
+        content.append({"type": "text", "text": inp.prompt})
+        messages: list[dict[str, Any]] = []
+        if config.system_prompt:
+            messages.append({"role": "system", "content": config.system_prompt})
+        messages.append({"role": "user", "content": content})
+        return {"model": self.model, "messages": messages, "temperature": config.temperature,
+                "top_p": config.top_p, "max_tokens": config.max_new_tokens, "seed": config.seed}
+
+    async def agenerate(self, inp: ModelInput, config: GenerationConfig) -> ModelOutput:
+        start = time.perf_counter()
+        request = self.request(inp, config)
+
+        async def once() -> Any:
+            try:
+                response = await self.client().chat.completions.create(**request)
+            except Exception as exc:
+                raise _translate(exc) from exc
+            if not getattr(response, "choices", None) or getattr(response.choices[0], "message", None) is None:
+                raise CallError("malformed response: no choices[0].message")
+            return response
+
+        outcome = await self.call(once)
+        if not outcome.ok:
+            return self.failed(outcome, outcome.retries, start)
+        response = outcome.value
+        choice = response.choices[0]
+        message = choice.message
+        usage = getattr(response, "usage", None)
+        warnings = [f"refusal: {message.refusal}"] if getattr(message, "refusal", None) else []
+        return ModelOutput(text=message.content or "", finish_reason=choice.finish_reason,
+                           input_tokens=getattr(usage, "prompt_tokens", None),
+                           output_tokens=getattr(usage, "completion_tokens", None),
+                           latency_s=time.perf_counter() - start, retries=outcome.retries, warnings=warnings)
+
+
+def create(spec: str, options: dict[str, Any]) -> OpenAICompatAdapter:
+    check_options(spec, options, OPTIONS)
+    require("openai", "openai", "the openai model adapter")
+    model, url = parse_spec(spec)
+    base_url = url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
+    api_key = os.environ.get("OPENAI_API_KEY")
+    if not api_key:
+        if urlsplit(base_url).hostname == "api.openai.com":
+            raise UserError(f"{spec} talks to api.openai.com: set OPENAI_API_KEY")
+        api_key = PLACEHOLDER_KEY
+    return OpenAICompatAdapter(model, base_url.rstrip("/"), api_key, options)

@@ -1,0 +1,154 @@
+"""Checkpoint folders: the native format (config.json + model.safetensors + tokenizer) and Qwen2-Audio.
+
+A Qwen2-Audio folder (Qwen2-Audio-7B-Instruct, SeaLLMs-Audio-7B, or a tiny test model) is converted on
+load by renaming weights, so one inference path serves both families without trust_remote_code.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .config import FORMAT_NAME, SAMPLE_RATE, AdapterConfig, EncoderConfig, ReferenceConfig
+from .model import ReferenceModel
+
+if TYPE_CHECKING:
+    import torch
+    from transformers import PreTrainedTokenizerBase
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+
+# Qwen2-Audio weight prefixes (transformers 5 layout first, then the layout of the hub checkpoints).
+_QWEN2_AUDIO_PREFIXES = (
+    ("model.audio_tower.", "encoder.net."),
+    ("model.multi_modal_projector.", "adapter."),
+    ("model.language_model.", "decoder.model."),
+    ("lm_head.", "decoder.lm_head."),
+    ("audio_tower.", "encoder.net."),
+    ("multi_modal_projector.", "adapter."),
+    ("language_model.model.", "decoder.model."),
+    ("language_model.lm_head.", "decoder.lm_head."),
+)
+# Keys of a saved sub-config that describe the file rather than the architecture.
+_CONFIG_NOISE = {"architectures", "transformers_version", "_name_or_path", "torch_dtype", "dtype", "model_type"}
+
+
+def save_reference(model: ReferenceModel, tokenizer: PreTrainedTokenizerBase, folder: str | Path) -> Path:
+    """Write config.json, model.safetensors and the tokenizer files into `folder`."""
+    from safetensors.torch import save_model
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / CONFIG_FILE).write_text(model.config.model_dump_json(indent=2), encoding="utf-8")
+    save_model(model, str(folder / WEIGHTS_FILE))
+    tokenizer.save_pretrained(str(folder))
+    return folder
+
+
+def load_reference(
+    folder: str | Path, device: str = "cpu", dtype: torch.dtype | None = None
+) -> tuple[ReferenceModel, PreTrainedTokenizerBase]:
+    """Load a native or Qwen2-Audio-format folder, in eval mode on `device` (float32 unless `dtype`)."""
+    folder = Path(folder)
+    raw = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
+    if raw.get("format") == FORMAT_NAME:
+        model, tokenizer = _load_native(folder, raw)
+    elif raw.get("model_type") == "qwen2_audio":
+        model, tokenizer = load_qwen2_audio(folder)
+    else:
+        raise ValueError(f"{folder}: neither a {FORMAT_NAME} folder nor a Qwen2-Audio checkpoint")
+    return model.to(device=device, dtype=dtype).eval(), tokenizer
+
+
+def _load_native(folder: Path, raw: dict) -> tuple[ReferenceModel, PreTrainedTokenizerBase]:
+    from safetensors.torch import load_model
+    from transformers import AutoTokenizer
+
+    model = ReferenceModel(ReferenceConfig.model_validate(raw))
+    load_model(model, str(folder / WEIGHTS_FILE), strict=True)
+    return model, AutoTokenizer.from_pretrained(str(folder))
+
+
+def load_qwen2_audio(folder: str | Path) -> tuple[ReferenceModel, PreTrainedTokenizerBase]:
+    """Build the reference model from a Qwen2-Audio checkpoint folder (float32, CPU)."""
+    from transformers import AutoTokenizer
+
+    folder = Path(folder)
+    raw = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
+    tokenizer = AutoTokenizer.from_pretrained(str(folder))
+    weights = _qwen2_audio_weights(folder)
+    text = {k: v for k, v in raw["text_config"].items() if k not in _CONFIG_NOISE - {"model_type"}}
+    text.setdefault("model_type", "qwen2")
+    if "decoder.lm_head.weight" not in weights:
+        text["tie_word_embeddings"] = True
+    audio = {k: v for k, v in raw["audio_config"].items() if k not in _CONFIG_NOISE}
+    placeholder_id = raw.get("audio_token_index", raw.get("audio_token_id", 151646))
+    chunk_seconds = _preprocessor_seconds(folder)
+    config = ReferenceConfig(
+        encoder=EncoderConfig(kind="qwen2_audio", config=audio, pad_to="max", mask_padding=True),
+        adapter=AdapterConfig(kind="qwen2_pool", pool_stride=1),
+        decoder=text,
+        audio_token_id=int(placeholder_id),
+        max_audio_seconds=chunk_seconds,
+        chat_template=_chat_template(folder, tokenizer),
+        source=f"qwen2_audio:{folder.name}",
+    )
+    model = ReferenceModel(config)
+    missing, unexpected = model.load_state_dict(weights, strict=False)
+    if config.decoder.get("tie_word_embeddings"):
+        missing = [k for k in missing if k != "decoder.lm_head.weight"]
+    if missing or unexpected:
+        raise ValueError(f"Qwen2-Audio weights do not fit: missing {missing[:5]}, unexpected {unexpected[:5]}")
+    return model.float().eval(), tokenizer
+
+
+def _qwen2_audio_weights(folder: Path) -> dict[str, torch.Tensor]:
+    from safetensors.torch import load_file
+
+    index = folder / "model.safetensors.index.json"
+    if index.exists():
+        shards = sorted(set(json.loads(index.read_text(encoding="utf-8"))["weight_map"].values()))
+    else:
+        shards = [WEIGHTS_FILE]
+    renamed: dict[str, torch.Tensor] = {}
+    for shard in shards:
+        for name, tensor in load_file(str(folder / shard)).items():
+            renamed[_rename(name)] = tensor
+    return renamed
+
+
+def _rename(name: str) -> str:
+    for old, new in _QWEN2_AUDIO_PREFIXES:
+        if name.startswith(old):
+            return new + name[len(old) :]
+    raise ValueError(f"unrecognised Qwen2-Audio weight {name!r}")
+
+
+def _preprocessor_seconds(folder: Path) -> float:
+    path = folder / "preprocessor_config.json"
+    if not path.exists():
+        return 30.0
+    cfg = json.loads(path.read_text(encoding="utf-8"))
+    cfg = cfg.get("feature_extractor", cfg)  # transformers 5 nests it inside processor_config.json
+    samples = cfg.get("n_samples") or cfg.get("chunk_length", 30) * cfg.get("sampling_rate", SAMPLE_RATE)
+    return float(samples) / SAMPLE_RATE
+
+
+def _chat_template(folder: Path, tokenizer: PreTrainedTokenizerBase) -> str:
+    """The processor's chat template wherever this transformers version stored it."""
+    jinja = folder / "chat_template.jinja"
+    if jinja.exists():
+        return jinja.read_text(encoding="utf-8")
+    for name in ("chat_template.json", "processor_config.json", "tokenizer_config.json"):
+        path = folder / name
+        if path.exists():
+            template = json.loads(path.read_text(encoding="utf-8")).get("chat_template")
+            if isinstance(template, str):
+                return template
+    if isinstance(getattr(tokenizer, "chat_template", None), str):
+        return tokenizer.chat_template
+    from transformers import Qwen2AudioProcessor
+
+    return Qwen2AudioProcessor.default_chat_template.fget(None)  # type: ignore[attr-defined]

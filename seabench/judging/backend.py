@@ -1,0 +1,126 @@
+"""Judge backends call a model with a JudgeRequest; the shared machinery here adds the
+response cache, bounded concurrency, n-sample judging and parsing, so backends stay small."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import sqlite3
+import statistics
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from seabench.cache import cache_dir
+from seabench.judging.request import JudgeRequest
+from seabench.judging.verdict import parse_verdict
+from seabench.types import Verdict
+
+
+@dataclass
+class JudgeReply:
+    raw: str
+    retries: int = 0
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    audio_seen: bool = False
+    error: str | None = None  # the call failed after retries
+
+
+class JudgeCache:
+    """judge snapshot + rubric id@version + prompt + audio hash + answer -> raw reply (parsed ones only)."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or cache_dir() / "judgements.sqlite"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS judgements (key TEXT PRIMARY KEY, raw TEXT NOT NULL, "
+                         "audio_seen INTEGER NOT NULL)")
+        self._db.commit()
+
+    def get(self, key: str) -> tuple[str, bool] | None:
+        with self._lock:
+            row = self._db.execute("SELECT raw, audio_seen FROM judgements WHERE key = ?", (key,)).fetchone()
+        return None if row is None else (row[0], bool(row[1]))
+
+    def put(self, key: str, raw: str, audio_seen: bool) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO judgements VALUES (?, ?, ?)", (key, raw, int(audio_seen)))
+            self._db.commit()
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class JudgeBackend(ABC):
+    id: str = ""
+    concurrency: int = 16
+    accepts_audio: bool = True
+
+    @abstractmethod
+    def snapshot(self) -> str:
+        """Exact judge model identity; part of every cache key."""
+
+    @abstractmethod
+    async def acall(self, request: JudgeRequest, with_audio: bool, temperature: float) -> JudgeReply: ...
+
+    def close(self) -> None:
+        """Release clients and sessions."""
+
+    def judge(self, requests: list[JudgeRequest], *, n_samples: int = 1, temperature: float | None = None,
+              cache: JudgeCache | None = None, on_done: Callable[[int], None] | None = None) -> list[Verdict]:
+        """One Verdict per request, in order. n_samples > 1 samples at `temperature` (default 0.7)
+        and records every score; the verdict's score is their mean."""
+        temp = (0.0 if n_samples == 1 else 0.7) if temperature is None else temperature
+        return asyncio.run(self._judge_all(requests, n_samples, temp, cache, on_done))
+
+    async def _judge_all(self, requests: list[JudgeRequest], n: int, temp: float, cache: JudgeCache | None,
+                         on_done: Callable[[int], None] | None) -> list[Verdict]:
+        sem = asyncio.Semaphore(self.concurrency)
+        snapshot = self.snapshot()
+
+        async def one_sample(req: JudgeRequest, index: int) -> Verdict:
+            with_audio = req.wants_audio and self.accepts_audio
+            key = req.cache_key(snapshot, with_audio, index) + hashlib.sha256(f"{temp}".encode()).hexdigest()[:8]
+            hit = cache.get(key) if cache else None
+            if hit is not None:
+                verdict = parse_verdict(hit[0], req.rubric, snapshot)
+                return verdict.model_copy(update={"cached": True, "audio_seen": hit[1]})
+            async with sem:
+                reply = await self.acall(req, with_audio, temp)
+            if reply.error is not None:
+                return Verdict(score=None, raw=reply.raw, judge=snapshot, rubric=req.rubric.ref,
+                               unscored_reason=f"judge call failed: {reply.error}", retries=reply.retries,
+                               audio_seen=reply.audio_seen)
+            verdict = parse_verdict(reply.raw, req.rubric, snapshot).model_copy(
+                update={"retries": reply.retries, "audio_seen": reply.audio_seen})
+            if cache and verdict.parse_ok:
+                cache.put(key, reply.raw, reply.audio_seen)
+            return verdict
+
+        async def one(i: int, req: JudgeRequest) -> Verdict:
+            samples = await asyncio.gather(*(one_sample(req, k) for k in range(n)))
+            if on_done:
+                on_done(i)
+            return combine(samples)
+
+        return list(await asyncio.gather(*(one(i, r) for i, r in enumerate(requests))))
+
+
+def combine(samples: list[Verdict]) -> Verdict:
+    """n-sample judging: mean of the parsed scores; unscored only if every sample failed."""
+    if len(samples) == 1:
+        return samples[0]
+    scores = [v.score for v in samples if v.score is not None]
+    first = next((v for v in samples if v.parse_ok), samples[0])
+    if not scores:
+        return first.model_copy(update={"samples": []})
+    spread = statistics.pstdev(scores) if len(scores) > 1 else 0.0
+    return first.model_copy(update={
+        "score": statistics.fmean(scores), "samples": scores, "parse_ok": True, "unscored_reason": None,
+        "rationale": f"{first.rationale}\n[{len(scores)}/{len(samples)} samples, spread (sd) {spread:.2f}]",
+        "retries": sum(v.retries for v in samples), "cached": all(v.cached for v in samples)})

@@ -1,0 +1,111 @@
+"""A local server speaking the OpenAI chat-completions REST protocol (as `vllm serve` does).
+
+    with FakeOpenAI(responder=lambda req: "hello", faults=[rate_limited("1"), None]) as srv:
+        base_url = srv.base_url            # http://127.0.0.1:PORT/v1
+        ...
+        srv.completions()                  # recorded POST /v1/chat/completions requests
+
+`responder(req)` may return a str (the assistant's content), a dict (the whole JSON body) or a
+Reply. The default echoes the last user message's text. `max_tokens` truncates the reply by words
+and sets finish_reason "length"; usage counts words (text) and 10 tokens per audio part."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from tests.helpers.fake_http import Fault, FakeServer, FaultRule, Received, Reply
+
+Responder = Callable[[Received], "str | dict[str, Any] | Reply"]
+AUDIO_TOKENS = 10
+
+
+def user_text(body: dict[str, Any]) -> str:
+    """Text of the last user message (string content or the text parts of a content list)."""
+    for msg in reversed(body.get("messages", [])):
+        if msg.get("role") != "user":
+            continue
+        content = msg.get("content")
+        if isinstance(content, str):
+            return content
+        return "\n".join(p.get("text", "") for p in content or [] if p.get("type") == "text")
+    return ""
+
+
+def audio_parts(body: dict[str, Any]) -> list[tuple[str, bytes]]:
+    """(format, decoded bytes) of every input_audio part in the request."""
+    found = []
+    for msg in body.get("messages", []):
+        content = msg.get("content")
+        if isinstance(content, list):
+            for p in content:
+                if p.get("type") == "input_audio":
+                    found.append((p["input_audio"].get("format", ""), base64.b64decode(p["input_audio"]["data"])))
+    return found
+
+
+def echo(req: Received) -> str:
+    return user_text(req.json or {})
+
+
+class FakeOpenAI(FakeServer):
+    def __init__(self, responder: Responder = echo, faults: FaultRule | Sequence[Fault | None] | None = None,
+                 latency_s: float | Callable[[Received], float] = 0.0, api_key: str | None = None,
+                 models: Sequence[dict[str, Any]] | None = None) -> None:
+        super().__init__(faults, latency_s)
+        self.responder = responder
+        self.api_key = api_key  # when set, other bearer tokens get 401
+        self.models = list(models) if models is not None else None
+        self._ids = itertools.count()
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.url}/v1"
+
+    def faultable(self, req: Received) -> bool:
+        return req.path.endswith("/chat/completions")
+
+    def error_body(self, status: int, message: str) -> Any:
+        kind = {429: "rate_limit_exceeded", 400: "invalid_request_error"}.get(status, "server_error")
+        return {"error": {"message": message, "type": kind, "param": None, "code": str(status)}}
+
+    def completions(self) -> list[Received]:
+        return self.received("POST", "/chat/completions")
+
+    def route(self, req: Received) -> Reply:
+        if self.api_key is not None and req.headers.get("authorization") != f"Bearer {self.api_key}":
+            return Reply(401, self.error_body(401, "invalid api key"))
+        if req.method == "POST" and req.path.endswith("/chat/completions"):
+            body = req.json
+            if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+                return Reply(400, self.error_body(400, "body must be JSON with messages"))
+            return self._complete(req, body)
+        if req.method == "GET" and req.path.endswith("/models"):
+            data = self.models if self.models is not None else [{"id": "fake", "object": "model", "owned_by": "fake"}]
+            return Reply(200, {"object": "list", "data": data})
+        return Reply(404, self.error_body(404, f"no route {req.method} {req.path}"))
+
+    def _complete(self, req: Received, body: dict[str, Any]) -> Reply:
+        answer = self.responder(req)
+        if isinstance(answer, Reply):
+            return answer
+        if isinstance(answer, dict):
+            return Reply(200, answer)
+        words = answer.split()
+        limit = body.get("max_completion_tokens") or body.get("max_tokens")
+        finish = "stop"
+        if limit is not None and len(words) > int(limit):
+            answer, finish = " ".join(words[: int(limit)]), "length"
+            words = answer.split()
+        prompt_tokens = len(user_text(body).split()) + AUDIO_TOKENS * len(audio_parts(body))
+        return Reply(200, {
+            "id": f"chatcmpl-{next(self._ids)}", "object": "chat.completion", "created": int(time.time()),
+            "model": body.get("model", ""), "system_fingerprint": "fp_fake",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": answer},
+                         "finish_reason": finish, "logprobs": None}],
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": len(words),
+                      "total_tokens": prompt_tokens + len(words)},
+        })

@@ -1,0 +1,116 @@
+"""Fixtures for the reference-model tests: audio clips, a local tokenizer and tiny random models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+SR = 16_000
+CORPUS = [
+    "Transcribe the audio. Terjemahkan audio ini ke bahasa Inggris.",
+    "Chép lại nội dung âm thanh này bằng tiếng Việt.",
+    "ถอดเสียงพูดเป็นข้อความภาษาไทย",
+    "இந்த ஒலியை எழுதுங்கள். 请把这段音频转写成文字。",
+    "What is the speaker's emotion? Apakah bahasa yang dituturkan?",
+    "system user assistant Audio 1: You are a helpful assistant.",
+]
+PROMPTS = ["Transcribe the audio.", "Chép lại nội dung âm thanh này."]
+
+
+def clips() -> list[np.ndarray]:
+    """Three clips of different kinds and lengths: a chirp-free sine, noise, and a two-tone mix."""
+    rng = np.random.default_rng(0)
+    t1 = np.arange(int(1.3 * SR)) / SR
+    t3 = np.arange(int(3.7 * SR)) / SR
+    sine = 0.4 * np.sin(2 * np.pi * 440 * t1)
+    noise = 0.1 * rng.standard_normal(int(2.2 * SR))
+    mix = 0.3 * np.sin(2 * np.pi * 220 * t3) + 0.2 * np.sin(2 * np.pi * 1250 * t3)
+    return [a.astype(np.float32) for a in (sine, noise, mix)]
+
+
+def tokenizer():  # -> PreTrainedTokenizerFast
+    from seabench.models.reference.tokenizer import train_tokenizer
+
+    return train_tokenizer(CORPUS, vocab_size=400)
+
+
+def tiny_qwen2_audio(folder: Path, seed: int = 0) -> Path:
+    """Save a tiny random Qwen2AudioForConditionalGeneration + processor to `folder`."""
+    import torch
+    from transformers import (
+        Qwen2AudioConfig,
+        Qwen2AudioForConditionalGeneration,
+        Qwen2AudioProcessor,
+        WhisperFeatureExtractor,
+    )
+
+    tok = tokenizer()
+    config = Qwen2AudioConfig(
+        audio_config=dict(
+            model_type="qwen2_audio_encoder",
+            d_model=64,
+            encoder_layers=2,
+            encoder_attention_heads=4,
+            encoder_ffn_dim=128,
+            num_mel_bins=80,
+        ),
+        text_config=dict(
+            model_type="qwen2",
+            vocab_size=len(tok),
+            hidden_size=64,
+            intermediate_size=128,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            max_position_embeddings=2048,
+            pad_token_id=tok.pad_token_id,
+            eos_token_id=tok.convert_tokens_to_ids("<|im_end|>"),
+        ),
+        audio_token_index=tok.convert_tokens_to_ids("<|AUDIO|>"),
+    )
+    torch.manual_seed(seed)
+    model = Qwen2AudioForConditionalGeneration(config).eval()
+    # Random init gives near-uniform logits; sharper weights make greedy decoding free of near-ties.
+    with torch.no_grad():
+        model.lm_head.weight.mul_(8.0)
+    processor = Qwen2AudioProcessor(feature_extractor=WhisperFeatureExtractor(feature_size=80), tokenizer=tok)
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder
+
+
+def tiny_reference_config(vocab_size: int, audio_token_id: int, **encoder):  # -> ReferenceConfig
+    """Whisper encoder (batch padding, 8 s window) + 4-frame MLP stack + 2-layer Qwen2, all d=64."""
+    from seabench.models.reference.config import AdapterConfig, EncoderConfig, ReferenceConfig
+
+    enc = dict(
+        kind="whisper",
+        config=dict(
+            num_mel_bins=80,
+            d_model=64,
+            encoder_layers=2,
+            encoder_attention_heads=4,
+            encoder_ffn_dim=128,
+            max_source_positions=400,
+        ),
+        pad_to="batch",
+    )
+    enc.update(encoder)
+    return ReferenceConfig(
+        encoder=EncoderConfig(**enc),
+        adapter=AdapterConfig(kind="mlp_stack", stack=4, hidden_mult=2),
+        decoder=dict(
+            model_type="qwen2",
+            vocab_size=vocab_size,
+            hidden_size=64,
+            intermediate_size=128,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            max_position_embeddings=1024,
+            tie_word_embeddings=True,
+        ),
+        audio_token_id=audio_token_id,
+        max_audio_seconds=8.0,
+    )
