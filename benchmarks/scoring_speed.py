@@ -6,7 +6,7 @@ bootstrap CIs computed from the per-sample statistics. Last, the statistics boot
 with a naive bootstrap that re-runs sacrebleu on every resample (on a smaller corpus, extrapolated
 to 1,000 resamples).
 
-    PYTHONPATH=. /work/.venv/bin/python benchmarks/scoring_speed.py
+    /work/.venv/bin/python benchmarks/scoring_speed.py   (from the repo root)
 """
 
 from __future__ import annotations

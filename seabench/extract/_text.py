@@ -23,6 +23,7 @@ UNSEGMENTED = (
     "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # kana, Han
 )
 _UNSEGMENTED_RE = re.compile(f"[{UNSEGMENTED}]")
+_UNSEGMENTED_RUN = re.compile(f"([{UNSEGMENTED}]+)")
 _HAN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # Scripts with spaces but heavy suffixing (Tamil): a match must start a word, may end mid-word.
 _LEFT_ONLY = "\u0b80-\u0bff"
@@ -94,7 +95,7 @@ def match_form(text: str, keep_clauses: bool = False) -> str:
 
 def tokens(text: str) -> set[str]:
     """MMAU-style word tokens; each Han/Thai run is split off so Latin words inside it are found."""
-    spaced = re.sub(f"([{UNSEGMENTED}]+)", r" \1 ", match_form(text))
+    spaced = _UNSEGMENTED_RUN.sub(r" \1 ", match_form(text))
     return set(spaced.split())
 
 

@@ -61,6 +61,7 @@ _CONNECTIVE = re.compile(
     r"^\s+(?:because|since|as|which|karena|kerana|sebab|vì|bởi|เพราะ|因为)\b", re.I
 )
 _WORD_AFTER = re.compile(r"^\s+[a-zà-ỹ]")
+_CLOSED = re.compile(r"\s*(?:[.):：]|$)")
 
 
 def _letter_index(letter: str, n_choices: int) -> int | None:
@@ -77,7 +78,7 @@ def leading_letter(text: str, choices: list[str]) -> int | None:
     framed = bool(m["lead"].strip() or m["close"])
     if rest[:1].isalnum() and not m["close"] and not has_unsegmented(rest[:1]):
         return None  # "Bird", "Option Bird"; but "选项B是" is fine
-    if letter.islower() and not (framed or re.match(r"\s*(?:[.):：]|$)", rest)):
+    if letter.islower() and not (framed or _CLOSED.match(rest)):
         return None  # a lowercase letter must be framed: "(b)", "b)", "b."
     if not framed and rest.strip() and _starts_an_option(text, choices):
         return None  # "C major chord" is option text, not letter C

@@ -43,6 +43,11 @@ def _rfc3339(ts: float) -> str:
     return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _b64decode(text: str) -> bytes:
+    """The API takes standard or URL-safe base64, padded or not (the SDK sends URL-safe, unpadded)."""
+    return base64.urlsafe_b64decode(text.replace("+", "-").replace("/", "_") + "=" * (-len(text) % 4))
+
+
 def _user_parts(body: dict[str, Any]) -> list[dict[str, Any]]:
     return [p for c in body.get("contents", []) if c.get("role", "user") == "user" for p in c.get("parts", [])]
 
@@ -57,7 +62,7 @@ def inline_audio(body: dict[str, Any]) -> list[tuple[str, bytes]]:
     for p in _user_parts(body):
         data = p.get("inlineData") or p.get("inline_data")
         if data:
-            out.append((data.get("mimeType") or data.get("mime_type", ""), base64.b64decode(data["data"])))
+            out.append((data.get("mimeType") or data.get("mime_type", ""), _b64decode(data["data"])))
     return out
 
 

@@ -42,7 +42,7 @@ def test_krippendorff_ordinal_example_matches_package() -> None:
     ours = krippendorff_alpha(KRIPPENDORFF_EXAMPLE, "ordinal")
     ref = krippendorff.alpha(reliability_data=KRIPPENDORFF_EXAMPLE, level_of_measurement="ordinal")
     assert ours == pytest.approx(ref, abs=1e-12)
-    assert 0.8 < ours < 0.85
+    assert ours == pytest.approx(0.815, abs=5e-4)  # the ordinal value reported for this example
 
 
 @pytest.mark.parametrize("seed", range(5))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 import yaml
 
 from seabench.extract import METHODS, ExtractResult, extract_choice, extract_label, is_empty, strip_reasoning
+from seabench.extract.choice import option_text
 
 GOLDEN = Path(__file__).parent / "golden" / "extract"
 CHOICE = yaml.safe_load((GOLDEN / "choice_cases.yaml").read_text(encoding="utf-8"))
@@ -124,3 +126,29 @@ def test_unknown_labels_match_their_own_text() -> None:
     labels = ["laughter", "crying", "coughing"]
     assert extract_label("I hear someone coughing.", labels).index == 2
     assert extract_label("laughter then crying", labels).index is None
+
+
+def _mmau_rule(prediction: str, gold: str, choices: list[str]) -> bool:
+    """MMAU's published string-match rule, restated from its description for comparison."""
+
+    def words(text: str) -> set[str]:
+        return set(re.findall(r"\b\w+\b", text.lower()))
+
+    said, own = words(prediction), words(gold)
+    wrong = set().union(*(words(c) - own for c in choices if words(c) != own))
+    return bool(said) and own <= said and said.isdisjoint(wrong)
+
+
+ENGLISH_ANSWERS = [
+    "Dog barking", "a dog is barking", "I hear a car horn.", "Rain falling on a roof", "cat", "meowing cat",
+    "It is a dog barking, not a cat meowing.", "car horn and rain", "barking", "The sound of rain falling.",
+    "Horn of a car", "Maybe the dog?", "falling rain, definitely", "", "Dog's barking!",
+]
+
+
+@pytest.mark.parametrize("answer", ENGLISH_ANSWERS)
+def test_option_text_agrees_with_mmau_rule_on_english(answer: str) -> None:
+    choices = CHOICE["choice_sets"]["en_sound"]
+    picked = option_text(answer, choices)
+    for gold_index, gold in enumerate(choices):
+        assert (picked == gold_index) == _mmau_rule(answer, gold, choices)

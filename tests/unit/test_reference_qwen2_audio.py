@@ -95,7 +95,7 @@ def test_greedy_generation_matches_transformers_one_at_a_time_and_batched(pair) 
     for item in ITEMS:
         inputs = _inputs(processor, [item])
         with torch.inference_mode():
-            theirs = hf.generate(**inputs, max_new_tokens=N_NEW, min_new_tokens=N_NEW, do_sample=False)
+            theirs = hf.generate(**inputs, max_new_tokens=N_NEW, do_sample=False, eos_token_id=None)
             ours = ref.generate(*_ref_args(inputs), max_new_tokens=N_NEW, stop_token_ids=[], pad_token_id=pad)
         theirs = theirs[0, inputs["input_ids"].shape[1] :].tolist()
         assert ours.tokens[0].tolist() == theirs

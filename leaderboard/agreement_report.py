@@ -1,0 +1,196 @@
+"""`seabench agreement`: match judge verdicts with human ratings, compute statistics, write HTML + JSON.
+
+Unit of analysis: one response = (task, sample id, judged run). Its human score is the median of
+its raters' scores rounded half up (one rater: that rater's score); its judge score is the last
+verdict's score, rounded half up if fractional. Responses without a judge score are excluded and
+counted; ratings that match no judged response are counted as unmatched.
+"""
+
+from __future__ import annotations
+
+import statistics as pystats
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from seabench.leaderboard.agreement import (
+    SCALE, Items, Stat, bootstrap_stats, confusion, exact_agreement, krippendorff_alpha, round_half_up,
+)
+from seabench.leaderboard.data import LoadedRun, load_run
+from seabench.leaderboard.ratings import HumanRating, read_ratings
+from seabench.leaderboard.scoring import judge_score
+from seabench.records import atomic_write_text
+
+DEFINITIONS = {
+    "unit": "one judged response (task, sample id, model run)",
+    "human score": "median of the response's human ratings, rounded half up",
+    "judge score": "score of the last verdict in the sample record, rounded half up; unscored verdicts are excluded",
+    "pearson / spearman / kendall_tau_b": "scipy.stats pearsonr, spearmanr, kendalltau(variant='b') over responses",
+    "quadratic_kappa": "Cohen's kappa with quadratic weights over the 1-5 scale (= sklearn labels=[1..5])",
+    "krippendorff_alpha_ordinal": "Krippendorff's alpha, ordinal metric, judge and human as two coders",
+    "exact / within_one": "share of responses where |judge - human| is 0 / at most 1",
+    "pairwise agreement": ("MT-Bench style: for every pair of responses to the same question from different models, "
+                           "does the judge prefer the same response as the human (tie = equal scores)? "
+                           "'without ties' drops pairs where either side tied"),
+    "system level": "Spearman / Kendall tau-b between models' mean judge and mean human scores (needs >= 3 models)",
+    "confidence interval": "percentile bootstrap, questions (task, sample id) resampled with replacement",
+}
+
+
+class Response(BaseModel):
+    task: str
+    sample_id: str
+    system: str
+    language: str
+    judge: int
+    human: int
+    ratings: dict[str, int]  # rater -> score
+
+
+class Group(BaseModel):
+    kind: str  # overall | task | language
+    name: str
+    counts: dict[str, int]
+    stats: dict[str, Stat]
+    confusion: list[list[int]]  # rows: human 1-5, columns: judge 1-5
+    points: list[tuple[int, int]]  # (judge, human) per response, for the scatter plot
+
+
+class InterAnnotator(BaseModel):
+    items: int
+    raters: int
+    stats: dict[str, Stat]
+
+
+class SystemRow(BaseModel):
+    system: str
+    model: str
+    n: int
+    judge_mean: float
+    human_mean: float
+
+
+class AgreementReport(BaseModel):
+    created_at: str
+    judge_runs: list[dict[str, str]]
+    human_file: str
+    n_boot: int
+    seed: int
+    definitions: dict[str, str] = Field(default_factory=lambda: dict(DEFINITIONS))
+    counts: dict[str, int]
+    groups: list[Group]
+    inter_annotator: InterAnnotator | None
+    systems: list[SystemRow]
+
+
+def match(runs: Sequence[LoadedRun], ratings: Sequence[HumanRating]) -> tuple[list[Response], dict[str, int]]:
+    """Join ratings to judged responses; returns the responses and what could not be used."""
+    by_name: dict[str, LoadedRun] = {}
+    for run in runs:
+        by_name.setdefault(run.result.model.id, run)
+        by_name[run.result.run_id] = run
+    grouped: dict[tuple[str, str, str], list[HumanRating]] = defaultdict(list)
+    unmatched = 0
+    for r in ratings:
+        run = by_name.get(r.model)
+        if run is None or r.sample_id not in run.records.get(r.task, {}):
+            unmatched += 1
+            continue
+        grouped[(r.task, r.sample_id, run.result.run_id)].append(r)
+    runs_by_id = {run.result.run_id: run for run in runs}
+    responses, unscored = [], 0
+    for (task, sid, rid), rs in sorted(grouped.items()):
+        record = runs_by_id[rid].records[task][sid]
+        score = judge_score(record)
+        if score is None or not 1 <= score <= 5:
+            unscored += 1
+            continue
+        language = next((r.language for r in rs if r.language), None) or record.language
+        responses.append(Response(task=task, sample_id=sid, system=rid, language=language,
+                                  judge=round_half_up(score), human=round_half_up(pystats.median(r.score for r in rs)),
+                                  ratings={r.rater: r.score for r in rs}))
+    counts = {"ratings": len(ratings), "raters": len({r.rater for r in ratings}), "responses": len(responses),
+              "unmatched_ratings": unmatched, "judge_unscored": unscored}
+    return responses, counts
+
+
+def _group(kind: str, name: str, responses: list[Response], n_boot: int, seed: int) -> Group:
+    items = Items([r.judge for r in responses], [r.human for r in responses],
+                  [f"{r.task}\u0000{r.sample_id}" for r in responses], [r.system for r in responses])
+    return Group(kind=kind, name=name, counts=items.counts(),
+                 stats=bootstrap_stats(items.n_questions, items.statistics, n_boot, seed),
+                 confusion=confusion(items.judge.astype(int), items.human.astype(int)),
+                 points=[(r.judge, r.human) for r in responses])
+
+
+def inter_annotator(responses: list[Response], n_boot: int, seed: int) -> InterAnnotator | None:
+    """Agreement among humans on responses rated by two or more raters, next to the judge's on the same items."""
+    multi = [r for r in responses if len(r.ratings) >= 2]
+    if not multi:
+        return None
+    raters = sorted({name for r in multi for name in r.ratings})
+    matrix = np.full((len(raters), len(multi)), np.nan)
+    for u, r in enumerate(multi):
+        for name, score in r.ratings.items():
+            matrix[raters.index(name), u] = score
+    judge = np.array([r.judge for r in multi], float)
+
+    def stats(units: np.ndarray) -> dict[str, float | None]:
+        humans = matrix[:, units]
+        pairs = [(humans[a, u], humans[b, u]) for u in range(len(units)) for a, b in combinations(range(len(raters)), 2)
+                 if not np.isnan(humans[a, u]) and not np.isnan(humans[b, u])]
+        vs_judge = [(judge[units][u], humans[a, u]) for u in range(len(units)) for a in range(len(raters))
+                    if not np.isnan(humans[a, u])]
+        return {
+            "human_alpha_ordinal": krippendorff_alpha(humans, "ordinal"),
+            "human_plus_judge_alpha_ordinal": krippendorff_alpha(np.vstack([humans, judge[units]]), "ordinal"),
+            "human_human_exact": exact_agreement(*zip(*pairs)) if pairs else None,
+            "judge_human_exact": exact_agreement(*zip(*vs_judge)) if vs_judge else None,
+            "human_human_within_one": float(np.mean([abs(a - b) <= 1 for a, b in pairs])) if pairs else None,
+            "judge_human_within_one": float(np.mean([abs(a - b) <= 1 for a, b in vs_judge])) if vs_judge else None,
+        }
+
+    return InterAnnotator(items=len(multi), raters=len(raters), stats=bootstrap_stats(len(multi), stats, n_boot, seed))
+
+
+def agreement(judge_runs: Sequence[Path], human: Path, *, seed: int = 0, n_boot: int = 1000) -> AgreementReport:
+    runs = [load_run(Path(d)) for d in judge_runs]
+    ratings = read_ratings(human)
+    responses, counts = match(runs, ratings)
+    if not responses:
+        raise ValueError(f"{human}: no rating matches a judged response in the given runs "
+                         f"({counts['unmatched_ratings']} unmatched, {counts['judge_unscored']} judge-unscored)")
+    groups = [_group("overall", "all", responses, n_boot, seed)]
+    for kind, attr in (("task", "task"), ("language", "language")):
+        for name in sorted({getattr(r, attr) for r in responses}):
+            groups.append(_group(kind, name, [r for r in responses if getattr(r, attr) == name], n_boot, seed))
+    models = {run.result.run_id: run.result.model.id for run in runs}
+    systems = [SystemRow(system=s, model=models[s], n=len(rs), judge_mean=float(np.mean([r.judge for r in rs])),
+                         human_mean=float(np.mean([r.human for r in rs])))
+               for s in sorted({r.system for r in responses}) if (rs := [r for r in responses if r.system == s])]
+    judges = [{"run_id": run.result.run_id, "model": run.result.model.id,
+               "judge": ", ".join(sorted({t.judge for t in run.result.tasks.values() if t.judge})),
+               "rubric": ", ".join(sorted({t.rubric for t in run.result.tasks.values() if t.rubric}))} for run in runs]
+    return AgreementReport(created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), judge_runs=judges,
+                           human_file=str(human), n_boot=n_boot, seed=seed, counts=counts, groups=groups,
+                           inter_annotator=inter_annotator(responses, n_boot, seed), systems=systems)
+
+
+def run_agreement(judge_runs: list[Path], human: Path, out: Path, *, seed: int = 0, n_boot: int = 1000) -> Path:
+    """Write out/agreement.html and out/agreement.json; returns the HTML path."""
+    from seabench.leaderboard.html import render_page
+
+    report = agreement(judge_runs, human, seed=seed, n_boot=n_boot)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "agreement.json", report.model_dump_json(indent=2))
+    html = render_page("agreement.html.j2", ["agreement.js"], report.model_dump(mode="json"), report=report,
+                       scale=SCALE)
+    path = out / "agreement.html"
+    atomic_write_text(path, html)
+    return path
