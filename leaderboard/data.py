@@ -281,7 +281,7 @@ def _text(value: str | list[str] | None) -> str:
     return value if isinstance(value, str) else "\n".join(value)
 
 
-def _resolve_audio(path: str, run_dir: Path) -> Path | None:
+def resolve_audio(path: str, run_dir: Path) -> Path | None:
     candidate = Path(path)
     for p in (candidate, run_dir / candidate):
         if p.is_file():
@@ -297,7 +297,7 @@ class _AudioCollector:
         self.by_path: dict[Path, str] = {}
 
     def key(self, path: str, run_dir: Path) -> str | None:
-        found = _resolve_audio(path, run_dir)
+        found = resolve_audio(path, run_dir)
         if found is None or found.suffix.lower() not in AUDIO_TYPES:
             return None
         found = found.resolve()

@@ -1,14 +1,15 @@
-"""What the HTTP API adapters (openai, gemini) share: the retry/concurrency options, one client
-per event loop (AsyncModelAdapter.generate runs each batch in its own asyncio.run, and async HTTP
-clients must not outlive their loop), an AdaptiveLimiter kept across batches, and turning a final
-failure into a ModelOutput instead of an exception."""
+"""What the HTTP API adapters (openai, gemini) share: the retry/concurrency options, an event loop
+on a background thread that lives as long as the adapter (so one HTTP client with its connection
+pool and TLS context serves every batch, instead of a new one per asyncio.run), an AdaptiveLimiter
+kept across batches, and turning a final failure into a ModelOutput instead of an exception."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from abc import abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Generic, TypeVar
 
 from seabench.adapter import AsyncModelAdapter
@@ -35,6 +36,8 @@ class ApiAdapter(AsyncModelAdapter, Generic[C]):
         self.warnings: list[str] = []
         self._client: C | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread_loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
 
     @abstractmethod
     def _open_client(self) -> C: ...
@@ -49,13 +52,41 @@ class ApiAdapter(AsyncModelAdapter, Generic[C]):
             self._client, self._loop = self._open_client(), loop
         return self._client
 
-    async def _gather(self, batch: list[ModelInput], config: GenerationConfig) -> list[ModelOutput]:
+    def run_coroutine(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine on the adapter's own loop thread (started on first use) and wait for it."""
+        if self._thread_loop is None:
+            self._thread_loop = asyncio.new_event_loop()
+            self._thread = threading.Thread(target=self._thread_loop.run_forever, name=f"{self.id}-loop",
+                                            daemon=True)
+            self._thread.start()
+        future = asyncio.run_coroutine_threadsafe(coro, self._thread_loop)
         try:
-            return await super()._gather(batch, config)
-        finally:
-            if self._client is not None and self._loop is asyncio.get_running_loop():
-                client, self._client, self._loop = self._client, None, None
-                await self._close_client(client)
+            return future.result()
+        except BaseException:  # Ctrl-C in the caller: stop the batch's requests too
+            future.cancel()
+            raise
+
+    def generate(self, batch: list[ModelInput], config: GenerationConfig) -> list[ModelOutput]:
+        return self.run_coroutine(self._gather(batch, config))
+
+    async def aclose_client(self) -> None:
+        """Close the client made in the running loop (callers that run their own loop use this)."""
+        if self._client is not None and self._loop is asyncio.get_running_loop():
+            client, self._client, self._loop = self._client, None, None
+            await self._close_client(client)
+
+    def close(self) -> None:
+        loop, self._thread_loop = self._thread_loop, None
+        if loop is None:
+            return
+        try:
+            asyncio.run_coroutine_threadsafe(self.aclose_client(), loop).result(timeout=10)
+        except Exception:  # closing is best effort: the process may be shutting down
+            pass
+        loop.call_soon_threadsafe(loop.stop)
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        loop.close()
 
     async def call(self, fn: Callable[[], Awaitable[T]]) -> Outcome[T]:
         return await with_retries(fn, self.policy, limiter=self.limiter)

@@ -64,48 +64,55 @@ class Upload:
 class UploadMap:
     """sha256 of the audio bytes -> the uploaded file, persisted as JSON in the user cache dir.
 
-    Entries are scoped by a fingerprint of key + endpoint (files belong to a project), which is a
-    truncated hash: the key itself is never written."""
+    Read once, then served from memory; every change is merged into the file as it is on disk
+    (another run may have added uploads) and written atomically. Entries are scoped by a
+    fingerprint of key + endpoint (files belong to a project), a truncated hash: the key itself
+    is never written."""
 
     def __init__(self, path: Path, scope: str) -> None:
         self.path = path
         self.scope = scope
         self._lock = threading.Lock()
+        self._files: dict[str, dict[str, Any]] | None = None
 
     def _read(self) -> dict[str, dict[str, Any]]:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
-            return data.get("files", {}) if isinstance(data, dict) else {}
+            files = data.get("files", {}) if isinstance(data, dict) else {}
+            return files if isinstance(files, dict) else {}
         except (OSError, ValueError):
             return {}
 
-    def _write(self, files: dict[str, dict[str, Any]]) -> None:
+    def _update(self, change: dict[str, dict[str, Any] | None]) -> None:
         from seabench.records import atomic_write_text
 
-        now = time.time()
-        live = {k: v for k, v in files.items() if v.get("expires_at", 0) > now}
-        atomic_write_text(self.path, json.dumps({"version": 1, "files": live}, indent=1, sort_keys=True))
-
-    def get(self, sha256: str, now: float | None = None) -> Upload | None:
         with self._lock:
-            entry = self._read().get(f"{self.scope}/{sha256}")
-        if not entry:
+            files = self._read()
+            for key, value in change.items():
+                if value is None:
+                    files.pop(key, None)
+                else:
+                    files[key] = value
+            now = time.time()
+            self._files = {k: v for k, v in files.items() if v.get("expires_at", 0) > now}
+            atomic_write_text(self.path, json.dumps({"version": 1, "files": self._files}, indent=1, sort_keys=True))
+
+    def get(self, sha256: str) -> Upload | None:
+        with self._lock:
+            if self._files is None:
+                self._files = self._read()
+            entry = self._files.get(f"{self.scope}/{sha256}")
+        try:
+            upload = Upload(**entry) if entry else None
+        except TypeError:  # an entry written by another version
             return None
-        upload = Upload(**entry)
-        return upload if upload.expires_at - (now or time.time()) > EXPIRY_MARGIN_S else None
+        return upload if upload and upload.expires_at - time.time() > EXPIRY_MARGIN_S else None
 
     def put(self, sha256: str, upload: Upload) -> None:
-        with self._lock:
-            files = self._read()
-            files[f"{self.scope}/{sha256}"] = asdict(upload)
-            self._write(files)
+        self._update({f"{self.scope}/{sha256}": asdict(upload)})
 
     def drop(self, sha256s: list[str]) -> None:
-        with self._lock:
-            files = self._read()
-            for sha in sha256s:
-                files.pop(f"{self.scope}/{sha}", None)
-            self._write(files)
+        self._update({f"{self.scope}/{sha}": None for sha in sha256s})
 
 
 def _translate(exc: Exception) -> CallError:

@@ -29,7 +29,8 @@ import tempfile
 import time
 import unicodedata
 import zlib
-from dataclasses import asdict, dataclass
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -54,7 +55,7 @@ VARIANTS = {"male": ("m1", "m2", "m3", "m4"), "female": ("f1", "f2", "f3", "f4")
 TRAIN_VARIANTS = {"male": ("m1", "m2", "m3", "m4", "m5", "m6", "m7"), "female": ("f1", "f2", "f3", "f4", "f5")}
 RATES = {"slow": 110, "normal": 165, "fast": 240}  # espeak-ng -s, words per minute
 TRAIN_RATE_RANGE = {"slow": (100, 120), "normal": (150, 180), "fast": (220, 260)}
-PITCHES = {"male": (35, 45), "female": (55, 65)}  # espeak-ng -p, 0-99
+PITCHES = {"male": (40, 50), "female": (55, 65)}  # espeak-ng -p, 0-99
 RATE_NAMES = tuple(RATES)
 PARALING_SENTENCES = 12  # corpus sentences 1-12 of each language feed gender and rate
 LANGID_SENTENCES = range(12, 22)  # sentences 13-22 feed language ID
@@ -482,7 +483,10 @@ def sha256(path: Path) -> str:
 def tool_versions() -> dict[str, str]:
     import pypinyin
 
-    espeak = subprocess.run(["espeak-ng", "--version"], capture_output=True, text=True, check=True).stdout
+    try:
+        espeak = subprocess.run(["espeak-ng", "--version"], capture_output=True, text=True, check=True).stdout
+    except FileNotFoundError:
+        raise SystemExit("espeak-ng is not installed (Debian/Ubuntu: apt-get install espeak-ng)") from None
     match = re.search(r"text-to-speech:\s*(\S+)", espeak)
     return {"espeak-ng": match.group(1) if match else espeak.strip(), "numpy": np.__version__,
             "soundfile": sf.__version__, "libsndfile": sf.__libsndfile_version__, "soxr": soxr.__version__,
@@ -586,7 +590,7 @@ def _train_choices() -> Iterator[tuple[str, dict[str, Any], dict[str, str]]]:
         pools = [numbers if slot == "n" else spec["slots"][slot] for slot in template["slots"]]
         for idx in itertools.product(*(range(len(p)) for p in pools)):
             choice = {slot: pool[i] for slot, pool, i in zip(template["slots"], pools, idx)}
-            key = template["id"] + "-" + ".".join(map(str, idx))
+            key = template["name"] + "-" + ".".join(map(str, idx))
             yield key, choice, template
 
 
@@ -606,14 +610,21 @@ def _train_voice(rng: np.random.Generator, lang: str) -> Voice:
 
 
 def build_train(out: Path, size: int, seed: int = 0, workers: int = WORKERS) -> dict[str, int]:
-    """`size` clips spread over the seven languages, plus x->en / en->x pairs from the same clips."""
-    expansions = list(_train_choices())
+    """`size` clips spread over the seven languages, plus x->en / en->x pairs from the same clips.
+
+    Templates take turns so a large template does not crowd out the small ones; within a template
+    the expansions come in a seeded random order.
+    """
+    by_template: dict[str, list[tuple[str, dict[str, Any], dict[str, str]]]] = {}
+    for expansion in _train_choices():
+        by_template.setdefault(expansion[2]["name"], []).append(expansion)
     rng = np.random.default_rng(seed)
-    order = rng.permutation(len(expansions))
+    pools = [(group, rng.permutation(len(group))) for group in by_template.values()]
     clips, asr, s2tt = [], [], []
     for i in range(size):
         lang = LANGS[i % len(LANGS)]
-        key, choice, template = expansions[order[i % len(order)]]
+        group, order = pools[i % len(pools)]
+        key, choice, template = group[order[(i // len(pools)) % len(group)]]
         voice = _train_voice(rng, lang)
         text = _fill(template[lang], lang, choice)
         audio = f"audio/train-{i:06d}.flac"
@@ -636,6 +647,31 @@ def build_train(out: Path, size: int, seed: int = 0, workers: int = WORKERS) -> 
 # ---------------------------------------------------------------- command line
 
 
+def counts_table(data_dir: Path = DATA) -> str:
+    """Markdown table of items per task family and language (for docs/MINI.md).
+
+    s2tt rows count by the non-English side, so `en->x` under `th` is the en->th manifest.
+    """
+    counts: dict[str, Counter[str]] = {}
+    for path in sorted(data_dir.glob("*.jsonl")):
+        parts = path.stem.split("-")
+        with open(path, encoding="utf-8") as fh:
+            items = [json.loads(line) for line in fh if line.strip()]
+        if parts[0] == "s2tt":
+            family = "s2tt en->x" if parts[1] == "en" else "s2tt x->en"
+            langs = [parts[2] if parts[1] == "en" else parts[1]] * len(items)
+        else:
+            family, langs = parts[0], [item["language"] for item in items]
+        counts.setdefault(family, Counter()).update(langs)
+    lines = ["| family | " + " | ".join(LANGS) + " | total |", "|---|" + "---:|" * (len(LANGS) + 1)]
+    for family, per_lang in counts.items():
+        cells = [str(per_lang[lang] or "–") for lang in LANGS]
+        lines.append(f"| {family} | " + " | ".join(cells) + f" | {sum(per_lang.values())} |")
+    total = sum(sum(c.values()) for c in counts.values())
+    lines.append("| **all** | " + " | ".join(str(sum(c[lang] for c in counts.values())) for lang in LANGS) + f" | {total} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="rebuild in a temp dir and compare with SHA256SUMS")
@@ -644,8 +680,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-size", type=int, default=2000, help="number of train clips (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="train split seed (default: %(default)s)")
     parser.add_argument("--workers", type=int, default=WORKERS, help="processes (default: %(default)s)")
+    parser.add_argument("--table", action="store_true", help="print the items per task and language (Markdown)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
+    if args.table:
+        print(counts_table(args.out))
+        return 0
     if args.check:
         return check(args.out, args.workers)
     if args.train:

@@ -95,8 +95,10 @@ def _words_by_script(text: str) -> dict[str, float]:
     return counts
 
 
-def _script_of(lang: str) -> str:
-    return "latin" if lang in _LATIN_LANGS else lang
+def _scripts_of(lang: str) -> tuple[str, ...]:
+    if lang in _LATIN_LANGS:
+        return ("latin",)
+    return ("ja", "zh") if lang == "ja" else (lang,)  # Japanese mixes kana and kanji
 
 
 def _latin_share(text: str, expected: str) -> float:
@@ -111,17 +113,14 @@ def _latin_share(text: str, expected: str) -> float:
 def is_wrong_language(text: str, expected: str) -> bool:
     """True only when confident the answer is in a language other than `expected`."""
     exp = primary(expected)
-    known = {primary(lang) for lang in LANGUAGES}
-    if exp not in known:
-        return False  # cannot judge a language the identifier does not know
+    if exp not in LANGUAGES or not all(script in _PER_WORD for script in _scripts_of(exp)):
+        return False  # a language or script we do not model: never claim it is absent
     clean = _clean(text)
     words = _words_by_script(clean)
     total = sum(words.values())
     if total < MIN_WORDS:
         return False
-    if _script_of(exp) not in _PER_WORD:
-        return False  # a script we do not model: never claim it is absent
-    if words.get(_script_of(exp), 0.0) / total < MIN_SHARE:
+    if sum(words.get(script, 0.0) for script in _scripts_of(exp)) / total < MIN_SHARE:
         return True  # (almost) nothing written in the expected language's script
     if exp not in _LATIN_LANGS:
         return False

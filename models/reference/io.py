@@ -127,13 +127,16 @@ def _rename(name: str) -> str:
 
 
 def _preprocessor_seconds(folder: Path) -> float:
-    path = folder / "preprocessor_config.json"
-    if not path.exists():
-        return 30.0
-    cfg = json.loads(path.read_text(encoding="utf-8"))
-    cfg = cfg.get("feature_extractor", cfg)  # transformers 5 nests it inside processor_config.json
-    samples = cfg.get("n_samples") or cfg.get("chunk_length", 30) * cfg.get("sampling_rate", SAMPLE_RATE)
-    return float(samples) / SAMPLE_RATE
+    """Audio window of the checkpoint's feature extractor (30 s for the published models)."""
+    for name in ("preprocessor_config.json", "processor_config.json"):
+        path = folder / name
+        if path.exists():
+            cfg = json.loads(path.read_text(encoding="utf-8"))
+            cfg = cfg.get("feature_extractor", cfg)  # transformers 5 nests it in processor_config.json
+            rate = cfg.get("sampling_rate", SAMPLE_RATE)
+            samples = cfg.get("n_samples") or cfg.get("chunk_length", 30) * rate
+            return float(samples) / rate
+    return 30.0
 
 
 def _chat_template(folder: Path, tokenizer: PreTrainedTokenizerBase) -> str:

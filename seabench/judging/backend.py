@@ -1,5 +1,5 @@
 """Judge backends call a model with a JudgeRequest; the shared machinery here adds the
-response cache, bounded concurrency, n-sample judging and parsing, so backends stay small."""
+response cache, retries, adaptive concurrency, n-sample judging and parsing, so backends stay small."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from pathlib import Path
 from seabench.cache import cache_dir
 from seabench.judging.request import JudgeRequest
 from seabench.judging.verdict import parse_verdict
+from seabench.retry import AdaptiveLimiter, RetryPolicy, with_retries
 from seabench.types import Verdict
 
 
@@ -57,19 +58,59 @@ class JudgeCache:
 
 
 class JudgeBackend(ABC):
+    """Subclasses implement `snapshot()` and one attempt of `acall` (raising seabench.retry.CallError
+    for a failed call); retries with backoff, the adaptive concurrency limit (429 -> fewer requests
+    in flight, Retry-After honoured) and the cache live here."""
+
     id: str = ""
     concurrency: int = 16
     accepts_audio: bool = True
+    policy: RetryPolicy = RetryPolicy()
 
     @abstractmethod
     def snapshot(self) -> str:
         """Exact judge model identity; part of every cache key."""
 
     @abstractmethod
-    async def acall(self, request: JudgeRequest, with_audio: bool, temperature: float) -> JudgeReply: ...
+    async def acall(self, request: JudgeRequest, with_audio: bool, temperature: float) -> JudgeReply:
+        """One attempt. Raise CallError to have it retried (when retryable) or failed with a reason."""
 
     def close(self) -> None:
         """Release clients and sessions."""
+
+    async def aclose_loop(self) -> None:
+        """Release what is bound to the current event loop (async HTTP clients) before it ends."""
+
+    @property
+    def limiter(self) -> AdaptiveLimiter:
+        """One limiter per backend, kept across judge() calls so a 429 slows later batches too."""
+        if self.__dict__.get("_limiter") is None:
+            self.__dict__["_limiter"] = AdaptiveLimiter(self.concurrency)
+        return self.__dict__["_limiter"]
+
+    def sample_key(self, req: JudgeRequest, index: int, temperature: float) -> str:
+        with_audio = req.wants_audio and self.accepts_audio
+        return req.cache_key(self.snapshot(), with_audio, index) + hashlib.sha256(f"{temperature}".encode()).hexdigest()[:8]
+
+    def cached_verdict(self, req: JudgeRequest, key: str, cache: JudgeCache | None) -> Verdict | None:
+        hit = cache.get(key) if cache else None
+        if hit is None:
+            return None
+        verdict = parse_verdict(hit[0], req.rubric, self.snapshot())
+        return verdict.model_copy(update={"cached": True, "audio_seen": hit[1]})
+
+    def verdict_for(self, req: JudgeRequest, reply: JudgeReply, key: str, cache: JudgeCache | None) -> Verdict:
+        """A reply (or a failed call) -> Verdict; parsed replies are cached. Shared with Batch mode."""
+        snapshot = self.snapshot()
+        if reply.error is not None:
+            return Verdict(score=None, raw=reply.raw, judge=snapshot, rubric=req.rubric.ref,
+                           unscored_reason=f"judge call failed: {reply.error}", retries=reply.retries,
+                           audio_seen=reply.audio_seen)
+        verdict = parse_verdict(reply.raw, req.rubric, snapshot).model_copy(
+            update={"retries": reply.retries, "audio_seen": reply.audio_seen})
+        if cache and verdict.parse_ok:
+            cache.put(key, reply.raw, reply.audio_seen)
+        return verdict
 
     def judge(self, requests: list[JudgeRequest], *, n_samples: int = 1, temperature: float | None = None,
               cache: JudgeCache | None = None, on_done: Callable[[int], None] | None = None) -> list[Verdict]:
@@ -78,29 +119,29 @@ class JudgeBackend(ABC):
         temp = (0.0 if n_samples == 1 else 0.7) if temperature is None else temperature
         return asyncio.run(self._judge_all(requests, n_samples, temp, cache, on_done))
 
+    async def _attempts(self, req: JudgeRequest, with_audio: bool, temp: float) -> JudgeReply:
+        outcome = await with_retries(lambda: self.acall(req, with_audio, temp), self.policy, limiter=self.limiter)
+        if outcome.ok:
+            assert outcome.value is not None
+            reply = outcome.value
+            reply.retries += outcome.retries
+            return reply
+        assert outcome.error is not None
+        return JudgeReply(raw="", retries=outcome.retries, audio_seen=with_audio, error=outcome.error.describe())
+
     async def _judge_all(self, requests: list[JudgeRequest], n: int, temp: float, cache: JudgeCache | None,
                          on_done: Callable[[int], None] | None) -> list[Verdict]:
-        sem = asyncio.Semaphore(self.concurrency)
-        snapshot = self.snapshot()
+        # bounds requests being prepared (audio read and encoded); each HTTP attempt waits on the limiter
+        prepared = asyncio.Semaphore(2 * self.limiter.max_limit)
 
         async def one_sample(req: JudgeRequest, index: int) -> Verdict:
-            with_audio = req.wants_audio and self.accepts_audio
-            key = req.cache_key(snapshot, with_audio, index) + hashlib.sha256(f"{temp}".encode()).hexdigest()[:8]
-            hit = cache.get(key) if cache else None
+            key = self.sample_key(req, index, temp)
+            hit = self.cached_verdict(req, key, cache)
             if hit is not None:
-                verdict = parse_verdict(hit[0], req.rubric, snapshot)
-                return verdict.model_copy(update={"cached": True, "audio_seen": hit[1]})
-            async with sem:
-                reply = await self.acall(req, with_audio, temp)
-            if reply.error is not None:
-                return Verdict(score=None, raw=reply.raw, judge=snapshot, rubric=req.rubric.ref,
-                               unscored_reason=f"judge call failed: {reply.error}", retries=reply.retries,
-                               audio_seen=reply.audio_seen)
-            verdict = parse_verdict(reply.raw, req.rubric, snapshot).model_copy(
-                update={"retries": reply.retries, "audio_seen": reply.audio_seen})
-            if cache and verdict.parse_ok:
-                cache.put(key, reply.raw, reply.audio_seen)
-            return verdict
+                return hit
+            async with prepared:
+                reply = await self._attempts(req, req.wants_audio and self.accepts_audio, temp)
+            return self.verdict_for(req, reply, key, cache)
 
         async def one(i: int, req: JudgeRequest) -> Verdict:
             samples = await asyncio.gather(*(one_sample(req, k) for k in range(n)))
@@ -108,7 +149,10 @@ class JudgeBackend(ABC):
                 on_done(i)
             return combine(samples)
 
-        return list(await asyncio.gather(*(one(i, r) for i, r in enumerate(requests))))
+        try:
+            return list(await asyncio.gather(*(one(i, r) for i, r in enumerate(requests))))
+        finally:
+            await self.aclose_loop()
 
 
 def combine(samples: list[Verdict]) -> Verdict:

@@ -29,8 +29,9 @@ FORMATS = (("state.json",), ("dataset_dict.json",), ("*.parquet",), ("data/*.par
 def load_audiobench(path: Path, language: str, *, use_instruction: bool = True,
                     target_language: str | None = None) -> Iterator[Sample]:
     """Samples of an AudioBench-style dataset (save_to_disk folder, parquet file or parquet folder)."""
+    base = hf.folder_of(path)
     for i, row in enumerate(hf.iter_rows(path)):
-        ref = audio_ref(hf.audio_of(row.get("context")), path)
+        ref = audio_ref(hf.audio_of(row.get("context")), base)
         yield Sample(id=f"{i:05d}", audio=[ref] if ref else [],
                      instruction=hf.text_of(row.get("instruction")) if use_instruction else "",
                      reference=hf.text_of(row.get("answer")), language=language, target_language=target_language,

@@ -3,7 +3,7 @@
 Two layouts are read:
 - the Hub's raw files: `<cfg>/test.tsv` (no header; id, file name, raw transcription, normalised
   transcription, characters, number of samples, gender) and `<cfg>/audio/test/<file name>`
-  (from `audio/test.tar.gz`);
+  (from `audio/test.tar.gz`; clips directly in `<cfg>/test/` or `<cfg>/audio/` are found too);
 - the Hub's parquet conversion (`refs/convert/parquet`): `<cfg>/test/*.parquet`.
 
 The reference is the raw transcription (case and punctuation kept): SeaBench's per-language
@@ -25,22 +25,22 @@ from seabench.tasks.datasets._source import Source, first_dir, loader
 CONFIGS = {"th": "th_th", "vi": "vi_vn", "id": "id_id", "ms": "ms_my", "en": "en_us", "zh": "cmn_hans_cn",
            "ta": "ta_in", "tl": "fil_ph"}
 GENDERS = ("male", "female", "other")  # class-label order of the parquet export
-TSV_FORMAT = ("test.tsv", "audio/test")
-FLAT_FORMAT = ("test.tsv", "test")  # the archive extracted next to test.tsv
+TSV_FORMATS = (("test.tsv", "audio/test"), ("test.tsv", "test/*.wav"), ("test.tsv", "audio/*.wav"))
 PARQUET_FORMAT = ("test/*.parquet",)
 
 
 def source(config: str) -> Source:
     return Source(
-        dataset="fleurs", layouts=(config, f"data/{config}"), formats=(TSV_FORMAT, FLAT_FORMAT, PARQUET_FORMAT),
+        dataset="fleurs", layouts=(config, f"data/{config}"), formats=(*TSV_FORMATS, PARQUET_FORMAT),
         what=f"FLEURS {config} (test.tsv + audio/test/*.wav)",
         how=(f"hf download google/fleurs --repo-type dataset --include 'data/{config}/*test*' "
-             f"--local-dir {{root}} && tar -xzf {{root}}/data/{config}/audio/test.tar.gz -C {{root}}/data/{config}/audio"),
+             f"--local-dir {{root}} && tar -xzf {{root}}/data/{config}/audio/test.tar.gz "
+             f"-C {{root}}/data/{config}/audio"),
     )
 
 
 def _from_tsv(base: Path, language: str) -> Iterator[Sample]:
-    audio_dir = first_dir(base, ("audio/test", "test"))
+    audio_dir = first_dir(base, ("audio/test", "test", "audio"))
     for _, (sentence_id, file_name, raw, _norm, _chars, num_samples, gender) in _tsv.rows(base / "test.tsv", 7):
         yield Sample(id=Path(file_name).stem, audio=[AudioRef(path=str(audio_dir / file_name))], reference=raw,
                      language=language, metadata={"sentence_id": sentence_id, "gender": gender.lower(),

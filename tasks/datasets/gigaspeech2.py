@@ -2,8 +2,10 @@
 Thai, Indonesian and Vietnamese.
 
 Layout as on the Hub: `data/<lang>/test.tsv` (no header: segment id, transcript) and the clips
-from `data/<lang>/test.tar.gz` at `data/<lang>/test/<a>/<b>/<a>-<b>-<c>.wav` (the segment id's
-parts name the folders). A flat `test/<segment id>.wav` folder is accepted too.
+of `data/<lang>/test.tar.gz` extracted into `data/<lang>/test/`, giving
+`test/<a>/<b>/<a>-<b>-<c>.wav` (the segment id's parts name the folders). A flat
+`test/<segment id>.wav` folder is accepted too, and so is an archive that carried its own `test/`
+prefix (`test/test/...`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 
 from seabench import AudioRef, Sample, Task
 from seabench.tasks.datasets import _tsv
-from seabench.tasks.datasets._source import Source, loader
+from seabench.tasks.datasets._source import Source, first_dir, loader
 
 LANGUAGES = ("th", "id", "vi")
 
@@ -23,7 +25,8 @@ def source(lang: str) -> Source:
         dataset="gigaspeech2", layouts=(f"data/{lang}", lang), formats=(("test.tsv", "test"),),
         what=f"GigaSpeech 2 {lang} (test.tsv + test/)",
         how=(f"hf download speechcolab/gigaspeech2 --repo-type dataset --include 'data/{lang}/test*' "
-             f"--local-dir {{root}} && tar -xzf {{root}}/data/{lang}/test.tar.gz -C {{root}}/data/{lang} "
+             f"--local-dir {{root}} && mkdir -p {{root}}/data/{lang}/test && "
+             f"tar -xzf {{root}}/data/{lang}/test.tar.gz -C {{root}}/data/{lang}/test "
              "(gated: accept the terms on the dataset page first)"))
 
 
@@ -34,8 +37,9 @@ def clip_path(audio_dir: Path, segment_id: str) -> Path:
 
 
 def load(base: Path, language: str) -> Iterator[Sample]:
+    audio_dir = first_dir(base, ("test/test", "test"))
     for _, (segment_id, text) in _tsv.rows(base / "test.tsv", 2):
-        yield Sample(id=segment_id, audio=[AudioRef(path=str(clip_path(base / "test", segment_id)))],
+        yield Sample(id=segment_id, audio=[AudioRef(path=str(clip_path(audio_dir, segment_id)))],
                      reference=text.strip(), language=language)
 
 

@@ -63,6 +63,11 @@ def iter_rows(path: Path, split: str = "test") -> Iterator[dict[str, Any]]:
     yield from _parquet_rows(files)
 
 
+def folder_of(path: Path) -> Path:
+    """Where relative audio paths inside the data are resolved from."""
+    return path if path.is_dir() else path.parent
+
+
 def text_of(value: Any) -> str:
     """AudioBench stores text either as a string or as `{"text": ..., "audio": ...}`."""
     if value is None:

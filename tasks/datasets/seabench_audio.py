@@ -27,6 +27,7 @@ def load_seabench_audio(path: Path) -> list[Sample]:
     """Samples from `test.parquet` (or a folder holding it). Ids are `<language>-<task>-<idx>`."""
     samples: list[Sample] = []
     seen: set[str] = set()
+    base = hf.folder_of(path)
     for n, row in enumerate(hf.iter_rows(path)):
         missing = [c for c in COLUMNS if c not in row]
         if missing:
@@ -36,7 +37,7 @@ def load_seabench_audio(path: Path) -> list[Sample]:
         if sample_id in seen:
             raise UserError(f"{path}: row {n}: duplicate id {sample_id!r}")
         seen.add(sample_id)
-        ref = audio_ref(row.get("audio"), path if path.is_dir() else path.parent)
+        ref = audio_ref(row.get("audio"), base)
         samples.append(Sample(
             id=sample_id, audio=[ref] if ref else [], instruction=str(row["query"] or ""),
             reference=str(row["reference"] or ""), language=str(row["language"]),

@@ -20,6 +20,16 @@ FAST = {"backoff": 0.001, "timeout": 2.0}
 TINY_INLINE = {"inline_limit_mb": 0.0001}  # ~100 bytes: every clip goes through the Files API
 
 
+_OPEN: list = []  # adapters to close after each test (each owns a loop thread and an HTTP client)
+
+
+@pytest.fixture(autouse=True)
+def _close_adapters():
+    yield
+    while _OPEN:
+        _OPEN.pop().close()
+
+
 @pytest.fixture(autouse=True)
 def _env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SEABENCH_CACHE_DIR", str(tmp_path / "cache"))
@@ -56,7 +66,9 @@ def _input(path: Path, prompt: str = "Transcribe.", sample_id: str = "s1") -> Mo
 
 
 def _adapter(model: str = "gemini-2.5-flash", **options: object):
-    return registry().create_model(f"gemini:{model}", {**FAST, **options})
+    adapter = registry().create_model(f"gemini:{model}", {**FAST, **options})
+    _OPEN.append(adapter)
+    return adapter
 
 
 def test_missing_key_is_a_one_line_user_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -120,10 +132,10 @@ def test_snapshot_is_the_model_name_when_the_server_gives_no_version(serve) -> N
 
 
 def test_every_transient_fault_is_retried_and_counted(serve, tmp_path: Path) -> None:
-    faults = [rate_limited("0"), server_error(500), server_error(503), malformed(), slow(1.0), dropped()]
+    faults = [rate_limited("0"), server_error(500), server_error(503), malformed(), slow(2.5), dropped()]
     server = serve(faults=faults)
     tone = write_tone(tmp_path / "t.wav")
-    outs = _adapter(timeout=0.3, concurrency=1, max_retries=len(faults)).generate(
+    outs = _adapter(timeout=1.0, concurrency=1, max_retries=len(faults)).generate(
         [_input(tone, f"p{i}", f"s{i}") for i in range(3)], GenerationConfig())
     assert [o.error for o in outs] == [None, None, None] and [o.text for o in outs] == ["p0", "p1", "p2"]
     assert sum(o.retries for o in outs) == len(faults) == len(server.injected)

@@ -23,6 +23,16 @@ from tests.helpers.fake_openai import FakeOpenAI, audio_parts, user_text
 FAST = {"backoff": 0.001, "timeout": 2.0}
 
 
+_OPEN: list = []  # adapters to close after each test (each owns a loop thread and an HTTP client)
+
+
+@pytest.fixture(autouse=True)
+def _close_adapters():
+    yield
+    while _OPEN:
+        _OPEN.pop().close()
+
+
 @pytest.fixture(autouse=True)
 def _env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SEABENCH_CACHE_DIR", str(tmp_path / "cache"))
@@ -39,7 +49,9 @@ def _input(path: Path, prompt: str = "Transcribe.", sample_id: str = "s1") -> Mo
 
 
 def _adapter(server: FakeOpenAI, **options: object):
-    return registry().create_model(f"openai:qwen2-audio@{server.base_url}", {**FAST, **options})
+    adapter = registry().create_model(f"openai:qwen2-audio@{server.base_url}", {**FAST, **options})
+    _OPEN.append(adapter)
+    return adapter
 
 
 def test_request_carries_audio_prompt_and_generation_settings(tmp_path: Path,
@@ -94,10 +106,10 @@ def test_response_text_finish_reason_and_usage_are_parsed(tmp_path: Path) -> Non
 
 def test_every_transient_fault_is_retried_and_counted(tmp_path: Path) -> None:
     faults = [rate_limited("0"), server_error(500), server_error(503), malformed(), malformed(b'{"id": "x"}'),
-              slow(1.0), dropped()]
+              slow(2.5), dropped()]
     tone = write_tone(tmp_path / "t.wav")
     with FakeOpenAI(faults=faults) as server:
-        adapter = _adapter(server, timeout=0.3, concurrency=1, max_retries=len(faults))
+        adapter = _adapter(server, timeout=1.0, concurrency=1, max_retries=len(faults))
         outs = adapter.generate([_input(tone, f"p{i}", f"s{i}") for i in range(3)], GenerationConfig())
     assert [o.error for o in outs] == [None, None, None]
     assert [o.text for o in outs] == ["p0", "p1", "p2"]
@@ -177,13 +189,22 @@ def test_url_credentials_stay_out_of_info() -> None:
     assert "secretpw" not in info.model_dump_json() and info.snapshot == "m@http://127.0.0.1:9/v1"
 
 
-def test_adapter_survives_many_batches_on_fresh_event_loops(tmp_path: Path) -> None:
+def test_one_client_serves_every_batch_until_close(tmp_path: Path) -> None:
     tone = write_tone(tmp_path / "t.wav")
     with FakeOpenAI() as server:
         adapter = _adapter(server)
+        opened = []
+        make = adapter._open_client
+        adapter._open_client = lambda: opened.append(1) or make()
         for b in range(3):
             outs = adapter.generate([_input(tone, f"{b}-{i}", f"{b}-{i}") for i in range(5)], GenerationConfig())
             assert [o.text for o in outs] == [f"{b}-{i}" for i in range(5)]
+        assert len(opened) == 1
+        thread = adapter._thread
+        adapter.close()
+        assert thread is not None and not thread.is_alive() and adapter._client is None
+        [out] = adapter.generate([_input(tone)], GenerationConfig())  # usable again after close
+        assert out.error is None
 
 
 def test_run_loses_no_sample_under_30_percent_rate_limits(tmp_path: Path) -> None:
@@ -206,7 +227,9 @@ def test_waveform_without_a_file_is_encoded_as_wav() -> None:
     wave = (0.1 * np.sin(np.arange(800) / 5)).astype(np.float32)
     inp = ModelInput(sample_id="x", task="t", prompt="hi", audio=[wave, wave])
     with FakeOpenAI() as server:
-        registry().create_model(f"openai:m@{server.base_url}", FAST).generate([inp], GenerationConfig())
+        adapter = registry().create_model(f"openai:m@{server.base_url}", FAST)
+        adapter.generate([inp], GenerationConfig())
+        adapter.close()
     clips = audio_parts(server.completions()[0].json)
     assert [f for f, _ in clips] == ["wav", "wav"]
     decoded, sr = sf.read(io.BytesIO(clips[0][1]), dtype="float32")

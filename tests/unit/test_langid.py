@@ -105,3 +105,8 @@ def test_identifier_loaded_once_and_restricted() -> None:
         detect_language(text)
     assert _identifier.cache_info().currsize == 1
     assert set(_identifier().nb_classes) <= set(LANGUAGES)
+
+
+def test_japanese_kanji_counts_as_its_own_script() -> None:
+    assert not is_wrong_language("話者は今日とても嬉しそうに旅行の話をしています。", "ja")
+    assert is_wrong_language("The speaker sounds very happy about the trip today.", "ja")

@@ -190,7 +190,7 @@ def test_zh_numbers_are_spelled_for_speech() -> None:
     assert [bm.zh_number(n) for n in (0, 7, 10, 12, 20, 35, 105, 850, 1005, 2019)] == [
         "零", "七", "十", "十二", "二十", "三十五", "一百零五", "八百五十", "一千零五", "二千零一十九"]
     assert bm.zh_speakable("2019年3月12日，850林吉特") == "二零一九年三月十二日，八百五十林吉特"
-    assert bm.tts_text("zh", "我奶奶75岁了。") == "wo3 nai3 nai5 qi1 shi2 wu3 sui4 le5 ."
+    assert bm.tts_text("zh", "我奶奶75岁了。") == "wo3 nai3 nai3 qi1 shi2 wu3 sui4 le5 ."
 
 
 def test_train_split_is_disjoint_from_test_content() -> None:
@@ -231,3 +231,22 @@ def test_check_rebuilds_bit_for_bit() -> None:
     result = subprocess.run([sys.executable, str(ROOT / "scripts" / "build_mini.py"), "--check"],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
+
+
+def test_check_refuses_a_different_espeak_version(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    copy = tmp_path / "data"
+    shutil.copytree(DATA, copy)
+    info_path = copy / "build_info.json"
+    info = json.loads(info_path.read_text(encoding="utf-8"))
+    info["tools"]["espeak-ng"] = "0.0-other"
+    info_path.write_text(json.dumps(info), encoding="utf-8")
+    assert bm.check(copy) == 2
+    assert "espeak-ng 0.0-other" in capsys.readouterr().err
+
+
+def test_check_refuses_edited_files_before_rebuilding(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    copy = tmp_path / "data"
+    shutil.copytree(DATA, copy)
+    (copy / "audio" / "corpus-th-01.flac").write_bytes(b"not audio")
+    assert bm.check(copy) == 1
+    assert "hash differs: audio/corpus-th-01.flac" in capsys.readouterr().err

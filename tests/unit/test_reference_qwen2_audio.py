@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from tests.unit.reference_fixtures import PROMPTS, clips, tiny_qwen2_audio  # noqa: E402
+from tests.unit.reference_fixtures import PROMPTS, WINDOW_S, clips, tiny_qwen2_audio  # noqa: E402
 
 N_NEW = 16
 
@@ -30,9 +31,14 @@ def pair(tmp_path_factory):
     return hf, processor, ref, folder
 
 
+@functools.cache
+def _clips():
+    return clips()
+
+
 def _inputs(processor, items: list[tuple[int, int]]):
     """Processor output for (clip index, prompt index) pairs, left-padded as one batch."""
-    audio = clips()
+    audio = _clips()
     texts = [
         processor.apply_chat_template(
             [{"role": "user", "content": [{"type": "audio", "audio": "clip"}, {"type": "text", "text": PROMPTS[p]}]}],
@@ -88,40 +94,53 @@ def test_left_padded_batch_logits_match_transformers(pair) -> None:
     torch.testing.assert_close(got[real], expected[real], atol=1e-4, rtol=0)
 
 
-def test_greedy_generation_matches_transformers_one_at_a_time_and_batched(pair) -> None:
-    hf, processor, ref, _ = pair
-    pad = processor.tokenizer.pad_token_id
-    singles = []
+@pytest.fixture(scope="module")
+def hf_greedy(pair) -> list[list[int]]:
+    """transformers' greedy continuation (no stop token) of each item, one at a time."""
+    hf, processor, _, _ = pair
+    out = []
     for item in ITEMS:
         inputs = _inputs(processor, [item])
         with torch.inference_mode():
-            theirs = hf.generate(**inputs, max_new_tokens=N_NEW, do_sample=False, eos_token_id=None)
+            tokens = hf.generate(**inputs, max_new_tokens=N_NEW, do_sample=False, eos_token_id=None)
+        out.append(tokens[0, inputs["input_ids"].shape[1] :].tolist())
+    return out
+
+
+def test_greedy_generation_matches_transformers_one_at_a_time_and_batched(pair, hf_greedy) -> None:
+    _, processor, ref, _ = pair
+    pad = processor.tokenizer.pad_token_id
+    assert all(len(t) == N_NEW for t in hf_greedy)
+    assert len({tuple(t) for t in hf_greedy}) > 1  # the outputs depend on audio and prompt
+    for item, expected in zip(ITEMS, hf_greedy, strict=True):
+        inputs = _inputs(processor, [item])
+        with torch.inference_mode():
             ours = ref.generate(*_ref_args(inputs), max_new_tokens=N_NEW, stop_token_ids=[], pad_token_id=pad)
-        theirs = theirs[0, inputs["input_ids"].shape[1] :].tolist()
-        assert ours.tokens[0].tolist() == theirs
-        singles.append(theirs)
-    assert len({tuple(s) for s in singles}) > 1  # the outputs depend on audio and prompt
+        assert ours.tokens[0].tolist() == expected
     batch = _inputs(processor, ITEMS)
     with torch.inference_mode():
         batched = ref.generate(*_ref_args(batch), max_new_tokens=N_NEW, stop_token_ids=[], pad_token_id=pad)
-    assert batched.tokens.tolist() == singles
+    assert batched.tokens.tolist() == hf_greedy
 
 
-def test_text_api_on_converted_folder_matches_transformers(pair) -> None:
+def test_text_api_on_converted_folder_matches_transformers(pair, hf_greedy) -> None:
     """ReferenceLALM renders, expands and featurises exactly like the Qwen2-Audio processor."""
     from seabench.models.reference.inference import ReferenceLALM
 
-    hf, processor, _, folder = pair
+    _, processor, _, folder = pair
     lalm = ReferenceLALM.from_pretrained(folder, batch_size=4)
-    audio = clips()
+    assert lalm.model.config.max_audio_seconds == WINDOW_S
+    audio = _clips()
     results = lalm.generate([audio[c] for c, _ in ITEMS], [PROMPTS[p] for _, p in ITEMS], max_new_tokens=N_NEW)
-    stops = lalm.stop_token_ids
-    for (clip, prompt), result in zip(ITEMS, results, strict=True):
-        inputs = _inputs(processor, [(clip, prompt)])
-        with torch.inference_mode():
-            out = hf.generate(**inputs, max_new_tokens=N_NEW, do_sample=False, eos_token_id=stops)
-        new = out[0, inputs["input_ids"].shape[1] :].tolist()
-        assert result.n_input_tokens == inputs["input_ids"].shape[1]
-        assert list(result.token_ids) == new
-        assert result.text == processor.tokenizer.decode(new, skip_special_tokens=True)
-        assert result.finish_reason == ("stop" if new[-1] in stops else "length")
+    stops = set(lalm.stop_token_ids)
+    assert stops == {processor.tokenizer.convert_tokens_to_ids(t) for t in ("<|im_end|>", "<|endoftext|>")}
+    for item, unstopped, result in zip(ITEMS, hf_greedy, results, strict=True):
+        # greedy decoding with a stop token is the unstopped sequence cut after its first stop token
+        cut = next((i + 1 for i, t in enumerate(unstopped) if t in stops), len(unstopped))
+        expected = unstopped[:cut]
+        assert result.n_input_tokens == _inputs(processor, [item])["input_ids"].shape[1]
+        assert list(result.token_ids) == expected
+        assert result.n_output_tokens == len(expected)
+        assert result.finish_reason == ("stop" if expected[-1] in stops else "length")
+        body = expected[:-1] if result.finish_reason == "stop" else expected
+        assert result.text == processor.tokenizer.decode(body, skip_special_tokens=True)

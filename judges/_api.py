@@ -1,0 +1,50 @@
+"""What the API judges share: they ride on the matching model adapter (seabench.models.gemini /
+openai_compat) for the client, the key and endpoint rules, error translation, the retry policy and
+the AdaptiveLimiter, so a judge and a model adapter behave the same against the same server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from seabench.adapter import check_options
+from seabench.judging import JudgeBackend
+from seabench.models.api_common import COMMON_OPTIONS, ApiAdapter
+
+JUDGE_OPTIONS = COMMON_OPTIONS - {"max_audio_s"} | {"max_output_tokens"}
+MAX_OUTPUT_TOKENS = 1024  # two short paragraphs of rationale and a score, with room to spare
+
+
+def split_options(spec: str, options: dict[str, Any], own: set[str], adapter: set[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Judge options -> (judge-only options, options passed on to the model adapter)."""
+    check_options(spec, options, own | adapter)
+    return ({k: v for k, v in options.items() if k in own}, {k: v for k, v in options.items() if k not in own})
+
+
+class AdapterJudge(JudgeBackend):
+    """A judge that sends its requests through an ApiAdapter's client and shares its limiter."""
+
+    def __init__(self, spec: str, adapter: ApiAdapter[Any], options: dict[str, Any]) -> None:
+        self.id = spec
+        self.adapter = adapter
+        self.concurrency = adapter.concurrency
+        self.policy = adapter.policy
+        self.__dict__["_limiter"] = adapter.limiter  # uploads and judge calls slow down together
+        self.max_output_tokens = int(options.get("max_output_tokens", MAX_OUTPUT_TOKENS))
+        self.warnings: list[str] = []
+
+    def snapshot(self) -> str:
+        """The judge id as given (no credentials): stable before any call, so verdicts and cache keys
+        made by the same configured judge always match. Served model versions are in `served`."""
+        return self.id
+
+    def client(self) -> Any:
+        return self.adapter.client()
+
+    async def aclose_loop(self) -> None:
+        # ApiAdapter keeps one client per event loop and closes it only inside its own generate();
+        # judge() runs its own loop, so the client made in it is closed here before the loop ends.
+        adapter = self.adapter
+        client = adapter._client  # noqa: SLF001 - see above; ApiAdapter has no public per-loop close
+        if client is not None:
+            adapter._client, adapter._loop = None, None  # noqa: SLF001
+            await adapter._close_client(client)  # noqa: SLF001

@@ -1,0 +1,227 @@
+"""`seabench annotate`: a local page where a native speaker rates a run's answers 1-5.
+
+The page shows the clip, question, reference and answer with the judge's rubric text, and
+never the judge's score or the model's name. Each click is appended to the ratings file
+(`seabench agreement` reads it) and fsynced before the page is told it was saved, so a crash
+loses no acknowledged rating. The server binds to 127.0.0.1, checks the Host header (no DNS
+rebinding) and accepts ratings only as same-origin JSON POSTs.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from datetime import datetime, timezone
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from pydantic import BaseModel, Field, ValidationError
+
+from seabench.leaderboard.data import AUDIO_TYPES, load_run, resolve_audio
+from seabench.leaderboard.ratings import HumanRating, append_rating, read_ratings
+from seabench.types import SampleRecord
+
+RATINGS_FILE = "human_ratings.jsonl"
+MAX_BODY = 16 * 1024
+DEFAULT_RUBRIC = (
+    "Rate how well the answer responds to the spoken question, using the reference as a guide.\n"
+    "5 - fully correct and complete, natural in the expected language.\n"
+    "4 - correct with minor omissions or small language issues.\n"
+    "3 - partly correct: some key content right, some wrong or missing.\n"
+    "2 - mostly wrong or off-topic, with a little relevant content.\n"
+    "1 - wrong, irrelevant, empty, a refusal, or in the wrong language."
+)
+
+
+class Item(BaseModel):
+    """What the rater sees: no model name, no judge score."""
+
+    index: int
+    task: str
+    sample_id: str
+    language: str
+    prompt: str
+    reference: str
+    choices: list[str] = Field(default_factory=list)
+    answer: str
+    audio: list[str]  # same-origin URLs
+    rubric: str
+
+
+class RateRequest(BaseModel):
+    index: int
+    score: int = Field(ge=1, le=5)
+    rater: str = Field(min_length=1, max_length=100)
+    comment: str = Field(default="", max_length=2000)
+
+
+def _items(records: list[tuple[SampleRecord, list[Path]]], rubric_text: Callable[[str], str]) -> list[Item]:
+    items = []
+    for i, (record, clips) in enumerate(records):
+        ref = record.reference if record.reference is not None else record.label
+        items.append(Item(index=i, task=record.task, sample_id=record.sample_id, language=record.language,
+                          prompt=record.prompt, reference=ref if isinstance(ref, str) else "\n".join(ref or []),
+                          choices=record.choices or [], answer=record.output.text if record.output else "",
+                          audio=[f"/audio/{i}/{k}" for k in range(len(clips))], rubric=rubric_text(record.task)))
+    return items
+
+
+class AnnotationServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, run_dir: Path, *, port: int, ratings: Path | None = None,
+                 rubric_text: Callable[[str], str] | None = None, host: str = "127.0.0.1",
+                 tasks: list[str] | None = None) -> None:
+        run = load_run(Path(run_dir))
+        self.run_id = run.result.run_id
+        judged = [n for n, t in run.result.tasks.items() if t.judge or t.rubric]
+        chosen = tasks or judged or sorted(run.records)
+        rows: list[tuple[SampleRecord, list[Path]]] = []
+        for task in sorted(chosen):
+            for _, record in sorted(run.records.get(task, {}).items()):
+                clips = [p for ref in record.audio if (p := resolve_audio(ref.path, Path(run_dir))) is not None
+                         and p.suffix.lower() in AUDIO_TYPES]
+                rows.append((record, clips))
+        self.clips = [clips for _, clips in rows]
+        self.items = _items(rows, rubric_text or (lambda task: DEFAULT_RUBRIC))
+        self.ratings_path = Path(ratings) if ratings else Path(run_dir) / RATINGS_FILE
+        self.ratings_path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._fh = open(self.ratings_path, "a", encoding="utf-8")
+        super().__init__((host, port), _Handler)
+        self.allowed_hosts = {f"{host}:{self.server_address[1]}", f"localhost:{self.server_address[1]}"}
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.server_address[0]}:{self.server_address[1]}/"
+
+    def rate(self, req: RateRequest) -> HumanRating:
+        item = self.items[req.index]
+        rating = HumanRating(task=item.task, sample_id=item.sample_id, model=self.run_id, rater=req.rater.strip(),
+                             score=req.score, language=item.language, comment=req.comment,
+                             time=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        with self._lock:
+            append_rating(self._fh, rating)
+        return rating
+
+    def rated_by(self, rater: str) -> dict[int, int]:
+        """index -> latest score this rater gave (lets a rater resume after a restart)."""
+        index = {(it.task, it.sample_id): it.index for it in self.items}
+        with self._lock:
+            ratings = read_ratings(self.ratings_path) if self.ratings_path.stat().st_size else []
+        return {index[(r.task, r.sample_id)]: r.score for r in ratings
+                if r.rater == rater and r.model == self.run_id and (r.task, r.sample_id) in index}
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._fh.close()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: AnnotationServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        return  # keep the terminal quiet; ratings are the record
+
+    def _send(self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _json(self, status: int, payload: Any) -> None:
+        self._send(status, json.dumps(payload).encode(), "application/json")
+
+    def _host_ok(self) -> bool:
+        if self.headers.get("Host", "") not in self.server.allowed_hosts:
+            self._json(HTTPStatus.FORBIDDEN, {"error": "bad host"})
+            return False
+        return True
+
+    def do_GET(self) -> None:  # noqa: N802
+        if not self._host_ok():
+            return
+        url = urlsplit(self.path)
+        parts = url.path.strip("/").split("/")
+        if url.path == "/":
+            self._page()
+        elif url.path == "/api/state":
+            rater = parse_qs(url.query).get("rater", [""])[0]
+            self._json(HTTPStatus.OK, {"rated": self.server.rated_by(rater) if rater else {}})
+        elif len(parts) == 3 and parts[0] == "audio" and parts[1].isdigit() and parts[2].isdigit():
+            self._audio(int(parts[1]), int(parts[2]))
+        else:
+            self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})
+
+    def _page(self) -> None:
+        from seabench.leaderboard.html import render_page
+
+        payload = {"items": [it.model_dump() for it in self.server.items]}
+        html = render_page("annotate.html.j2", ["annotate.js"], payload, connect="'self'", n=len(self.server.items))
+        self._send(HTTPStatus.OK, html.encode("utf-8"), "text/html; charset=utf-8")
+
+    def _audio(self, item: int, clip: int) -> None:
+        clips = self.server.clips
+        if item >= len(clips) or clip >= len(clips[item]):
+            self._json(HTTPStatus.NOT_FOUND, {"error": "no such clip"})
+            return
+        path = clips[item][clip]
+        self._send(HTTPStatus.OK, path.read_bytes(), AUDIO_TYPES[path.suffix.lower()])
+
+    def do_POST(self) -> None:  # noqa: N802
+        if not self._host_ok():
+            return
+        origin = self.headers.get("Origin")
+        if urlsplit(self.path).path != "/api/rate":
+            self._json(HTTPStatus.NOT_FOUND, {"error": "not found"})
+            return
+        if origin is not None and urlsplit(origin).netloc not in self.server.allowed_hosts:
+            self._json(HTTPStatus.FORBIDDEN, {"error": "cross-origin request refused"})
+            return
+        if not self.headers.get("Content-Type", "").startswith("application/json"):
+            self._json(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, {"error": "send JSON"})
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            self._json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": "too large"})
+            return
+        try:
+            req = RateRequest.model_validate_json(self.rfile.read(length))
+        except ValidationError as exc:
+            self._json(HTTPStatus.BAD_REQUEST, {"error": exc.errors()[0]["msg"]})
+            return
+        if not 0 <= req.index < len(self.server.items):
+            self._json(HTTPStatus.BAD_REQUEST, {"error": "no such item"})
+            return
+        rating = self.server.rate(req)
+        self._json(HTTPStatus.OK, {"saved": True, "index": req.index, "score": rating.score})
+
+
+def make_annotation_server(run_dir: Path, *, port: int = 0, ratings: Path | None = None,
+                           rubric_text: Callable[[str], str] | None = None, host: str = "127.0.0.1",
+                           tasks: list[str] | None = None) -> AnnotationServer:
+    """A bound (not yet serving) server; port 0 picks a free port. Call serve_forever() / shutdown()."""
+    return AnnotationServer(run_dir, port=port, ratings=ratings, rubric_text=rubric_text, host=host, tasks=tasks)
+
+
+def serve_annotation(run_dir: Path, *, port: int, ratings: Path | None = None,
+                     rubric_text: Callable[[str], str] | None = None, host: str = "127.0.0.1") -> None:
+    """Serve until Ctrl-C; prints the URL and where ratings are written."""
+    server = make_annotation_server(run_dir, port=port, ratings=ratings, rubric_text=rubric_text, host=host)
+    print(f"Annotating {len(server.items)} answers at {server.url}  (ratings -> {server.ratings_path}; Ctrl-C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

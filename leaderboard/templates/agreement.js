@@ -1,0 +1,74 @@
+/* Agreement report: tables, confusion matrix and an SVG scatter plot from the embedded JSON. */
+(function () {
+  const R = readData('ag-data');
+  const SCALE = [1, 2, 3, 4, 5];
+  const STATS = [['pearson', 'Pearson r'], ['spearman', 'Spearman ρ'], ['kendall_tau_b', 'Kendall τ-b'],
+    ['quadratic_kappa', 'κ (quadratic)'], ['krippendorff_alpha_ordinal', 'α (ordinal)'], ['exact_agreement', 'exact'],
+    ['within_one_agreement', '±1'], ['pairwise_agreement_with_ties', 'pairwise (ties)'],
+    ['pairwise_agreement_without_ties', 'pairwise (no ties)'], ['system_spearman', 'system ρ'], ['system_kendall_tau_b', 'system τ-b']];
+  const f = (v) => (v === null || v === undefined ? '–' : v.toFixed(3));
+  function statCell(s) {
+    if (!s || s.value === null) return '–';
+    return h('span', null, [f(s.value), s.ci_low === null ? null : h('span', {class: 'ci'}, '[' + f(s.ci_low) + ', ' + f(s.ci_high) + ']')]);
+  }
+  function summary() {
+    const cols = [{label: 'group', key: (g) => g.kind + ' ' + g.name, cell: (g) => g.kind === 'overall' ? 'overall' : g.kind + ': ' + g.name},
+      {label: 'responses', cls: 'num', desc: true, key: (g) => g.counts.items, cell: (g) => String(g.counts.items)}]
+      .concat(STATS.map(([k, label]) => ({label: label, cls: 'num', desc: true, key: (g) => g.stats[k].value, cell: (g) => statCell(g.stats[k])})));
+    return sortableTable('agreement-table', cols, R.groups, (g) => ({class: 'clickable', onclick: () => showGroup(g)}));
+  }
+  const detail = h('div', {id: 'group-detail'});
+  function scatter(points) {
+    const NS = 'http://www.w3.org/2000/svg';
+    const size = 320, pad = 36, step = (size - 2 * pad) / 4;
+    const svg = document.createElementNS(NS, 'svg');
+    svg.setAttribute('class', 'scatter'); svg.setAttribute('width', size); svg.setAttribute('height', size);
+    svg.setAttribute('role', 'img'); svg.setAttribute('aria-label', 'judge score (x) against human score (y)');
+    const line = (x1, y1, x2, y2, color) => { const l = document.createElementNS(NS, 'line');
+      for (const [k, v] of [['x1', x1], ['y1', y1], ['x2', x2], ['y2', y2], ['stroke', color]]) l.setAttribute(k, v); svg.appendChild(l); };
+    const text = (x, y, s) => { const t = document.createElementNS(NS, 'text'); t.setAttribute('x', x); t.setAttribute('y', y);
+      t.setAttribute('font-size', '11'); t.setAttribute('text-anchor', 'middle'); t.textContent = s; svg.appendChild(t); };
+    for (const v of SCALE) {
+      const p = pad + (v - 1) * step;
+      line(p, pad, p, size - pad, '#e3e6ee'); line(pad, p, size - pad, p, '#e3e6ee');
+      text(p, size - pad + 16, String(v)); text(pad - 14, size - p + 4, String(v));
+    }
+    line(pad, size - pad, size - pad, pad, '#9aa3b5');
+    text(size / 2, size - 4, 'judge score'); text(12, pad - 12, 'human');
+    points.forEach(([j, hm], i) => {
+      const jitter = (k) => (((i * 7919 + k * 104729) % 1000) / 1000 - 0.5) * step * 0.5;
+      const c = document.createElementNS(NS, 'circle');
+      c.setAttribute('cx', pad + (j - 1) * step + jitter(1)); c.setAttribute('cy', size - pad - (hm - 1) * step + jitter(2));
+      c.setAttribute('r', 3); c.setAttribute('fill', 'rgba(36, 87, 197, 0.45)'); svg.appendChild(c);
+    });
+    return svg;
+  }
+  function confusionTable(m) {
+    const head = h('tr', null, [h('th', null, 'human ↓ / judge →')].concat(SCALE.map((v) => h('th', null, String(v)))));
+    const rows = m.map((row, i) => h('tr', null, [h('th', null, String(SCALE[i]))].concat(row.map((n) => h('td', {class: 'num'}, String(n))))));
+    return h('table', {class: 'data confusion', id: 'confusion-table'}, [h('thead', null, head), h('tbody', null, rows)]);
+  }
+  function showGroup(g) {
+    detail.replaceChildren(h('h3', null, (g.kind === 'overall' ? 'overall' : g.kind + ': ' + g.name) + ' — ' + g.counts.items + ' responses, '
+      + g.counts.questions + ' questions, ' + g.counts.pairs + ' response pairs'), confusionTable(g.confusion), scatter(g.points));
+  }
+  function inter() {
+    const ia = R.inter_annotator;
+    if (!ia) return h('div', {class: 'note'}, 'No response was rated by two or more people.');
+    const rows = Object.entries(ia.stats).map(([k, s]) => h('tr', null, [h('th', null, k), h('td', {class: 'num'}, statCell(s))]));
+    return [h('div', {class: 'note'}, ia.items + ' responses rated by ' + ia.raters + ' raters. Judge ≥ human-human agreement means the judge is as consistent with people as people are with each other.'),
+      h('table', {class: 'data', id: 'inter-table'}, h('tbody', null, rows))];
+  }
+  function systems() {
+    return sortableTable('systems-table', [{label: 'model', key: (s) => s.model, cell: (s) => s.model + ' (' + s.system + ')'},
+      {label: 'responses', cls: 'num', key: (s) => s.n, cell: (s) => String(s.n)},
+      {label: 'mean judge', cls: 'num', desc: true, key: (s) => s.judge_mean, cell: (s) => s.judge_mean.toFixed(3)},
+      {label: 'mean human', cls: 'num', desc: true, key: (s) => s.human_mean, cell: (s) => s.human_mean.toFixed(3)}], R.systems);
+  }
+  document.getElementById('summary-body').replaceChildren(summary());
+  document.getElementById('detail-body').replaceChildren(h('div', {class: 'note'}, 'Click a row above to show that group.'), detail);
+  document.getElementById('inter-body').replaceChildren(...[].concat(inter()));
+  document.getElementById('systems-body').replaceChildren(systems());
+  showGroup(R.groups[0]);
+  document.body.setAttribute('data-ready', '1');
+})();

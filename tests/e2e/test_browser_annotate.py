@@ -1,0 +1,72 @@
+"""Annotation page and agreement report in real headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from seabench.leaderboard import make_annotation_server, run_agreement
+from seabench.leaderboard.ratings import read_ratings
+from tests.e2e.test_browser_leaderboard import XSS, Browser, browser  # noqa: F401  (fixture)
+from tests.unit.test_agreement_report import write_ratings
+from tests.unit.test_leaderboard_data import THAI_REF, ZH_REF, make_run, make_runs
+
+pytestmark = pytest.mark.browser
+
+
+def test_rating_click_is_saved_to_disk(browser: Browser, tmp_path: Path) -> None:  # noqa: F811
+    run = make_run(tmp_path / "runs", "run-hidden", "hidden-model", 0.7, n=6, texts=[THAI_REF, ZH_REF, *XSS[:4]])
+    ratings = tmp_path / "ratings.jsonl"
+    server = make_annotation_server(run, port=0, ratings=ratings)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page = browser.new_page()
+        page.goto(server.url)
+        assert page.evaluate("document.querySelector('.answer').textContent") == THAI_REF
+        assert page.evaluate("document.querySelector('.reference').textContent") == ZH_REF
+        assert "hidden-model" not in page.evaluate("document.documentElement.outerHTML")
+        # rating without a name is refused on the page and nothing is written
+        page.click(".rating button[data-score='4']")
+        page.wait_for("document.querySelector('#status').textContent.includes('name')")
+        assert ratings.read_text() == ""
+        page.evaluate("(() => { const r = document.querySelector('#rater'); r.value = 'rater-ไทย'; r.dispatchEvent(new Event('change')); })()")
+        page.wait_for("document.body.dataset.rater === 'rater-ไทย'")
+        page.click(".rating button[data-score='4']")
+        page.wait_for("document.querySelector('#status').textContent === 'saved 4'")
+        (saved,) = read_ratings(ratings)
+        assert (saved.task, saved.sample_id, saved.model, saved.rater, saved.score) == ("open/sqa-th", "s000", "run-hidden", "rater-ไทย", 4)
+        assert page.evaluate("document.querySelector('.rating button.chosen').dataset.score") == "4"
+        page.screenshot("annotate_saved.png")
+        # next item carries XSS text in the answer: shown as text, nothing injected
+        page.click("#next")
+        page.click("#next")
+        page.wait_for("document.querySelector('.answer').textContent === " + json.dumps(XSS[0]))
+        page.click(".rating button[data-score='2']")
+        page.wait_for("document.querySelector('#status').textContent === 'saved 2'")
+        assert page.evaluate("document.querySelectorAll('img, svg, iframe, object').length") == 0
+        assert [r.score for r in read_ratings(ratings)] == [4, 2]
+        # a reload resumes: the earlier choice is shown again
+        page.goto(server.url)
+        page.wait_for("document.querySelector('.rating button.chosen') !== null")
+        assert page.evaluate("document.querySelector('.rating button.chosen').dataset.score") == "4"
+        assert not page.dialogs and not page.exceptions
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_agreement_report_renders(browser: Browser, tmp_path: Path) -> None:  # noqa: F811
+    runs = make_runs(tmp_path / "runs", n=12)
+    write_ratings(runs, tmp_path / "ratings.csv")
+    html = run_agreement(runs, tmp_path / "ratings.csv", tmp_path / "out", n_boot=50)
+    page = browser.new_page()
+    page.goto(html.as_uri())
+    assert page.evaluate("document.querySelectorAll('#agreement-table tbody tr').length") == 3
+    assert page.evaluate("document.querySelectorAll('svg.scatter circle').length") == 33
+    assert page.evaluate("Array.from(document.querySelectorAll('#confusion-table td')).reduce((a, td) => a + Number(td.textContent), 0)") == 33
+    assert page.evaluate("document.querySelector('#inter-table') !== null")
+    page.screenshot("agreement_report.png")
+    assert not page.dialogs and not page.exceptions

@@ -1,0 +1,82 @@
+"""Annotation server over plain HTTP: blind page, durable ratings, request checks."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from seabench.leaderboard import make_annotation_server
+from seabench.leaderboard.annotate import AnnotationServer
+from seabench.leaderboard.ratings import read_ratings
+from tests.unit.test_leaderboard_data import THAI_REF, make_run
+
+MODEL = "secret-model-name"
+
+
+@pytest.fixture()
+def server(tmp_path: Path) -> Iterator[AnnotationServer]:
+    run = make_run(tmp_path / "runs", "run-secret", MODEL, 0.7, n=5, texts=[THAI_REF, "คำตอบ answer 答案"])
+    srv = make_annotation_server(run, port=0, ratings=tmp_path / "ratings.jsonl",
+                                 rubric_text=lambda task: f"RUBRIC for {task}: 5 best, 1 worst")
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield srv
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def _request(srv: AnnotationServer, path: str, body: dict | None = None, headers: dict | None = None) -> tuple[int, bytes]:
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(srv.url.rstrip("/") + path, data=data, headers={
+        **({"Content-Type": "application/json"} if body is not None else {}), **(headers or {})})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as res:
+            return res.status, res.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read()
+
+
+def test_page_is_blind_and_shows_rubric(server: AnnotationServer) -> None:
+    assert [it.task for it in server.items] == ["open/sqa-th"] * 5  # judged tasks only
+    status, body = _request(server, "/")
+    page = body.decode()
+    assert status == 200 and "RUBRIC for open/sqa-th" in page and THAI_REF in page
+    assert MODEL not in page and "run-secret" not in page and "rationale" not in page
+    assert '"score"' not in page  # no judge score field in the payload
+    status, clip = _request(server, "/audio/0/0")
+    assert status == 200 and clip[:4] == b"RIFF"
+    assert _request(server, "/audio/0/9")[0] == 404 and _request(server, "/../../etc/passwd")[0] == 404
+
+
+def test_rating_is_on_disk_when_acknowledged(server: AnnotationServer, tmp_path: Path) -> None:
+    status, body = _request(server, "/api/rate", {"index": 2, "score": 4, "rater": "nok", "comment": "ดี"})
+    assert status == 200 and json.loads(body)["saved"]
+    (rating,) = read_ratings(tmp_path / "ratings.jsonl")  # readable by `agreement` immediately
+    assert (rating.task, rating.sample_id, rating.model, rating.rater, rating.score, rating.language) == (
+        "open/sqa-th", "s002", "run-secret", "nok", 4, "th")
+    _request(server, "/api/rate", {"index": 2, "score": 2, "rater": "nok"})
+    assert json.loads(_request(server, "/api/state?rater=nok")[1]) == {"rated": {"2": 2}}
+    assert json.loads(_request(server, "/api/state?rater=other")[1]) == {"rated": {}}
+
+
+@pytest.mark.parametrize(("body", "headers", "code"), [
+    ({"index": 0, "score": 6, "rater": "a"}, {}, 400),
+    ({"index": 0, "score": 0, "rater": "a"}, {}, 400),
+    ({"index": 99, "score": 3, "rater": "a"}, {}, 400),
+    ({"index": 0, "score": 3, "rater": ""}, {}, 400),
+    ({"index": 0, "score": 3, "rater": "a"}, {"Origin": "http://evil.example"}, 403),
+    ({"index": 0, "score": 3, "rater": "a"}, {"Host": "evil.example"}, 403),
+    ({"index": 0, "score": 3, "rater": "a"}, {"Content-Type": "text/plain"}, 415),
+])
+def test_bad_requests_are_refused_and_not_saved(server: AnnotationServer, tmp_path: Path, body: dict, headers: dict,
+                                                code: int) -> None:
+    assert _request(server, "/api/rate", body, headers)[0] == code
+    assert (tmp_path / "ratings.jsonl").read_text() == ""
