@@ -17,7 +17,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader
 
-from seabench.leaderboard.data import build_data, export_csv, export_json, export_markdown, json_for_script
+from seabench.leaderboard.data import AUDIO_EMBED_CAP, build_data, export_csv, export_json, export_markdown, json_for_script
 from seabench.records import atomic_write_text
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -46,13 +46,14 @@ def render_page(template: str, scripts: Sequence[str], payload: Any, *, connect:
 
 
 def build_leaderboard(run_dirs: list[Path], out: Path, *, title: str = "SeaBench leaderboard", n_boot: int = 1000,
-                      seed: int = 0) -> Path:
+                      seed: int = 0, audio_cap: int = AUDIO_EMBED_CAP) -> Path:
     """Write out/index.html, leaderboard.json, leaderboard.csv and leaderboard.md; return the index path.
 
-    Raises ValueError (one line) when a directory is not a run directory.
+    Clips are embedded in the page while their total size is at most `audio_cap` bytes, else
+    copied to out/audio/. Raises ValueError (one line) when a directory is not a run directory.
     """
     out = Path(out)
-    data = build_data([Path(d) for d in run_dirs], out, title=title, n_boot=n_boot, seed=seed)
+    data = build_data([Path(d) for d in run_dirs], out, title=title, n_boot=n_boot, seed=seed, audio_cap=audio_cap)
     out.mkdir(parents=True, exist_ok=True)
     html = render_page("leaderboard.html.j2", ["leaderboard.js"], data.model_dump(mode="json"), data=data)
     index = out / "index.html"

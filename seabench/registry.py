@@ -170,11 +170,14 @@ def _label_family(kind: str) -> Callable[[Path], Task]:
 def _builtin() -> Registry:
     reg = Registry()
     reg.add_tasks("seabench.tasks.mini:tasks")
+    reg.add_tasks("seabench.tasks.datasets:tasks")
     for family in ("asr", "s2tt", "mcq"):
         reg.add_family(family, f"seabench.tasks.manifest:{family}_from_manifest")
     for kind in LABEL_KINDS:
         reg.add_family(kind, _label_family(kind))
     reg.add_suite("mini", ["mini/*"])
+    reg.add_suite("fleurs", ["asr/fleurs-*"])
+    reg.add_suite("sea-asr", ["asr/fleurs-*", "asr/commonvoice-*", "asr/gigaspeech2-*", "asr/mnsc-*"])
     models = [
         ModelEntry("reference", "seabench.models.reference_adapter:create",
                    "the included reference LALM (embedded tiny checkpoint, or reference:PATH)",

@@ -250,3 +250,102 @@ def test_batch_item_errors_and_bad_replies_are_unscored_with_reasons(serve, tmp_
     assert (by_id["q2"].verdicts[0].unscored_reason or "").startswith("judge call failed: batch item error")
     assert [by_id[f"q{i}"].scores["judge"].value for i in (3, 4, 5)] == [5.0, 5.0, 5.0]
     assert len(server.batches) == 1
+
+
+# -- end to end: SeaBench-Audio parquet -> run -> `seabench score --judge ... [--only-failed]` ----
+
+LAUNCHER = """
+import sys
+from seabench.registry import registry
+from seabench.tasks.seabench_audio import from_parquet
+registry().add_family("seabench-audio", from_parquet)
+from seabench.cli import app
+app(sys.argv[1:], prog_name="seabench")
+"""
+ROWS = [("th", "SQA_news", "ข่าววันนี้พูดถึงอะไร"), ("th", "ASR_read", "ถอดความเสียงนี้"), ("vi", "math_add", "2 cộng 3 bằng mấy"),
+        ("vi", "S2TT_en", "Dịch sang tiếng Anh"), ("id", "life_tips", "Bagaimana cara tidur nyenyak?"),
+        ("id", "XYZ_new", "Apa ini?")]
+
+
+def _parquet(tmp_path: Path) -> Path:
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import soundfile as sf
+
+    clips = []
+    for i in range(len(ROWS)):
+        buf = io.BytesIO()
+        sf.write(buf, (0.1 * (i + 1)) * __import__("numpy").ones(1600, dtype="float32"), 16000, format="WAV")
+        clips.append({"bytes": buf.getvalue(), "path": f"{i}.wav"})
+    table = pa.table({"idx": list(range(len(ROWS))), "language": [r[0] for r in ROWS], "task": [r[1] for r in ROWS],
+                      "query": [r[2] for r in ROWS], "reference": [f"ref {i}" for i in range(len(ROWS))],
+                      "audio": clips})
+    path = tmp_path / "data" / "test.parquet"
+    path.parent.mkdir()
+    pq.write_table(table, path)
+    return path
+
+
+def test_cli_score_only_failed_rejudges_exactly_the_failed_items(serve, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from seabench.registry import Registry
+    from seabench.tasks.seabench_audio import from_parquet
+
+    bad = {"ถอดความเสียงนี้": "no verdict here", "Dịch sang tiếng Anh": verdict_json(8)}
+    good = {"ข่าววันนี้พูดถึงอะไร": 5, "2 cộng 3 bằng mấy": 4, "Bagaimana cara tidur nyenyak?": 3, "Apa ini?": 2,
+            "ถอดความเสียงนี้": 1, "Dịch sang tiếng Anh": 2}
+
+    def answer_of(req) -> str:  # type: ignore[no-untyped-def]
+        return prompt_text(req.json).split("[Answer to judge]\n")[1].split("\n")[0]
+
+    state = {"fixed": False}
+
+    def responder(req):  # type: ignore[no-untyped-def]
+        answer = answer_of(req)
+        if not state["fixed"] and answer in bad:
+            return bad[answer]
+        return verdict_json(good[answer])
+
+    server = serve(responder=responder)
+    parquet = _parquet(tmp_path)
+    reg = Registry()
+    reg.__dict__.update(registry().__dict__ | {"families": dict(registry().families), "_tasks": None})
+    reg.add_family("seabench-audio", from_parquet)
+    run = tmp_path / "run"
+    Runner(RunConfig(model="echo", tasks=f"seabench-audio@{parquet}", output_dir=run, quiet=True, judge=None), reg).run()
+    (tmp_path / "launch.py").write_text(LAUNCHER)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "NO_COLOR": "1"}
+
+    def score(*extra: str) -> None:
+        subprocess.run([sys.executable, str(tmp_path / "launch.py"), "score", str(run), "--judge", SPEC, "--quiet",
+                        *extra], env=env, check=True, capture_output=True, timeout=120)
+
+    score()
+    first = [answer_of(r) for r in server.generate_requests()]
+    assert sorted(first) == sorted(good)
+    results = json.loads((run / "results.json").read_text())["tasks"]["seabench-audio/test"]
+    assert results["metrics"]["judge_score"]["n"] == 4 and results["counts"]["unscored"] == 2
+    # each item was judged with the rubric of its SeaBench-Audio task type
+    titles = {answer_of(r): prompt_text(r.json).split("\n")[0] for r in server.generate_requests()}
+    assert titles["ถอดความเสียงนี้"] == load_rubric("asr").title and titles["Apa ini?"] == load_rubric("generic").title
+    assert titles["Dịch sang tiếng Anh"] == load_rubric("speech_translation").title
+
+    state["fixed"] = True
+    score("--only-failed")
+    again = [answer_of(r) for r in server.generate_requests()[len(first):]]
+    assert sorted(again) == sorted(bad)  # exactly the two failed items
+    results = json.loads((run / "results.json").read_text())["tasks"]["seabench-audio/test"]
+    assert results["metrics"]["judge_score"]["n"] == 6 and results["counts"]["unscored"] == 0
+    assert results["metrics"]["judge_score"]["value"] == pytest.approx(sum(good.values()) / 6)
+    assert set(results["breakdowns"]["language"]) == {"th", "vi", "id"}
+
+    n_calls = len(server.generate_requests())
+    score("--only-failed")  # nothing failed any more
+    score()  # everything is judged by this judge already
+    assert len(server.generate_requests()) == n_calls

@@ -276,3 +276,18 @@ def test_xss_payloads_render_as_inert_text(browser: Browser, tmp_path: Path) -> 
     for payload in XSS:
         visible = payload.strip("\u2028\u2029")
         assert visible in seen, f"payload not shown as text: {payload!r}"
+
+
+def test_large_audio_is_copied_and_still_plays_offline(browser: Browser, tmp_path: Path) -> None:
+    index = build_leaderboard(make_runs(tmp_path / "runs", n=3), tmp_path / "site", n_boot=50, audio_cap=0)
+    copied = list((tmp_path / "site" / "audio").iterdir())
+    assert len(copied) == 1 and copied[0].suffix == ".wav"  # one clip per sample, shared by all runs
+    page = browser.new_page()
+    page.goto(index.as_uri())
+    page.click("#samples-table tr[data-sample='s000']")
+    src = page.evaluate("document.querySelector('#sample-detail audio').getAttribute('src')")
+    assert src.startswith("audio/") and (tmp_path / "site" / src).is_file()
+    duration = page.evaluate(
+        "new Promise(r => { const a = document.querySelector('#sample-detail audio'); a.preload = 'auto';"
+        " a.onloadedmetadata = () => r(a.duration); a.onerror = () => r(-1); a.load(); setTimeout(() => r(-2), 5000); })")
+    assert duration == pytest.approx(0.2, abs=0.01)

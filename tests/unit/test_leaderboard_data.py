@@ -242,3 +242,23 @@ def test_markdown_escapes_untrusted_names(tmp_path: Path) -> None:
     md = export_markdown(build_data([run], tmp_path / "site", n_boot=50))
     assert "<img" not in md and "](javascript" not in md and "\\|" in md
     assert export_csv(build_data([run], tmp_path / "site", n_boot=50)).count("\n") > 4
+
+
+def test_reports_need_no_heavy_libraries(tmp_path: Path) -> None:
+    """The leaderboard renders with the core install: no torch, jiwer, sacrebleu, sklearn or krippendorff."""
+    import subprocess
+    import sys
+
+    runs = make_runs(tmp_path / "runs", n=4)
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from seabench.leaderboard import build_leaderboard, make_annotation_server, run_agreement\n"
+        f"build_leaderboard([Path(p) for p in {[str(r) for r in runs]!r}], Path({str(tmp_path / 'site')!r}), n_boot=20)\n"
+        "heavy = {'torch', 'transformers', 'jiwer', 'sacrebleu', 'sklearn', 'krippendorff', 'pythainlp', 'jieba'}\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

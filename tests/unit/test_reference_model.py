@@ -206,3 +206,44 @@ def test_tiny_preset_fits_the_size_budget() -> None:
         model = ReferenceModel(config)
     n_params = sum(p.numel() for p in model.parameters())
     assert 3_000_000 < n_params and 4 * n_params <= 30_000_000
+
+
+@pytest.mark.parametrize(
+    "decoder",
+    [
+        dict(model_type="llama"),
+        dict(model_type="gemma2", head_dim=16, sliding_window=16),  # window shorter than the prompts
+    ],
+)
+def test_other_decoder_families_batch_like_one_at_a_time(decoder: dict) -> None:
+    from seabench.models.reference.inference import ReferenceLALM
+    from seabench.models.reference.model import ReferenceModel
+
+    tok = tokenizer()
+    config = tiny_reference_config(len(tok), tok.convert_tokens_to_ids("<|AUDIO|>"))
+    sizes = {k: config.decoder[k] for k in ("vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers")}
+    heads = {"num_attention_heads": 4, "num_key_value_heads": 2}
+    torch.manual_seed(1)
+    model = ReferenceModel(config.model_copy(update={"decoder": {**sizes, **heads, **decoder}})).eval()
+    assert type(model.decoder).__name__.lower().startswith(decoder["model_type"])
+    audio, prompts = _items(full=False)
+    batched = ReferenceLALM(model, tok).generate(audio, prompts, max_new_tokens=8)
+    assert batched == ReferenceLALM(model, tok, batch_size=1).generate(audio, prompts, max_new_tokens=8)
+
+
+def test_whisper_full_window_mode_matches_transformers_whisper_encoder() -> None:
+    """pad_to='max' without masking is the original Whisper encoder (the MERaLiON set-up), op for op."""
+    from seabench.models.reference.features import build_feature_extractor, extract_features
+    from seabench.models.reference.model import ReferenceModel
+
+    tok = tokenizer()
+    config = tiny_reference_config(len(tok), 4, pad_to="max", mask_padding=False)
+    torch.manual_seed(2)
+    model = ReferenceModel(config).eval()
+    batch = extract_features(config, build_feature_extractor(config), clips())
+    assert batch.features.shape[-1] == config.max_mel_frames
+    with torch.inference_mode():
+        ours, steps = model.encoder(batch.features, batch.lengths)
+        theirs = model.encoder.net(batch.features).last_hidden_state
+    torch.testing.assert_close(ours, theirs, atol=1e-5, rtol=0)
+    assert steps.tolist() == [(int(n) - 1) // 2 + 1 for n in batch.lengths]

@@ -1,0 +1,235 @@
+"""`hf:ORG/NAME_OR_PATH` — audio-text checkpoints run with transformers.
+
+Covers the Qwen2-Audio family (Qwen2-Audio-Instruct, SeaLLMs-Audio) and any model that
+transformers exposes through an auto class (`AutoModelForMultimodalLM`, `AutoModelForSeq2SeqLM`,
+`AutoModelForSpeechSeq2Seq`) with a processor chat template: GLM-ASR, AudioFlamingo3, Voxtral,
+Gemma 3n, Granite Speech, Qwen2.5-Omni (text output) where their processors' dependencies are
+installed. Prompts go through the processor's chat template with control tokens in user text
+escaped. Inputs are batched with left padding; decoding is greedy unless the task samples.
+
+Remote code (MERaLiON) runs only for repos on REMOTE_CODE_ALLOWED at a pinned commit: remote
+code is arbitrary Python from the hub, so `trust_remote_code` is refused for anything else."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from seabench.adapter import ModelAdapter, check_options
+from seabench.errors import UserError, require
+from seabench.models.hf_common import LongAudioPlan, conversation, snapshot_of, window_of
+from seabench.types import ErrorCode, GenerationConfig, ModelInfo, ModelInput, ModelOutput
+
+# repo id -> pinned commit. None: allowed, but only at a full commit hash the user passes with
+# `-M revision=<40 hex>` (no hash for these repos has been verified by the maintainers yet).
+REMOTE_CODE_ALLOWED: dict[str, str | None] = {
+    "MERaLiON/MERaLiON-AudioLLM-Whisper-SEA-LION": None,
+    "MERaLiON/MERaLiON-2-10B": None,
+    "MERaLiON/MERaLiON-2-10B-ASR": None,
+    "MERaLiON/MERaLiON-2-3B": None,
+}
+COMMIT = re.compile(r"[0-9a-f]{40}")
+OPTIONS = {"device", "dtype", "batch_size", "max_audio_s", "attn_implementation", "revision", "trust_remote_code"}
+AUTO_CLASSES = ("AutoModelForMultimodalLM", "AutoModelForSeq2SeqLM", "AutoModelForSpeechSeq2Seq")
+DTYPES = ("float32", "bfloat16", "float16")
+# Omni models also speak: ask for text only.
+GENERATE_EXTRA: dict[str, dict[str, Any]] = {"qwen2_5_omni": {"return_audio": False},
+                                             "qwen3_omni_moe": {"return_audio": False}}
+MERALION_TYPES = ("meralion", "meralion2")
+MERALION_PROMPT = "Instruction: {prompt} \nFollow the text instruction based on the following audio: <SpeechHere>"
+
+
+def check_remote_code(model: str, revision: str | None, trust: bool) -> str | None:
+    """The revision to load; raises unless remote code is off or the repo is allow-listed and pinned."""
+    if not trust:
+        return revision
+    if model not in REMOTE_CODE_ALLOWED:
+        raise UserError(
+            f"trust_remote_code is off for {model!r}: remote code runs arbitrary Python from the hub, so seabench "
+            f"only enables it for allow-listed repos at a pinned commit ({', '.join(sorted(REMOTE_CODE_ALLOWED))}). "
+            "Use a transformers-native checkpoint, or add the repo and a reviewed commit to "
+            "REMOTE_CODE_ALLOWED in seabench/models/hf.py")
+    pinned = REMOTE_CODE_ALLOWED[model]
+    if pinned is not None:
+        if revision not in (None, pinned):
+            raise UserError(f"{model} runs remote code only at its pinned commit {pinned}, not {revision!r}")
+        return pinned
+    if revision is None or not COMMIT.fullmatch(revision):
+        raise UserError(f"{model} runs remote code only at a pinned commit: pass -M revision=<40-hex commit "
+                        f"hash you have reviewed> (got {revision!r}; branch and tag names can move)")
+    return revision
+
+
+def load_processor(model: str, revision: str | None, trust: bool) -> Any:
+    """The model's processor, left-padding, with a pad token; fails if it has no chat template."""
+    transformers = require("transformers", "hf", "the hf: adapter")
+    processor = transformers.AutoProcessor.from_pretrained(model, revision=revision, trust_remote_code=trust)
+    tokenizer = getattr(processor, "tokenizer", None)
+    if tokenizer is not None:
+        tokenizer.padding_side = "left"
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+    if not getattr(processor, "chat_template", None) and not getattr(tokenizer, "chat_template", None):
+        raise UserError(f"{model}: its processor has no chat template, which seabench needs to build prompts")
+    return processor
+
+
+class HFAdapter(ModelAdapter):
+    max_audio_s = None  # long audio is chunked or truncated here, not rejected by the runner
+
+    def __init__(self, model: str, options: dict[str, Any]) -> None:
+        torch = require("torch", "hf", "the hf: adapter")
+        transformers = require("transformers", "hf", "the hf: adapter")
+        self._torch, self._transformers = torch, transformers
+        self.id = f"hf:{model}"
+        self.model_name = model
+        self.warnings: list[str] = []
+        trust = bool(options.get("trust_remote_code", False))
+        revision = check_remote_code(model, options.get("revision"), trust)
+        self.device = _device(torch, str(options.get("device", "auto")))
+        self.dtype_name = _dtype_name(str(options.get("dtype", "auto")), self.device)
+        self.default_batch_size = int(options.get("batch_size", 8))
+        config = transformers.AutoConfig.from_pretrained(model, revision=revision, trust_remote_code=trust)
+        self.model_type = str(config.model_type)
+        auto = _auto_class(transformers, config, model, trust)
+        load_args: dict[str, Any] = {"revision": revision, "trust_remote_code": trust,
+                                     "dtype": getattr(torch, self.dtype_name)}
+        if options.get("attn_implementation"):
+            load_args["attn_implementation"] = str(options["attn_implementation"])
+        self.model = auto.from_pretrained(model, **load_args).to(self.device).eval()
+        self.processor = load_processor(model, revision, trust)
+        self.tokenizer = getattr(self.processor, "tokenizer", self.processor)
+        limit = options.get("max_audio_s")
+        self.window_s = float(limit) if limit is not None else window_of(self.processor)
+        self.commit = getattr(self.model.config, "_commit_hash", None)
+
+    def info(self) -> ModelInfo:
+        return ModelInfo(
+            id=self.id, provider="transformers", snapshot=snapshot_of(self.model_name, self.commit),
+            dtype=self.dtype_name, backend_version=f"transformers {self._transformers.__version__}",
+            max_audio_s=self.window_s,
+            details={"class": type(self.model).__name__, "device": str(self.device),
+                     "torch": self._torch.__version__,
+                     "attn_implementation": getattr(self.model.config, "_attn_implementation", None)})
+
+    def generate(self, batch: list[ModelInput], config: GenerationConfig) -> list[ModelOutput]:
+        plan = LongAudioPlan.build(batch, self.window_s)
+        inputs = [p.inp for p in plan.pieces]
+        size = max(self.default_batch_size, 1)
+        outputs: list[ModelOutput] = []
+        for start in range(0, len(inputs), size):
+            outputs.extend(self._isolating(inputs[start:start + size], config))
+        return plan.merge(outputs)
+
+    def _isolating(self, inputs: list[ModelInput], config: GenerationConfig) -> list[ModelOutput]:
+        """Run a batch; if it fails, run its inputs one by one so only the bad one gets an error."""
+        try:
+            return self._forward(inputs, config)
+        except Exception as exc:
+            if len(inputs) > 1:
+                return [out for inp in inputs for out in self._isolating([inp], config)]
+            return [ModelOutput(error=f"{type(exc).__name__}: {exc}", error_code=ErrorCode.MODEL_ERROR)]
+
+    def _encode(self, inputs: list[ModelInput], config: GenerationConfig) -> Any:
+        if self.model_type in MERALION_TYPES:
+            return self._encode_meralion(inputs, config)
+        chats = [conversation(inp, config.system_prompt, with_audio=True) for inp in inputs]
+        return self.processor.apply_chat_template(
+            chats, add_generation_prompt=True, tokenize=True, return_dict=True, return_tensors="pt",
+            processor_kwargs={"padding": True}, sanitize_control_tokens=True)
+
+    def _encode_meralion(self, inputs: list[ModelInput], config: GenerationConfig) -> Any:
+        """MERaLiON's remote processor takes a text prompt with a `<SpeechHere>` marker."""
+        texts = []
+        for inp in inputs:
+            messages = [{"role": "system", "content": config.system_prompt}] if config.system_prompt else []
+            messages.append({"role": "user", "content": MERALION_PROMPT.format(prompt=inp.prompt)})
+            texts.append(self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True))
+        return self.processor(text=texts, audios=[w for inp in inputs for w in inp.audio], return_tensors="pt",
+                              padding=True)
+
+    def _forward(self, inputs: list[ModelInput], config: GenerationConfig) -> list[ModelOutput]:
+        torch = self._torch
+        start = time.perf_counter()
+        enc = self._encode(inputs, config)
+        enc = {k: v.to(self.device, dtype=self.model.dtype) if v.is_floating_point() else v.to(self.device)
+               for k, v in enc.items() if hasattr(v, "to")}
+        sampled = config.temperature > 0
+        kwargs: dict[str, Any] = {"max_new_tokens": config.max_new_tokens, "do_sample": sampled,
+                                  "pad_token_id": self.tokenizer.pad_token_id,
+                                  **GENERATE_EXTRA.get(self.model_type, {})}
+        if sampled:
+            kwargs.update(temperature=config.temperature, top_p=config.top_p)
+            torch.manual_seed(config.seed)
+        else:  # greedy regardless of sampling defaults in the checkpoint's generation_config.json
+            kwargs.update(temperature=None, top_p=None, top_k=None)
+        with torch.inference_mode():
+            out = self.model.generate(**enc, **kwargs)
+        sequences = getattr(out, "sequences", out[0] if isinstance(out, tuple) else out)
+        new = sequences[:, enc["input_ids"].shape[1]:].cpu()
+        share = (time.perf_counter() - start) / len(inputs)
+        prompt_lengths = enc["attention_mask"].sum(dim=1).tolist()
+        return [self._output(row, int(n_in), share) for row, n_in in zip(new, prompt_lengths)]
+
+    def _output(self, row: Any, n_in: int, latency_s: float) -> ModelOutput:
+        ids = row.tolist()
+        stop = _eos_ids(self.model.generation_config, self.tokenizer)
+        end = next((i for i, t in enumerate(ids) if t in stop), None)
+        kept = ids if end is None else ids[:end]
+        return ModelOutput(text=self.tokenizer.decode(kept, skip_special_tokens=True).strip(),
+                           finish_reason="length" if end is None else "stop", input_tokens=n_in,
+                           output_tokens=len(kept) + (end is not None), latency_s=latency_s)
+
+    def close(self) -> None:
+        model, self.model = getattr(self, "model", None), None
+        if model is not None and str(self.device).startswith("cuda"):
+            del model
+            self._torch.cuda.empty_cache()
+
+
+def _eos_ids(generation_config: Any, tokenizer: Any) -> set[int]:
+    eos = generation_config.eos_token_id if generation_config.eos_token_id is not None else tokenizer.eos_token_id
+    return set(eos if isinstance(eos, list) else [eos]) - {None}
+
+
+def _device(torch: Any, name: str) -> str:
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise UserError(f"device={name} was asked for but torch sees no CUDA device")
+    if name != "cpu" and not name.startswith("cuda"):
+        raise UserError(f"device must be cpu, cuda, cuda:N or auto, not {name!r}")
+    return name
+
+
+def _dtype_name(name: str, device: str) -> str:
+    if name == "auto":
+        return "bfloat16" if device.startswith("cuda") else "float32"
+    if name not in DTYPES:
+        raise UserError(f"dtype must be one of {', '.join(DTYPES)} or auto, not {name!r}")
+    return name
+
+
+def _auto_class(transformers: Any, config: Any, model: str, trust: bool) -> Any:
+    """The first generation auto class that maps this config (or that its remote code declares)."""
+    remote = getattr(config, "auto_map", None) or {}
+    for name in AUTO_CLASSES:
+        auto = getattr(transformers, name, None)
+        if auto is None:
+            continue
+        if (trust and name in remote) or type(config) in auto._model_mapping:
+            return auto
+    raise UserError(f"{model}: transformers {transformers.__version__} has no audio-text generation class for "
+                    f"model type {config.model_type!r} (looked in {', '.join(AUTO_CLASSES)})")
+
+
+def create(spec: str, options: dict[str, Any]) -> HFAdapter:
+    model = spec.split(":", 1)[1] if ":" in spec else ""
+    if not model:
+        raise UserError("the hf: adapter needs a model: hf:ORG/NAME or hf:/path/to/checkpoint")
+    check_options(spec, options, OPTIONS)
+    if model.startswith(("/", ".", "~")) and not Path(model).expanduser().is_dir():
+        raise UserError(f"no checkpoint folder at {model}")
+    return HFAdapter(str(Path(model).expanduser()) if Path(model).expanduser().is_dir() else model, options)
