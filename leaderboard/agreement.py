@@ -12,7 +12,6 @@ Bootstrap resamples *questions* (task, sample id) with replacement, so every res
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable, Sequence
 from typing import Literal
 
@@ -25,55 +24,116 @@ SCALE = (1, 2, 3, 4, 5)
 CI_LEVEL = 0.95
 
 
-# ---------------------------------------------------------------- coefficients
-
-
 def _finite(value: float) -> float | None:
     return float(value) if value is not None and np.isfinite(value) else None
 
 
-def _scipy(fn: Callable[..., object], x: ArrayLike, y: ArrayLike, **kw: object) -> float | None:
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    if x.size < 2 or np.all(x == x[0]) or np.all(y == y[0]):
-        return None  # undefined for constant input
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return _finite(fn(x, y, **kw)[0])  # type: ignore[operator, index]
+def _average_ranks(x: np.ndarray) -> np.ndarray:
+    _, inverse, counts = np.unique(x, return_inverse=True, return_counts=True)
+    return _midranks(counts.astype(float))[inverse]
 
 
-def pearson(x: ArrayLike, y: ArrayLike) -> float | None:
-    from scipy.stats import pearsonr
-
-    return _scipy(pearsonr, x, y)
+def _pearson(x: np.ndarray, y: np.ndarray) -> float | None:
+    dx, dy = x - x.mean(), y - y.mean()
+    denom = np.sqrt((dx @ dx) * (dy @ dy))
+    return _finite(dx @ dy / denom) if denom > 0 else None
 
 
 def spearman(x: ArrayLike, y: ArrayLike) -> float | None:
-    from scipy.stats import spearmanr
-
-    return _scipy(spearmanr, x, y)
+    """Spearman's rho with average ranks for ties (= scipy.stats.spearmanr), for small real-valued samples."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    return _pearson(_average_ranks(x), _average_ranks(y)) if x.size >= 2 else None
 
 
 def kendall_tau_b(x: ArrayLike, y: ArrayLike) -> float | None:
-    from scipy.stats import kendalltau
+    """Kendall's tau-b (= scipy.stats.kendalltau variant b) by direct pair counting: for small samples."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    upper = np.triu_indices(x.size, 1)
+    sx = np.sign(x[:, None] - x[None, :])[upper]
+    sy = np.sign(y[:, None] - y[None, :])[upper]
+    denom = np.sqrt((sx != 0).sum() * (sy != 0).sum())
+    return _finite((sx * sy).sum() / denom) if denom > 0 else None
 
-    return _scipy(kendalltau, x, y, variant="b")
+
+# ---------------------------------------------------------------- coefficients from a contingency table
+#
+# With scores on a 1-5 scale every judge-vs-human statistic here is a function of the 5x5 table of
+# (judge, human) counts. A bootstrap resample is then just a weighted sum of per-question tables,
+# which makes 1,000 resamples cheap; the tests check each value against scipy / sklearn / krippendorff
+# on the raw score lists.
 
 
-def quadratic_kappa(a: ArrayLike, b: ArrayLike, labels: Sequence[int] = SCALE) -> float | None:
-    """Cohen's kappa with quadratic weights over the full scale (= sklearn with labels=scale)."""
-    a, b = np.asarray(a), np.asarray(b)
+def contingency(judge: ArrayLike, human: ArrayLike, labels: Sequence[int] = SCALE) -> np.ndarray:
+    """table[j, h] = number of responses with judge score labels[j] and human score labels[h]."""
     index = {v: i for i, v in enumerate(labels)}
-    k = len(labels)
-    observed = np.zeros((k, k))
-    for x, y in zip(a.tolist(), b.tolist(), strict=True):
-        observed[index[x], index[y]] += 1
-    total = observed.sum()
-    if total == 0:
-        return None
-    expected = np.outer(observed.sum(axis=1), observed.sum(axis=0)) / total
+    table = np.zeros((len(labels), len(labels)))
+    for j, h in zip(np.asarray(judge).tolist(), np.asarray(human).tolist(), strict=True):
+        table[index[j], index[h]] += 1
+    return table
+
+
+def _corr(table: np.ndarray, x: np.ndarray, y: np.ndarray) -> float | None:
+    n = table.sum()
+    mx = table.sum(axis=1) @ x / n
+    my = table.sum(axis=0) @ y / n
+    dx, dy = x - mx, y - my
+    vx, vy = table.sum(axis=1) @ dx**2, table.sum(axis=0) @ dy**2
+    if vx <= 1e-12 * n or vy <= 1e-12 * n:
+        return None  # constant input: undefined
+    return _finite(dx @ table @ dy / np.sqrt(vx * vy))
+
+
+def _midranks(counts: np.ndarray) -> np.ndarray:
+    """Average rank of each scale value given how often it occurs (ties share the mean rank)."""
+    before = np.cumsum(counts) - counts
+    return before + (counts + 1.0) / 2.0
+
+
+def _kendall_tau_b(table: np.ndarray) -> float | None:
+    # after[j, h] = sum of table[j', h'] over j' > j, h' > h; below[j, h] over j' > j, h' < h
+    rev = table[::-1, ::-1].cumsum(axis=0).cumsum(axis=1)[::-1, ::-1]
+    after = np.zeros_like(table)
+    after[:-1, :-1] = rev[1:, 1:]
+    fwd = table[::-1, :].cumsum(axis=0)[::-1, :].cumsum(axis=1)
+    below = np.zeros_like(table)
+    below[:-1, 1:] = fwd[1:, :-1]
+    concordant, discordant = (table * after).sum(), (table * below).sum()
+    n = table.sum()
+    rows, cols = table.sum(axis=1), table.sum(axis=0)
+    n0 = n * (n - 1) / 2
+    denom = (n0 - (rows * (rows - 1) / 2).sum()) * (n0 - (cols * (cols - 1) / 2).sum())
+    return _finite((concordant - discordant) / np.sqrt(denom)) if denom > 0 else None
+
+
+def _quadratic_kappa(table: np.ndarray) -> float | None:
+    k = table.shape[0]
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
     weights = (np.arange(k)[:, None] - np.arange(k)[None, :]) ** 2
     denom = (weights * expected).sum()
-    return None if denom == 0 else float(1.0 - (weights * observed).sum() / denom)
+    return None if denom == 0 else _finite(1.0 - (weights * table).sum() / denom)
+
+
+def table_statistics(table: np.ndarray, labels: Sequence[int] = SCALE) -> dict[str, float | None]:
+    """Item-level judge-vs-human statistics of a (judge x human) count table."""
+    if table.sum() < 2:
+        return {k: None for k in TABLE_STATS}
+    values = np.asarray(labels, dtype=float)
+    offset = np.abs(values[:, None] - values[None, :])
+    coincidence = table + table.T  # two coders per unit: each unit adds (j, h) and (h, j)
+    n = table.sum()
+    return {
+        "pearson": _corr(table, values, values),
+        "spearman": _corr(table, _midranks(table.sum(axis=1)), _midranks(table.sum(axis=0))),
+        "kendall_tau_b": _kendall_tau_b(table),
+        "quadratic_kappa": _quadratic_kappa(table),
+        "krippendorff_alpha_ordinal": _alpha_from_coincidence(coincidence, values, "ordinal"),
+        "exact_agreement": float(np.trace(table) / n),
+        "within_one_agreement": float(table[offset <= 1].sum() / n),
+    }
+
+
+TABLE_STATS = ("pearson", "spearman", "kendall_tau_b", "quadratic_kappa", "krippendorff_alpha_ordinal",
+               "exact_agreement", "within_one_agreement")
 
 
 def _distance(values: np.ndarray, marginals: np.ndarray, level: Level) -> np.ndarray:
@@ -107,39 +167,33 @@ def krippendorff_alpha(reliability: ArrayLike, level: Level = "ordinal") -> floa
     counts = np.zeros((data.shape[1], values.size))
     coder_idx, unit_idx = np.nonzero(present)
     np.add.at(counts, (unit_idx, np.searchsorted(values, data[coder_idx, unit_idx])), 1.0)
-    return _alpha_from_counts(counts, values, level)
+    return alpha_from_counts(counts, values, level)
 
 
-def _alpha_from_counts(counts: np.ndarray, values: np.ndarray, level: Level) -> float | None:
-    """alpha from a (units x values) table of how many coders gave each value to each unit."""
+def alpha_from_counts(counts: np.ndarray, values: np.ndarray, level: Level,
+                      weights: np.ndarray | None = None) -> float | None:
+    """alpha from a (units x values) table of how many coders gave each value to each unit.
+
+    `weights` multiplies each unit's contribution (a bootstrap multiplicity)."""
     m = counts.sum(axis=1)
-    counts, m = counts[m >= 2], m[m >= 2]
+    keep = m >= 2
+    w = np.ones(len(counts)) if weights is None else np.asarray(weights, float)
+    counts, m, w = counts[keep], m[keep], w[keep]
     if counts.size == 0:
         return None
-    scaled = counts / (m - 1.0)[:, None]
+    scaled = counts * (w / (m - 1.0))[:, None]
     coincidence = scaled.T @ counts - np.diag(scaled.sum(axis=0))
+    return _alpha_from_coincidence(coincidence, values, level)
+
+
+def _alpha_from_coincidence(coincidence: np.ndarray, values: np.ndarray, level: Level) -> float | None:
     marginals = coincidence.sum(axis=0)
     n = marginals.sum()
     delta = _distance(values.astype(float), marginals, level)
     expected = (np.outer(marginals, marginals) * delta).sum() / (n - 1.0)
-    if expected == 0:
+    if n <= 1 or expected <= 1e-12:
         return None
-    return float(1.0 - (coincidence * delta).sum() / expected)
-
-
-def paired_alpha(a: ArrayLike, b: ArrayLike, level: Level = "ordinal") -> float | None:
-    """alpha for two raters who both rated every unit (the judge-vs-human case)."""
-    return krippendorff_alpha(np.vstack([np.asarray(a, float), np.asarray(b, float)]), level)
-
-
-def exact_agreement(a: ArrayLike, b: ArrayLike) -> float | None:
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    return float(np.mean(a == b)) if a.size else None
-
-
-def within_one(a: ArrayLike, b: ArrayLike) -> float | None:
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    return float(np.mean(np.abs(a - b) <= 1)) if a.size else None
+    return _finite(1.0 - (coincidence * delta).sum() / expected)
 
 
 def pairwise_agreement(judge: ArrayLike, human: ArrayLike, pairs: np.ndarray) -> tuple[float | None, float | None, int, int]:
@@ -174,89 +228,73 @@ class Stat(BaseModel):
     n: int = 0
 
 
-ITEM_STATS = ("pearson", "spearman", "kendall_tau_b", "quadratic_kappa", "krippendorff_alpha_ordinal",
-              "exact_agreement", "within_one_agreement", "pairwise_agreement_with_ties",
-              "pairwise_agreement_without_ties", "system_spearman", "system_kendall_tau_b")
+# A statistics function maps per-cluster multiplicities (all ones = the observed data) to values.
+WeightedStats = Callable[[np.ndarray], dict[str, float | None]]
 
 
 class Items:
-    """Matched judge/human scores of responses, grouped into questions for resampling."""
+    """Matched judge/human scores of responses, summarised per question for weighted resampling."""
 
-    def __init__(self, judge: Sequence[float], human: Sequence[float], question: Sequence[str],
+    def __init__(self, judge: Sequence[int], human: Sequence[int], question: Sequence[str],
                  system: Sequence[str]) -> None:
-        self.judge = np.asarray(judge, float)
-        self.human = np.asarray(human, float)
-        q_names, self.question = np.unique(np.asarray(question, dtype=object).astype(str), return_inverse=True)
-        self.systems, self.system = np.unique(np.asarray(system, dtype=object).astype(str), return_inverse=True)
-        self.n_questions = len(q_names)
-        self.rows = [np.flatnonzero(self.question == q) for q in range(self.n_questions)]
-        self.pairs = [np.array([(i, j) for a, i in enumerate(r) for j in r[a + 1:]], dtype=int).reshape(-1, 2)
-                      for r in self.rows]
+        judge_a, human_a = np.asarray(judge, int), np.asarray(human, int)
+        _, q = np.unique(np.asarray(question, dtype=object).astype(str), return_inverse=True)
+        self.systems, s = np.unique(np.asarray(system, dtype=object).astype(str), return_inverse=True)
+        self.n_questions = int(q.max()) + 1 if q.size else 0
+        k = len(SCALE)
+        self.tables = np.zeros((self.n_questions, k * k))
+        np.add.at(self.tables, (q, (judge_a - SCALE[0]) * k + (human_a - SCALE[0])), 1.0)
+        self.pairs = np.zeros((self.n_questions, 4))  # agree (ties), pairs, agree (no ties), untied pairs
+        for qi in range(self.n_questions):
+            rows = np.flatnonzero(q == qi)
+            pairs = np.array([(a, b) for i, a in enumerate(rows) for b in rows[i + 1:]], dtype=int).reshape(-1, 2)
+            with_ties, without, n, n_untied = pairwise_agreement(judge_a, human_a, pairs)
+            self.pairs[qi] = ((with_ties or 0) * n, n, (without or 0) * n_untied, n_untied)
+        n_sys = len(self.systems)
+        self.sums = np.zeros((self.n_questions, 3 * n_sys))  # per system: judge sum, human sum, count
+        np.add.at(self.sums, (q, s), judge_a)
+        np.add.at(self.sums, (q, n_sys + s), human_a)
+        np.add.at(self.sums, (q, 2 * n_sys + s), 1.0)
+        self.n_items = int(judge_a.size)
 
-    def select(self, questions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Row indices and (remapped) response pairs of a multiset of questions."""
-        rows = [self.rows[q] for q in questions]
-        idx = np.concatenate(rows) if rows else np.zeros(0, int)
-        offsets = np.cumsum([0] + [len(r) for r in rows[:-1]])
-        pairs = []
-        for q, r, off in zip(questions, rows, offsets, strict=True):
-            if len(self.pairs[q]):
-                local = np.searchsorted(r, self.pairs[q])  # position within the question's rows
-                pairs.append(local + off)
-        return idx, (np.vstack(pairs) if pairs else np.zeros((0, 2), int))
-
-    def statistics(self, questions: np.ndarray) -> dict[str, float | None]:
-        idx, pairs = self.select(questions)
-        j, h, s = self.judge[idx], self.human[idx], self.system[idx]
-        with_ties, without, _, _ = pairwise_agreement(j, h, pairs)
-        out: dict[str, float | None] = {
-            "pearson": pearson(j, h), "spearman": spearman(j, h), "kendall_tau_b": kendall_tau_b(j, h),
-            "quadratic_kappa": quadratic_kappa(j, h), "krippendorff_alpha_ordinal": paired_alpha(j, h),
-            "exact_agreement": exact_agreement(j, h), "within_one_agreement": within_one(j, h),
-            "pairwise_agreement_with_ties": with_ties, "pairwise_agreement_without_ties": without,
-        }
-        sys_j, sys_h = self.system_means(idx, s)
-        enough = len(sys_j) >= 3
-        out["system_spearman"] = spearman(sys_j, sys_h) if enough else None
-        out["system_kendall_tau_b"] = kendall_tau_b(sys_j, sys_h) if enough else None
+    def statistics(self, weights: np.ndarray) -> dict[str, float | None]:
+        k = len(SCALE)
+        out = table_statistics((weights @ self.tables).reshape(k, k))
+        agree, n, agree_untied, n_untied = weights @ self.pairs
+        out["pairwise_agreement_with_ties"] = float(agree / n) if n else None
+        out["pairwise_agreement_without_ties"] = float(agree_untied / n_untied) if n_untied else None
+        n_sys = len(self.systems)
+        sums = weights @ self.sums
+        count = sums[2 * n_sys:]
+        present = count > 0
+        judge_mean = sums[:n_sys][present] / count[present]
+        human_mean = sums[n_sys:2 * n_sys][present] / count[present]
+        enough = int(present.sum()) >= 3
+        out["system_spearman"] = spearman(judge_mean, human_mean) if enough else None
+        out["system_kendall_tau_b"] = kendall_tau_b(judge_mean, human_mean) if enough else None
         return out
 
-    def system_means(self, idx: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        present = np.unique(s)
-        return (np.array([self.judge[idx][s == k].mean() for k in present]),
-                np.array([self.human[idx][s == k].mean() for k in present]))
-
     def counts(self) -> dict[str, int]:
-        _, pairs = self.select(np.arange(self.n_questions))
-        _, _, n_pairs, n_untied = pairwise_agreement(self.judge, self.human, pairs)
-        return {"items": int(self.judge.size), "questions": self.n_questions, "systems": len(self.systems),
-                "pairs": n_pairs, "pairs_without_ties": n_untied}
+        return {"items": self.n_items, "questions": self.n_questions, "systems": len(self.systems),
+                "pairs": int(self.pairs[:, 1].sum()), "pairs_without_ties": int(self.pairs[:, 3].sum())}
 
 
-def bootstrap_stats(n_clusters: int, statistics: Callable[[np.ndarray], dict[str, float | None]],
-                    n_boot: int = 1000, seed: int = 0, level: float = CI_LEVEL) -> dict[str, Stat]:
-    """Point estimates on all clusters plus percentile CIs over `n_boot` cluster resamples."""
-    point = statistics(np.arange(n_clusters))
+def bootstrap_stats(n_clusters: int, statistics: WeightedStats, n_boot: int = 1000, seed: int = 0,
+                    level: float = CI_LEVEL) -> dict[str, Stat]:
+    """Point estimates on the data plus percentile CIs over `n_boot` resamples of the clusters."""
+    point = statistics(np.ones(n_clusters))
     rng = np.random.default_rng(seed)
     reps: dict[str, list[float]] = {k: [] for k in point}
     if n_clusters >= 2:
         for _ in range(n_boot):
-            for k, v in statistics(rng.integers(0, n_clusters, n_clusters)).items():
+            weights = np.bincount(rng.integers(0, n_clusters, n_clusters), minlength=n_clusters).astype(float)
+            for k, v in statistics(weights).items():
                 if v is not None:
                     reps[k].append(v)
     tail = (1 - level) / 2 * 100
     out = {}
     for k, v in point.items():
-        lo, hi = (np.percentile(reps[k], [tail, 100 - tail]) if v is not None and reps[k] else (None, None))
+        lo, hi = np.percentile(reps[k], [tail, 100 - tail]) if v is not None and reps[k] else (None, None)
         out[k] = Stat(value=v, ci_low=None if lo is None else float(lo), ci_high=None if hi is None else float(hi),
                       n=n_clusters)
-    return out
-
-
-def confusion(judge: ArrayLike, human: ArrayLike, labels: Sequence[int] = SCALE) -> list[list[int]]:
-    """counts[h][j]: rows are the human score, columns the judge score."""
-    index = {v: i for i, v in enumerate(labels)}
-    out = [[0] * len(labels) for _ in labels]
-    for j, h in zip(np.asarray(judge).tolist(), np.asarray(human).tolist(), strict=True):
-        out[index[int(h)]][index[int(j)]] += 1
     return out

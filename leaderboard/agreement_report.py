@@ -19,7 +19,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from seabench.leaderboard.agreement import (
-    SCALE, Items, Stat, bootstrap_stats, confusion, exact_agreement, krippendorff_alpha, round_half_up,
+    SCALE, Items, Stat, alpha_from_counts, bootstrap_stats, contingency, round_half_up,
 )
 from seabench.leaderboard.data import LoadedRun, load_run
 from seabench.leaderboard.ratings import HumanRating, read_ratings
@@ -124,7 +124,7 @@ def _group(kind: str, name: str, responses: list[Response], n_boot: int, seed: i
                   [f"{r.task}\u0000{r.sample_id}" for r in responses], [r.system for r in responses])
     return Group(kind=kind, name=name, counts=items.counts(),
                  stats=bootstrap_stats(items.n_questions, items.statistics, n_boot, seed),
-                 confusion=confusion(items.judge.astype(int), items.human.astype(int)),
+                 confusion=contingency([r.judge for r in responses], [r.human for r in responses]).T.astype(int).tolist(),
                  points=[(r.judge, r.human) for r in responses])
 
 
@@ -133,28 +133,30 @@ def inter_annotator(responses: list[Response], n_boot: int, seed: int) -> InterA
     multi = [r for r in responses if len(r.ratings) >= 2]
     if not multi:
         return None
-    raters = sorted({name for r in multi for name in r.ratings})
-    matrix = np.full((len(raters), len(multi)), np.nan)
+    k = len(SCALE)
+    humans = np.zeros((len(multi), k))  # how many raters gave each score to each response
+    per_unit = np.zeros((len(multi), 6))  # human-human exact, within-1, pairs; judge-human exact, within-1, n
     for u, r in enumerate(multi):
-        for name, score in r.ratings.items():
-            matrix[raters.index(name), u] = score
-    judge = np.array([r.judge for r in multi], float)
+        scores = list(r.ratings.values())
+        for s in scores:
+            humans[u, s - SCALE[0]] += 1
+        pairs = list(combinations(scores, 2))
+        per_unit[u] = (sum(a == b for a, b in pairs), sum(abs(a - b) <= 1 for a, b in pairs), len(pairs),
+                       sum(s == r.judge for s in scores), sum(abs(s - r.judge) <= 1 for s in scores), len(scores))
+    with_judge = humans.copy()
+    with_judge[np.arange(len(multi)), [r.judge - SCALE[0] for r in multi]] += 1
+    values = np.asarray(SCALE, float)
 
-    def stats(units: np.ndarray) -> dict[str, float | None]:
-        humans = matrix[:, units]
-        pairs = [(humans[a, u], humans[b, u]) for u in range(len(units)) for a, b in combinations(range(len(raters)), 2)
-                 if not np.isnan(humans[a, u]) and not np.isnan(humans[b, u])]
-        vs_judge = [(judge[units][u], humans[a, u]) for u in range(len(units)) for a in range(len(raters))
-                    if not np.isnan(humans[a, u])]
+    def stats(weights: np.ndarray) -> dict[str, float | None]:
+        hh_exact, hh_one, hh_n, jh_exact, jh_one, jh_n = weights @ per_unit
         return {
-            "human_alpha_ordinal": krippendorff_alpha(humans, "ordinal"),
-            "human_plus_judge_alpha_ordinal": krippendorff_alpha(np.vstack([humans, judge[units]]), "ordinal"),
-            "human_human_exact": exact_agreement(*zip(*pairs)) if pairs else None,
-            "judge_human_exact": exact_agreement(*zip(*vs_judge)) if vs_judge else None,
-            "human_human_within_one": float(np.mean([abs(a - b) <= 1 for a, b in pairs])) if pairs else None,
-            "judge_human_within_one": float(np.mean([abs(a - b) <= 1 for a, b in vs_judge])) if vs_judge else None,
+            "human_alpha_ordinal": alpha_from_counts(humans, values, "ordinal", weights),
+            "human_plus_judge_alpha_ordinal": alpha_from_counts(with_judge, values, "ordinal", weights),
+            "human_human_exact": float(hh_exact / hh_n), "judge_human_exact": float(jh_exact / jh_n),
+            "human_human_within_one": float(hh_one / hh_n), "judge_human_within_one": float(jh_one / jh_n),
         }
 
+    raters = {name for r in multi for name in r.ratings}
     return InterAnnotator(items=len(multi), raters=len(raters), stats=bootstrap_stats(len(multi), stats, n_boot, seed))
 
 

@@ -138,7 +138,7 @@ class HFAdapter(ModelAdapter):
         chats = [conversation(inp, config.system_prompt, with_audio=True) for inp in inputs]
         return self.processor.apply_chat_template(
             chats, add_generation_prompt=True, tokenize=True, return_dict=True, return_tensors="pt",
-            processor_kwargs={"padding": True}, sanitize_control_tokens=True)
+            processor_kwargs={"text_kwargs": {"padding": True}}, sanitize_control_tokens=True)
 
     def _encode_meralion(self, inputs: list[ModelInput], config: GenerationConfig) -> Any:
         """MERaLiON's remote processor takes a text prompt with a `<SpeechHere>` marker."""

@@ -32,9 +32,7 @@ class GenerationResult:
 class ReferenceLALM:
     """The reference model with its tokenizer and feature extractor, ready for batched generation."""
 
-    def __init__(
-        self, model: ReferenceModel, tokenizer: PreTrainedTokenizerBase, batch_size: int = 8
-    ) -> None:
+    def __init__(self, model: ReferenceModel, tokenizer: PreTrainedTokenizerBase, batch_size: int = 8) -> None:
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.batch_size = batch_size
@@ -72,7 +70,9 @@ class ReferenceLALM:
 
     def render(self, prompt: str, n_audio: int, system_prompt: str | None = None) -> str:
         """The chat-templated prompt with one (unexpanded) audio placeholder per clip."""
-        content = [{"type": "audio"} for _ in range(n_audio)] + [{"type": "text", "text": prompt}]
+        # an "audio" key as well as the type: published Qwen2-Audio templates test `'audio' in content`
+        content = [{"type": "audio", "audio": f"clip-{i}"} for i in range(n_audio)]
+        content.append({"type": "text", "text": prompt})
         messages: list[dict] = []
         system = system_prompt if system_prompt is not None else self.model.config.default_system_prompt
         if system is not None:
@@ -82,7 +82,9 @@ class ReferenceLALM:
             messages, chat_template=self.model.config.chat_template, tokenize=False, add_generation_prompt=True
         )
 
-    def transcribe(self, audios: list[AudioItem], prompt: str = DEFAULT_TRANSCRIBE_PROMPT, **kwargs) -> list[GenerationResult]:
+    def transcribe(
+        self, audios: list[AudioItem], prompt: str = DEFAULT_TRANSCRIBE_PROMPT, **kwargs
+    ) -> list[GenerationResult]:
         """Same instruction for every clip."""
         return self.generate(audios, [prompt] * len(audios), **kwargs)
 
@@ -134,11 +136,11 @@ class ReferenceLALM:
         import torch
 
         clips = [clip for item in items for clip in item]
-        features = lengths = None
+        features = feature_mask = None
         counts: list[int] = []
         if clips:
             batch = extract_features(self.model.config, self.extractor, clips)
-            features, lengths = batch.features.to(self.device), batch.lengths.to(self.device)
+            features, feature_mask = batch.features.to(self.device), batch.attention_mask.to(self.device)
             counts = self.model.audio_token_counts(batch.lengths).tolist()
         encoded = self._tokenize(texts, items, counts)
         width = max(len(e) for e in encoded)
@@ -147,9 +149,6 @@ class ReferenceLALM:
         for row, row_ids in enumerate(encoded):
             ids[row, width - len(row_ids) :] = torch.tensor(row_ids)
             mask[row, width - len(row_ids) :] = 1
-        feature_mask = None
-        if features is not None and lengths is not None:
-            feature_mask = (torch.arange(features.shape[-1], device=self.device)[None, :] < lengths[:, None]).long()
         out = self.model.generate(
             ids.to(self.device),
             mask.to(self.device),

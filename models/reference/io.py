@@ -54,69 +54,91 @@ def load_reference(
     folder = Path(folder)
     raw = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
     if raw.get("format") == FORMAT_NAME:
-        model, tokenizer = _load_native(folder, raw)
+        model, tokenizer = _load_native(folder, raw, dtype)
     elif raw.get("model_type") == "qwen2_audio":
-        model, tokenizer = load_qwen2_audio(folder)
+        model, tokenizer = load_qwen2_audio(folder, dtype)
     else:
         raise ValueError(f"{folder}: neither a {FORMAT_NAME} folder nor a Qwen2-Audio checkpoint")
-    return model.to(device=device, dtype=dtype).eval(), tokenizer
+    return model.to(device=device).eval(), tokenizer
 
 
-def _load_native(folder: Path, raw: dict) -> tuple[ReferenceModel, PreTrainedTokenizerBase]:
+def _load_native(folder: Path, raw: dict, dtype: torch.dtype | None) -> tuple[ReferenceModel, PreTrainedTokenizerBase]:
     from safetensors.torch import load_model
     from transformers import AutoTokenizer
 
-    model = ReferenceModel(ReferenceConfig.model_validate(raw))
+    model = _empty_model(ReferenceConfig.model_validate(raw), dtype)
     load_model(model, str(folder / WEIGHTS_FILE), strict=True)
     return model, AutoTokenizer.from_pretrained(str(folder))
 
 
-def load_qwen2_audio(folder: str | Path) -> tuple[ReferenceModel, PreTrainedTokenizerBase]:
-    """Build the reference model from a Qwen2-Audio checkpoint folder (float32, CPU)."""
+def load_qwen2_audio(
+    folder: str | Path, dtype: torch.dtype | None = None
+) -> tuple[ReferenceModel, PreTrainedTokenizerBase]:
+    """Build the reference model from a Qwen2-Audio checkpoint folder (CPU, float32 unless `dtype`).
+
+    Weights are renamed and copied shard by shard, so peak memory is the model plus one shard.
+    """
+    from safetensors import safe_open
+    from safetensors.torch import load_file
     from transformers import AutoTokenizer
 
     folder = Path(folder)
     raw = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
     tokenizer = AutoTokenizer.from_pretrained(str(folder))
-    weights = _qwen2_audio_weights(folder)
+    shards = _shards(folder)
+    names: set[str] = set()
+    for shard in shards:
+        with safe_open(str(shard), framework="pt") as f:
+            names.update(_rename(k) for k in f.keys())  # noqa: SIM118 (safe_open is not a dict)
     text = {k: v for k, v in raw["text_config"].items() if k not in _CONFIG_NOISE - {"model_type"}}
     text.setdefault("model_type", "qwen2")
-    if "decoder.lm_head.weight" not in weights:
+    if "decoder.lm_head.weight" not in names:
         text["tie_word_embeddings"] = True
     audio = {k: v for k, v in raw["audio_config"].items() if k not in _CONFIG_NOISE}
-    placeholder_id = raw.get("audio_token_index", raw.get("audio_token_id", 151646))
-    chunk_seconds = _preprocessor_seconds(folder)
     config = ReferenceConfig(
         encoder=EncoderConfig(kind="qwen2_audio", config=audio, pad_to="max", mask_padding=True),
         adapter=AdapterConfig(kind="qwen2_pool", pool_stride=1),
         decoder=text,
-        audio_token_id=int(placeholder_id),
-        max_audio_seconds=chunk_seconds,
+        audio_token_id=int(raw.get("audio_token_index", raw.get("audio_token_id", 151646))),
+        max_audio_seconds=_preprocessor_seconds(folder),
         chat_template=_chat_template(folder, tokenizer),
         source=f"qwen2_audio:{folder.name}",
     )
-    model = ReferenceModel(config)
-    missing, unexpected = model.load_state_dict(weights, strict=False)
-    if config.decoder.get("tie_word_embeddings"):
-        missing = [k for k in missing if k != "decoder.lm_head.weight"]
-    if missing or unexpected:
+    model = _empty_model(config, dtype)
+    expected = set(model.state_dict())
+    if text.get("tie_word_embeddings"):
+        expected.discard("decoder.lm_head.weight")
+    if names != expected:
+        missing, unexpected = sorted(expected - names), sorted(names - expected)
         raise ValueError(f"Qwen2-Audio weights do not fit: missing {missing[:5]}, unexpected {unexpected[:5]}")
-    return model.float().eval(), tokenizer
-
-
-def _qwen2_audio_weights(folder: Path) -> dict[str, torch.Tensor]:
-    from safetensors.torch import load_file
-
-    index = folder / "model.safetensors.index.json"
-    if index.exists():
-        shards = sorted(set(json.loads(index.read_text(encoding="utf-8"))["weight_map"].values()))
-    else:
-        shards = [WEIGHTS_FILE]
-    renamed: dict[str, torch.Tensor] = {}
     for shard in shards:
-        for name, tensor in load_file(str(folder / shard)).items():
-            renamed[_rename(name)] = tensor
-    return renamed
+        weights = {_rename(k): v for k, v in load_file(str(shard)).items()}
+        model.load_state_dict(weights, strict=False)
+    if text.get("tie_word_embeddings"):
+        model.decoder.tie_weights()
+    return model.eval(), tokenizer
+
+
+def _empty_model(config: ReferenceConfig, dtype: torch.dtype | None) -> ReferenceModel:
+    """The model in `dtype` without random initialisation (weights are loaded next)."""
+    import torch
+    from transformers.initialization import no_init_weights
+
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(dtype or torch.float32)
+    try:
+        with no_init_weights():
+            return ReferenceModel(config)
+    finally:
+        torch.set_default_dtype(before)
+
+
+def _shards(folder: Path) -> list[Path]:
+    index = folder / "model.safetensors.index.json"
+    if not index.exists():
+        return [folder / WEIGHTS_FILE]
+    weight_map = json.loads(index.read_text(encoding="utf-8"))["weight_map"]
+    return [folder / name for name in sorted(set(weight_map.values()))]
 
 
 def _rename(name: str) -> str:

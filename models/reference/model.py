@@ -212,12 +212,12 @@ class ReferenceModel(nn.Module):
         if position_ids is None:
             position_ids = positions_from_mask(attention_mask)
         embeds = self.embed(input_ids, input_features, feature_attention_mask)
-        out = self.decoder(inputs_embeds=embeds, attention_mask=attention_mask, position_ids=position_ids, use_cache=False)
+        out = self.decoder(
+            inputs_embeds=embeds, attention_mask=attention_mask, position_ids=position_ids, use_cache=False
+        )
         loss = None
         if labels is not None:
-            labels = labels.masked_fill(
-                (input_ids == self.config.audio_token_id) | (attention_mask == 0), IGNORE_INDEX
-            )
+            labels = labels.masked_fill((input_ids == self.config.audio_token_id) | (attention_mask == 0), IGNORE_INDEX)
             loss = nn.functional.cross_entropy(
                 out.logits[:, :-1].flatten(0, 1).float(), labels[:, 1:].flatten(), ignore_index=IGNORE_INDEX
             )

@@ -162,9 +162,13 @@ class BLEU(_SacreMetric):
     def statistic(self, sums: np.ndarray) -> np.ndarray:
         return bleu_from_sums(sums)
 
+    @staticmethod
+    def _sacrebleu(totals: np.ndarray) -> Any:
+        """sacrebleu's own scoring of the summed statistics: identical to corpus_bleu (any tokenizer)."""
+        return _bleu("13a")._compute_score_from_stats([int(x) for x in totals])
+
     def point(self, totals: np.ndarray) -> float | None:
-        # sacrebleu's own code on the summed statistics: identical to corpus_bleu.
-        return float(_bleu("13a")._compute_score_from_stats([int(x) for x in totals]).score)
+        return float(self._sacrebleu(totals).score)
 
     def details(self, totals: np.ndarray, scores: Sequence[Score]) -> dict[str, Any]:
         tokenizers, nrefs = _signature_inputs(scores)
@@ -172,7 +176,7 @@ class BLEU(_SacreMetric):
         signature = metric._SIGNATURE_TYPE({**metric.__dict__, "num_refs": nrefs})
         if len(tokenizers) != 1:
             signature.update("tok", "+".join(tokenizers) or "none")
-        result = _bleu("13a")._compute_score_from_stats([int(x) for x in totals])
+        result = self._sacrebleu(totals)
         return {
             "signature": signature.format(),
             "bp": result.bp,

@@ -13,7 +13,7 @@ from seabench.audio import load_audio
 from seabench.registry import registry
 from tests.helpers.core import write_tone
 from tests.helpers.fake_gemini import FakeGemini, file_parts, inline_audio, prompt_text
-from tests.helpers.fake_http import Reply, client_error, dropped, malformed, rate_limited, server_error, slow
+from tests.helpers.fake_http import Reply, canned, client_error, dropped, malformed, rate_limited, server_error, slow
 
 KEY = "gm-test-canary-key-42"
 FAST = {"backoff": 0.001, "timeout": 2.0}
@@ -142,15 +142,9 @@ def test_every_transient_fault_is_retried_and_counted(serve, tmp_path: Path) -> 
 
 
 def test_retry_delay_from_google_retry_info_is_honoured(serve, tmp_path: Path) -> None:
-    calls = {"n": 0}
     body = {"error": {"code": 429, "message": "quota", "status": "RESOURCE_EXHAUSTED",
                       "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "0.4s"}]}}
-
-    def responder(req):
-        calls["n"] += 1
-        return Reply(429, body) if calls["n"] == 1 else "ok"
-
-    serve(responder=responder)
+    serve(responder=canned(Reply(429, body), "ok"))
     start = time.perf_counter()
     [out] = _adapter().generate([_input(write_tone(tmp_path / "t.wav"))], GenerationConfig())
     assert out.text == "ok" and out.retries == 1 and time.perf_counter() - start >= 0.4

@@ -294,7 +294,8 @@ def test_cli_score_only_failed_rejudges_exactly_the_failed_items(serve, tmp_path
     import subprocess
     import sys
 
-    from seabench.registry import Registry
+    from dataclasses import replace
+
     from seabench.tasks.seabench_audio import from_parquet
 
     bad = {"ถอดความเสียงนี้": "no verdict here", "Dịch sang tiếng Anh": verdict_json(8)}
@@ -314,9 +315,7 @@ def test_cli_score_only_failed_rejudges_exactly_the_failed_items(serve, tmp_path
 
     server = serve(responder=responder)
     parquet = _parquet(tmp_path)
-    reg = Registry()
-    reg.__dict__.update(registry().__dict__ | {"families": dict(registry().families), "_tasks": None})
-    reg.add_family("seabench-audio", from_parquet)
+    reg = replace(registry(), families={**registry().families, "seabench-audio": from_parquet}, _tasks=None)
     run = tmp_path / "run"
     Runner(RunConfig(model="echo", tasks=f"seabench-audio@{parquet}", output_dir=run, quiet=True, judge=None), reg).run()
     (tmp_path / "launch.py").write_text(LAUNCHER)
@@ -346,6 +345,8 @@ def test_cli_score_only_failed_rejudges_exactly_the_failed_items(serve, tmp_path
     assert set(results["breakdowns"]["language"]) == {"th", "vi", "id"}
 
     n_calls = len(server.generate_requests())
-    score("--only-failed")  # nothing failed any more
-    score()  # everything is judged by this judge already
+    from seabench.rescore import rescore
+
+    rescore(run, reg, judge=SPEC, only_failed=True)  # nothing failed any more
+    rescore(run, reg, judge=SPEC)  # everything is judged by this judge already
     assert len(server.generate_requests()) == n_calls

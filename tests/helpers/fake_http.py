@@ -85,6 +85,20 @@ def dropped() -> Fault:
 FaultRule = Callable[[Received], "Fault | None"]
 
 
+def canned(*answers: Any) -> Callable[[Received], Any]:
+    """A responder that gives `answers` in order of arrival, then keeps repeating the last one."""
+    lock = threading.Lock()
+    state = {"n": 0}
+
+    def responder(_: Received) -> Any:
+        with lock:
+            n = state["n"]
+            state["n"] += 1
+        return answers[min(n, len(answers) - 1)]
+
+    return responder
+
+
 def schedule(faults: Sequence[Fault | None]) -> FaultRule:
     """The n-th faultable request gets faults[n]; requests after the list are answered normally."""
     lock = threading.Lock()

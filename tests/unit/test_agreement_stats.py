@@ -9,8 +9,8 @@ from scipy import stats
 from sklearn.metrics import cohen_kappa_score
 
 from seabench.leaderboard.agreement import (
-    Items, bootstrap_stats, confusion, exact_agreement, kendall_tau_b, krippendorff_alpha, pairwise_agreement,
-    pearson, quadratic_kappa, round_half_up, spearman, within_one,
+    Items, alpha_from_counts, bootstrap_stats, contingency, kendall_tau_b, krippendorff_alpha, pairwise_agreement,
+    round_half_up, spearman, table_statistics,
 )
 
 NAN = np.nan
@@ -55,31 +55,63 @@ def test_alpha_random_matrices_with_missing_values(seed: int) -> None:
         assert krippendorff_alpha(data, level) == pytest.approx(ref, abs=1e-10)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("seed", range(5))
-def test_correlations_and_kappa_equal_scipy_and_sklearn(seed: int) -> None:
-    judge, human = _ratings(seed)
-    assert pearson(judge, human) == pytest.approx(stats.pearsonr(judge, human)[0], abs=1e-12)
-    assert spearman(judge, human) == pytest.approx(stats.spearmanr(judge, human)[0], abs=1e-12)
-    assert kendall_tau_b(judge, human) == pytest.approx(stats.kendalltau(judge, human, variant="b")[0], abs=1e-12)
-    ref = cohen_kappa_score(judge, human, weights="quadratic", labels=[1, 2, 3, 4, 5])
-    assert quadratic_kappa(judge, human) == pytest.approx(ref, abs=1e-12)
-    # all five values occur, so sklearn's default label set gives the same number
-    assert quadratic_kappa(judge, human) == pytest.approx(cohen_kappa_score(judge, human, weights="quadratic"), abs=1e-12)
+def _table_stats(judge: np.ndarray, human: np.ndarray) -> dict[str, float | None]:
+    return table_statistics(contingency(judge, human))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_table_statistics_equal_scipy_sklearn_krippendorff(seed: int) -> None:
+    judge, human = _ratings(seed, n=[200, 37, 5, 400, 12, 60][seed])
+    ours = _table_stats(judge, human)
+    assert ours["pearson"] == pytest.approx(stats.pearsonr(judge, human)[0], abs=1e-12)
+    assert ours["spearman"] == pytest.approx(stats.spearmanr(judge, human)[0], abs=1e-12)
+    assert ours["kendall_tau_b"] == pytest.approx(stats.kendalltau(judge, human, variant="b")[0], abs=1e-12)
+    assert ours["quadratic_kappa"] == pytest.approx(
+        cohen_kappa_score(judge, human, weights="quadratic", labels=[1, 2, 3, 4, 5]), abs=1e-12)
     alpha = krippendorff.alpha(reliability_data=np.vstack([judge, human]).astype(float), level_of_measurement="ordinal")
-    assert krippendorff_alpha(np.vstack([judge, human]), "ordinal") == pytest.approx(alpha, abs=1e-12)
+    assert ours["krippendorff_alpha_ordinal"] == pytest.approx(alpha, abs=1e-12)
+    assert ours["exact_agreement"] == pytest.approx(np.mean(judge == human))
+    assert ours["within_one_agreement"] == pytest.approx(np.mean(np.abs(judge - human) <= 1))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_small_sample_rank_correlations_equal_scipy(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 4, 7).astype(float) / 2  # ties on purpose
+    y = x + rng.normal(0, 0.7, 7).round(1)
+    assert spearman(x, y) == pytest.approx(stats.spearmanr(x, y)[0], abs=1e-12)
+    assert kendall_tau_b(x, y) == pytest.approx(stats.kendalltau(x, y, variant="b")[0], abs=1e-12)
+
+
+def test_weighted_table_equals_materialised_resample() -> None:
+    """A bootstrap multiplicity vector gives the same numbers as the duplicated data given to scipy."""
+    judge, human = _ratings(9, 50)
+    weights = np.random.default_rng(1).integers(0, 3, 50)
+    dup_j, dup_h = np.repeat(judge, weights), np.repeat(human, weights)
+    table = (weights[:, None] * np.stack([contingency([j], [h]).ravel() for j, h in zip(judge, human)])).sum(axis=0)
+    ours = table_statistics(table.reshape(5, 5))
+    assert ours["kendall_tau_b"] == pytest.approx(stats.kendalltau(dup_j, dup_h, variant="b")[0], abs=1e-12)
+    assert ours["spearman"] == pytest.approx(stats.spearmanr(dup_j, dup_h)[0], abs=1e-12)
+    counts = np.zeros((50, 5))
+    counts[np.arange(50), judge - 1] += 1
+    counts[np.arange(50), human - 1] += 1
+    ref = krippendorff.alpha(reliability_data=np.vstack([dup_j, dup_h]).astype(float), level_of_measurement="ordinal")
+    assert alpha_from_counts(counts, np.arange(1.0, 6.0), "ordinal", weights.astype(float)) == pytest.approx(ref, abs=1e-12)
 
 
 def test_kappa_on_partial_scale_uses_full_scale_weights() -> None:
-    judge, human = [1, 2, 5, 2, 1], [1, 2, 2, 5, 1]  # uneven gaps: index != value distance
+    judge, human = np.array([1, 2, 5, 2, 1]), np.array([1, 2, 2, 5, 1])  # uneven gaps: index != value distance
     ref = cohen_kappa_score(judge, human, weights="quadratic", labels=[1, 2, 3, 4, 5])
-    assert quadratic_kappa(judge, human) == pytest.approx(ref)
-    assert quadratic_kappa(judge, human) != pytest.approx(cohen_kappa_score(judge, human, weights="quadratic"))
+    assert _table_stats(judge, human)["quadratic_kappa"] == pytest.approx(ref)
+    assert _table_stats(judge, human)["quadratic_kappa"] != pytest.approx(cohen_kappa_score(judge, human, weights="quadratic"))
 
 
-def test_simple_agreements_and_degenerate_inputs() -> None:
-    assert exact_agreement([1, 2, 3, 4], [1, 2, 4, 2]) == 0.5
-    assert within_one([1, 2, 3, 4], [1, 2, 4, 2]) == 0.75
-    assert pearson([3, 3, 3], [1, 2, 3]) is None and spearman([1], [1]) is None
+def test_degenerate_inputs_are_undefined_not_zero() -> None:
+    constant = _table_stats(np.array([3, 3, 3]), np.array([1, 2, 3]))
+    assert constant["pearson"] is None and constant["spearman"] is None and constant["kendall_tau_b"] is None
+    assert constant["exact_agreement"] == pytest.approx(1 / 3)
+    assert all(v is None for v in _table_stats(np.array([2]), np.array([2])).values())
+    assert spearman([1.0, 1.0], [1.0, 2.0]) is None and kendall_tau_b([1.0, 2.0, 3.0], [3.0, 2.0, 1.0]) == pytest.approx(-1)
     assert krippendorff_alpha([[1, 1, 1], [1, 1, 1]]) is None  # no disagreement possible: undefined
     assert round_half_up(3.5) == 4 and round_half_up(2.5) == 3 and round_half_up(2.4) == 2
 
@@ -95,17 +127,17 @@ def test_pairwise_agreement_mt_bench_style() -> None:
 def test_bootstrap_over_questions_is_seeded_and_brackets_the_estimate() -> None:
     judge, human = _ratings(0, 120)
     items = Items(judge, human, [f"q{i // 3}" for i in range(120)], [f"m{i % 3}" for i in range(120)])
-    assert items.counts() == {"items": 120, "questions": 40, "systems": 3, "pairs": 120, "pairs_without_ties": items.counts()["pairs_without_ties"]}
+    counts = items.counts()
+    assert (counts["items"], counts["questions"], counts["systems"], counts["pairs"]) == (120, 40, 3, 120)
     first = bootstrap_stats(items.n_questions, items.statistics, n_boot=200, seed=3)
-    again = bootstrap_stats(items.n_questions, items.statistics, n_boot=200, seed=3)
-    assert first == again
+    assert first == bootstrap_stats(items.n_questions, items.statistics, n_boot=200, seed=3)
     for name in ("pearson", "quadratic_kappa", "krippendorff_alpha_ordinal", "exact_agreement", "pairwise_agreement_with_ties"):
         s = first[name]
         assert s.ci_low is not None and s.ci_low <= s.value <= s.ci_high, name
     assert first["pearson"].value == pytest.approx(stats.pearsonr(judge, human)[0])
-    assert first["system_spearman"].value is not None
-
-
-def test_confusion_matrix_rows_are_human() -> None:
-    m = confusion([1, 2, 5], [1, 3, 5])
-    assert m[0][0] == 1 and m[2][1] == 1 and m[4][4] == 1 and sum(map(sum, m)) == 3
+    pairs = np.array([(3 * q + a, 3 * q + b) for q in range(40) for a, b in ((0, 1), (0, 2), (1, 2))])
+    with_ties, without, _, _ = pairwise_agreement(judge, human, pairs)
+    assert first["pairwise_agreement_with_ties"].value == pytest.approx(with_ties)
+    assert first["pairwise_agreement_without_ties"].value == pytest.approx(without)
+    means = [(judge[i::3].mean(), human[i::3].mean()) for i in range(3)]
+    assert first["system_spearman"].value == pytest.approx(stats.spearmanr(*zip(*means))[0])

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
-torch = pytest.importorskip("torch")
+from tests.unit.reference_fixtures import PROMPTS, SR, clips, one_torch_thread, tiny_reference_config, tokenizer
 
-from tests.unit.reference_fixtures import PROMPTS, SR, clips, tiny_reference_config, tokenizer  # noqa: E402
+
+@pytest.fixture(scope="module", autouse=True)
+def _single_thread() -> Iterator[None]:
+    with one_torch_thread():
+        yield
+
 
 N_NEW = 12
 
@@ -20,7 +27,6 @@ def saved(tmp_path_factory) -> Path:
     from seabench.models.reference.io import save_reference
     from seabench.models.reference.model import ReferenceModel
 
-    torch.set_num_threads(2)
     tok = tokenizer()
     torch.manual_seed(0)
     model = ReferenceModel(tiny_reference_config(len(tok), tok.convert_tokens_to_ids("<|AUDIO|>"))).eval()
@@ -205,7 +211,7 @@ def test_tiny_preset_fits_the_size_budget() -> None:
     with torch.device("meta"):
         model = ReferenceModel(config)
     n_params = sum(p.numel() for p in model.parameters())
-    assert 3_000_000 < n_params and 4 * n_params <= 30_000_000
+    assert n_params > 3_000_000 and 4 * n_params <= 30_000_000
 
 
 @pytest.mark.parametrize(

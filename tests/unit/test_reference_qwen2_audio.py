@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import functools
 import itertools
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import torch
 
-torch = pytest.importorskip("torch")
+from tests.unit.reference_fixtures import PROMPTS, WINDOW_S, clips, one_torch_thread, tiny_qwen2_audio
 
-from tests.unit.reference_fixtures import PROMPTS, WINDOW_S, clips, tiny_qwen2_audio  # noqa: E402
+
+@pytest.fixture(scope="module", autouse=True)
+def _single_thread() -> Iterator[None]:
+    with one_torch_thread():
+        yield
+
 
 N_NEW = 16
 
@@ -22,7 +29,6 @@ def pair(tmp_path_factory):
 
     from seabench.models.reference.io import load_qwen2_audio
 
-    torch.set_num_threads(2)
     folder = tiny_qwen2_audio(Path(tmp_path_factory.mktemp("qwen2_audio")))
     hf = Qwen2AudioForConditionalGeneration.from_pretrained(str(folder)).eval()
     processor = AutoProcessor.from_pretrained(str(folder))
@@ -144,3 +150,49 @@ def test_text_api_on_converted_folder_matches_transformers(pair, hf_greedy) -> N
         assert result.finish_reason == ("stop" if expected[-1] in stops else "length")
         body = expected[:-1] if result.finish_reason == "stop" else expected
         assert result.text == processor.tokenizer.decode(body, skip_special_tokens=True)
+
+
+def test_checkpoint_is_sharded(pair) -> None:
+    _, _, _, folder = pair
+    assert (folder / "model.safetensors.index.json").exists()
+    assert len(list(folder.glob("model-*.safetensors"))) > 1
+
+
+def test_hub_weight_layout_loads_the_same(pair, tmp_path: Path) -> None:
+    """The published checkpoints name weights `language_model.model.*`, `audio_tower.*`, ..."""
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    from seabench.models.reference.io import load_qwen2_audio
+
+    _, processor, ref, folder = pair
+    legacy = {
+        "model.language_model.": "language_model.model.",
+        "lm_head.": "language_model.lm_head.",
+        "model.audio_tower.": "audio_tower.",
+        "model.multi_modal_projector.": "multi_modal_projector.",
+    }
+    weights = {}
+    for shard in folder.glob("model-*.safetensors"):
+        for name, tensor in load_file(str(shard)).items():
+            old = next(p for p in legacy if name.startswith(p))
+            weights[legacy[old] + name[len(old) :]] = tensor
+    for item in folder.iterdir():
+        if not item.name.startswith("model"):
+            shutil.copy(item, tmp_path / item.name)
+    save_file(weights, str(tmp_path / "model.safetensors"))
+    converted, _ = load_qwen2_audio(tmp_path)
+    inputs = _inputs(processor, [(1, 0)])
+    with torch.inference_mode():
+        torch.testing.assert_close(converted(*_ref_args(inputs)).logits, ref(*_ref_args(inputs)).logits, atol=0, rtol=0)
+
+
+def test_bfloat16_load_runs(pair) -> None:
+    from seabench.models.reference.inference import ReferenceLALM
+
+    _, _, _, folder = pair
+    lalm = ReferenceLALM.from_pretrained(folder, dtype="bfloat16")
+    assert {p.dtype for p in lalm.model.parameters()} == {torch.bfloat16}
+    result = lalm.generate([_clips()[0]], [PROMPTS[0]], max_new_tokens=4)[0]
+    assert 1 <= result.n_output_tokens <= 4

@@ -1,0 +1,83 @@
+"""Tiny randomly initialised transformers audio-text checkpoints saved to a local folder, for the
+hf:/vllm: adapter tests. The tokenizer is the reference fixtures' locally trained byte-level BPE.
+
+- `tiny_qwen2_audio`: like tests.unit.reference_fixtures.tiny_qwen2_audio but with the head size
+  as a parameter (vLLM's CPU attention needs head_dim >= 32; that fixture's is 16).
+- `tiny_glmasr`: GLM-ASR (Whisper-style encoder + Llama decoder), loaded through
+  AutoModelForMultimodalLM, with its processor and a chat template written here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.unit.reference_fixtures import tokenizer
+
+AUDIO_TOKEN = "<|AUDIO|>"
+# Minimal ChatML-style template: one audio token per audio item, the processor expands it.
+GLMASR_TEMPLATE = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n"
+    "{% if m['content'] is string %}{{ m['content'] }}{% else %}"
+    "{% for c in m['content'] %}{% if c['type'] == 'audio' %}<|audio_bos|><|AUDIO|><|audio_eos|>"
+    "{% elif c['type'] == 'text' %}{{ c['text'] }}{% endif %}{% endfor %}{% endif %}<|im_end|>\n"
+    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+def _text_config(tok, model_type: str, hidden: int, heads: int) -> dict:
+    return dict(model_type=model_type, vocab_size=len(tok), hidden_size=hidden, intermediate_size=2 * hidden,
+                num_hidden_layers=2, num_attention_heads=heads, num_key_value_heads=max(heads // 2, 1),
+                max_position_embeddings=2048, pad_token_id=tok.pad_token_id,
+                eos_token_id=tok.convert_tokens_to_ids("<|im_end|>"))
+
+
+def _sharpen(model) -> None:
+    """Random init gives near-uniform logits; sharper weights make greedy decoding free of near-ties."""
+    import torch
+
+    with torch.no_grad():
+        model.lm_head.weight.mul_(8.0)
+
+
+def tiny_qwen2_audio(folder: Path, *, hidden: int = 64, heads: int = 4, window_s: int = 10, seed: int = 0) -> Path:
+    import torch
+    from transformers import (Qwen2AudioConfig, Qwen2AudioForConditionalGeneration, Qwen2AudioProcessor,
+                              WhisperFeatureExtractor)
+
+    tok = tokenizer()
+    config = Qwen2AudioConfig(
+        audio_config=dict(model_type="qwen2_audio_encoder", d_model=64, encoder_layers=2, encoder_attention_heads=4,
+                          encoder_ffn_dim=128, num_mel_bins=80, max_source_positions=window_s * 50),
+        text_config=_text_config(tok, "qwen2", hidden, heads),
+        audio_token_index=tok.convert_tokens_to_ids(AUDIO_TOKEN),
+    )
+    torch.manual_seed(seed)
+    model = Qwen2AudioForConditionalGeneration(config).eval()
+    _sharpen(model)
+    processor = Qwen2AudioProcessor(feature_extractor=WhisperFeatureExtractor(feature_size=80, chunk_length=window_s),
+                                    tokenizer=tok)
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder
+
+
+def tiny_glmasr(folder: Path, *, max_audio_len: int = 60, seed: int = 0) -> Path:
+    import torch
+    from transformers import GlmAsrConfig, GlmAsrForConditionalGeneration, GlmAsrProcessor, WhisperFeatureExtractor
+
+    tok = tokenizer()
+    config = GlmAsrConfig(
+        # the projector stacks 4 encoder frames: intermediate_size must be 4 * hidden_size
+        audio_config=dict(hidden_size=64, intermediate_size=256, num_hidden_layers=2, num_attention_heads=4,
+                          num_key_value_heads=4, num_mel_bins=128, max_position_embeddings=1500),
+        text_config=_text_config(tok, "llama", 64, 4),
+        audio_token_id=tok.convert_tokens_to_ids(AUDIO_TOKEN),
+    )
+    torch.manual_seed(seed)
+    model = GlmAsrForConditionalGeneration(config).eval()
+    _sharpen(model)
+    processor = GlmAsrProcessor(feature_extractor=WhisperFeatureExtractor(feature_size=128), tokenizer=tok,
+                                chat_template=GLMASR_TEMPLATE, audio_token=AUDIO_TOKEN, max_audio_len=max_audio_len)
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder
