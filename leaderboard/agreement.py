@@ -1,12 +1,15 @@
 """Judge-vs-human agreement statistics for 1-5 ratings, with cluster-bootstrap 95% CIs.
 
-Correlations come straight from scipy.stats (Pearson, Spearman, Kendall tau-b); quadratic-weighted
-Cohen's kappa and Krippendorff's alpha (coincidence-matrix form, any level of measurement, missing
-values allowed) are implemented here so the report needs neither scikit-learn nor `krippendorff`;
-the tests check both against those packages and against Krippendorff's published example.
+On a 1-5 scale every item-level statistic (Pearson, Spearman, Kendall tau-b, quadratic-weighted
+Cohen's kappa, Krippendorff's alpha, exact and +-1 agreement) is a function of the 5x5 table of
+(judge, human) counts, so it is computed from that table; a bootstrap resample is a weighted sum
+of per-question tables, and 1,000 resamples take about a second. Krippendorff's alpha is also
+implemented for general reliability data (any number of coders, missing values, any level). The
+tests check every value against scipy, scikit-learn and `krippendorff` and against Krippendorff's
+published example; none of those packages is needed at run time.
 
 Bootstrap resamples *questions* (task, sample id) with replacement, so every response to a question
-- and every pair of responses used by the pairwise agreement - moves together.
+and every pair of responses used by the pairwise agreement move together.
 """
 
 from __future__ import annotations

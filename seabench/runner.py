@@ -257,7 +257,7 @@ class Runner:
     def finalize(self, plan: list[tuple[Task, list[Sample]]], manifest: Any, hashes: dict[str, tuple[str, str]]) -> RunResult:
         path = self.out / SAMPLES_FILE
         records = latest_records(path)
-        n_lines = sum(1 for _ in open(path, encoding="utf-8")) if path.exists() else 0
+        n_lines = path.read_bytes().count(b"\n") if path.exists() else 0
         if n_lines != len(records):  # retried samples left superseded lines: keep one per sample
             rewrite_records(path, list(records.values()))
         task_results: dict[str, TaskResult] = {}

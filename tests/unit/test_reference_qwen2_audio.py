@@ -158,8 +158,9 @@ def test_checkpoint_is_sharded(pair) -> None:
     assert len(list(folder.glob("model-*.safetensors"))) > 1
 
 
-def test_hub_weight_layout_loads_the_same(pair, tmp_path: Path) -> None:
-    """The published checkpoints name weights `language_model.model.*`, `audio_tower.*`, ..."""
+def test_in_memory_weight_layout_loads_the_same(pair, tmp_path: Path) -> None:
+    """transformers saves the hub layout (`language_model.model.*`, `audio_tower.*`); its in-memory state-dict
+    names (`model.language_model.*`, ...) load too, so a checkpoint written by other tools also converts."""
     import shutil
 
     from safetensors.torch import load_file, save_file
@@ -167,17 +168,18 @@ def test_hub_weight_layout_loads_the_same(pair, tmp_path: Path) -> None:
     from seabench.models.reference.io import load_qwen2_audio
 
     _, processor, ref, folder = pair
-    legacy = {
-        "model.language_model.": "language_model.model.",
-        "lm_head.": "language_model.lm_head.",
-        "model.audio_tower.": "audio_tower.",
-        "model.multi_modal_projector.": "multi_modal_projector.",
+    layouts = {
+        "language_model.model.": "model.language_model.",
+        "language_model.lm_head.": "lm_head.",
+        "audio_tower.": "model.audio_tower.",
+        "multi_modal_projector.": "model.multi_modal_projector.",
     }
     weights = {}
     for shard in folder.glob("model-*.safetensors"):
         for name, tensor in load_file(str(shard)).items():
-            old = next(p for p in legacy if name.startswith(p))
-            weights[legacy[old] + name[len(old) :]] = tensor
+            hub = next(p for p in layouts if name.startswith(p))
+            weights[layouts[hub] + name[len(hub) :]] = tensor
+    assert len(weights) == len(ref.state_dict())
     for item in folder.iterdir():
         if not item.name.startswith("model"):
             shutil.copy(item, tmp_path / item.name)
