@@ -33,16 +33,19 @@ import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.helpers (the fake server)
 
-from seabench import AudioRef  # noqa: E402
-from seabench.judging import JudgeRequest, load_rubric  # noqa: E402
-from seabench.registry import registry  # noqa: E402
-from tests.helpers.fake_gemini import FakeGemini, prompt_text  # noqa: E402
+from seabench import AudioRef
+from seabench.judging import JudgeRequest, load_rubric
+from seabench.registry import registry
+from tests.helpers.fake_gemini import FakeGemini, prompt_text
+from tests.helpers.fake_openai import FakeOpenAI, user_text
 
 KEY = "bench-key"
 
 
 def reply(req) -> str:  # type: ignore[no-untyped-def]
-    n = int(prompt_text(req.json).split("answer number ")[-1].split()[0])
+    body = req.json
+    text = user_text(body) if "messages" in body else prompt_text(body)
+    n = int(text.split("answer number ")[-1].split()[0])
     return json.dumps({"rationale": "The answer matches the reference.", "score": n % 5 + 1})
 
 
@@ -58,15 +61,16 @@ def make_requests(folder: Path, n: int) -> list[JudgeRequest]:
 
 
 def serve(latency: float, urls: mp.Queue, stop: mp.Event, counts: mp.Queue) -> None:  # type: ignore[type-arg]
-    with FakeGemini(responder=reply, latency_s=latency) as server:
-        urls.put(server.url)
+    """Both protocols on two ports of one child process."""
+    with FakeGemini(responder=reply, latency_s=latency) as gemini, FakeOpenAI(responder=reply, latency_s=latency) as oai:
+        urls.put((gemini.url, oai.base_url))
         stop.wait()
-        counts.put(len(server.generate_requests()))
+        counts.put(len(gemini.generate_requests()) + len(oai.completions()))
 
 
-def run_ours(requests: list[JudgeRequest], concurrency: int) -> tuple[float, float, int]:
+def run_ours(requests: list[JudgeRequest], concurrency: int, spec: str) -> tuple[float, float, int]:
     """(wall s, CPU s of this process, verdicts scored)."""
-    judge = registry().create_judge("gemini:gemini-2.5-flash", {"concurrency": concurrency, "timeout": 30})
+    judge = registry().create_judge(spec, {"concurrency": concurrency, "timeout": 30})
     cpu, start = time.process_time(), time.perf_counter()
     verdicts = judge.judge(requests)
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu
@@ -79,8 +83,8 @@ def run_baseline(requests: list[JudgeRequest], threads: int, base_url: str) -> t
     """One blocking call per item on a 5-thread pool, like SeaBench-Audio's gen_judgements.py."""
     from google import genai
     from google.genai import types
-
     from seabench.judges.gemini import verdict_schema
+
     from seabench.judging.request import SYSTEM
 
     client = genai.Client(api_key=KEY, http_options=types.HttpOptions(base_url=base_url))
@@ -107,23 +111,26 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument("--baseline-threads", type=int, default=5)
     ap.add_argument("--baseline-calls", type=int, default=None, help="default: --calls (0 skips the baseline)")
+    ap.add_argument("--judge", choices=("gemini", "openai"), default="gemini",
+                    help="openai: the openai-compatible judge (text-only, as with a text LLM behind vLLM)")
     args = ap.parse_args()
     baseline_calls = args.calls if args.baseline_calls is None else args.baseline_calls
     ctx = mp.get_context("spawn")
     urls, counts, stop = ctx.Queue(), ctx.Queue(), ctx.Event()
     server = ctx.Process(target=serve, args=(args.latency, urls, stop, counts), daemon=True)
     server.start()
-    url = urls.get(timeout=60)
+    url, openai_url = urls.get(timeout=60)
+    spec = "gemini:gemini-2.5-flash" if args.judge == "gemini" else f"openai:judge@{openai_url}"
     with tempfile.TemporaryDirectory() as tmp:
         os.environ.update({"GEMINI_API_KEY": KEY, "GOOGLE_GEMINI_BASE_URL": url,
                            "SEABENCH_CACHE_DIR": str(Path(tmp) / "cache")})
         os.environ.pop("GOOGLE_API_KEY", None)
         requests = make_requests(Path(tmp), args.calls)
-        run_ours(requests[:8], 8)  # imports and first-connection costs stay out of the measurement
+        run_ours(requests[:8], 8, spec)  # imports and first-connection costs stay out of the measurement
         ideal = args.calls * args.latency / args.concurrency
-        wall, cpu, ok = run_ours(requests, args.concurrency)
+        wall, cpu, ok = run_ours(requests, args.concurrency, spec)
         load = os.getloadavg()[0]
-        print(f"ours      calls={args.calls} concurrency={args.concurrency} latency={args.latency * 1000:.0f}ms  "
+        print(f"ours      judge={spec.split(':')[0]} calls={args.calls} concurrency={args.concurrency} latency={args.latency * 1000:.0f}ms  "
               f"wall={wall:.2f}s  ideal={ideal:.2f}s  ratio={wall / ideal:.3f}  "
               f"throughput={args.calls / wall:.1f} calls/s  scored={ok}  "
               f"goal<=1.25: {'met' if wall / ideal <= 1.25 else 'MISSED'}")

@@ -6,18 +6,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from seabench.models.api_common import ApiAdapter
+
 from seabench.adapter import check_options
 from seabench.judging import JudgeBackend
-from seabench.models.api_common import COMMON_OPTIONS, ApiAdapter
 
-JUDGE_OPTIONS = COMMON_OPTIONS - {"max_audio_s"} | {"max_output_tokens"}
 MAX_OUTPUT_TOKENS = 1024  # two short paragraphs of rationale and a score, with room to spare
+TIMEOUT_S = 120.0  # per attempt; a judge reply is short, so a stuck call is retried sooner than a model's
 
 
 def split_options(spec: str, options: dict[str, Any], own: set[str], adapter: set[str]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Judge options -> (judge-only options, options passed on to the model adapter)."""
     check_options(spec, options, own | adapter)
-    return ({k: v for k, v in options.items() if k in own}, {k: v for k, v in options.items() if k not in own})
+    passed = {"timeout": TIMEOUT_S, **{k: v for k, v in options.items() if k not in own}}
+    return {k: v for k, v in options.items() if k in own}, passed
 
 
 class AdapterJudge(JudgeBackend):
@@ -44,7 +46,7 @@ class AdapterJudge(JudgeBackend):
         # ApiAdapter keeps one client per event loop and closes it only inside its own generate();
         # judge() runs its own loop, so the client made in it is closed here before the loop ends.
         adapter = self.adapter
-        client = adapter._client  # noqa: SLF001 - see above; ApiAdapter has no public per-loop close
+        client = adapter._client
         if client is not None:
-            adapter._client, adapter._loop = None, None  # noqa: SLF001
-            await adapter._close_client(client)  # noqa: SLF001
+            adapter._client, adapter._loop = None, None
+            await adapter._close_client(client)

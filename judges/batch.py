@@ -25,9 +25,14 @@ from seabench.errors import UserError
 from seabench.judging.backend import JudgeCache, JudgeReply, combine
 from seabench.judging.phase import minimum_verdict, plan, store
 from seabench.judging.request import JudgeRequest
-from seabench.records import SAMPLES_FILE, atomic_write_text, latest_records, rewrite_records
+from seabench.records import (
+    SAMPLES_FILE,
+    atomic_write_text,
+    latest_records,
+    rewrite_records,
+)
 from seabench.registry import Registry
-from seabench.retry import CallError, with_retries
+from seabench.retry import with_retries
 from seabench.task import Task
 from seabench.types import SampleRecord, Verdict
 
@@ -115,7 +120,7 @@ class BatchJudging:
         built: list[tuple[Item, Any, int]] = []
         for item in pending:
             with_audio = item.request.wants_audio and self.backend.accepts_audio
-            contents, _ = await self.backend.contents(item.request, with_audio)
+            contents, _, _ = await self.backend.contents(item.request, with_audio)
             inlined = types.InlinedRequest(contents=contents, config=self.backend.config(self.temperature),
                                            metadata={"key": item.key})
             built.append((item, inlined, len(item.request.prompt(with_audio).encode()) + REQUEST_OVERHEAD_BYTES))

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from seabench.judges._api import AdapterJudge, split_options
+
 from seabench.errors import UserError, require
 from seabench.judging import JudgeReply, JudgeRequest
 from seabench.judging.request import SYSTEM
 from seabench.retry import CallError
 from seabench.types import ModelInput
-
-from seabench.judges._api import AdapterJudge, split_options
 
 OWN_OPTIONS = {"upload", "max_output_tokens"}
 ADAPTER_OPTIONS = {"concurrency", "timeout", "max_retries", "backoff", "max_backoff", "inline_limit_mb",
@@ -72,22 +72,23 @@ class GeminiJudge(AdapterJudge):
             response_mime_type="application/json", response_schema=verdict_schema(),
             thinking_config=types.ThinkingConfig(thinking_budget=budget) if budget is not None else None)
 
-    async def contents(self, request: JudgeRequest, with_audio: bool) -> tuple[list[Any], list[str]]:
-        """[user content] and the audio hashes sent as uploaded files (an upload failure raises)."""
+    async def contents(self, request: JudgeRequest, with_audio: bool) -> tuple[list[Any], list[str], int]:
+        """[user content], the audio hashes sent as uploaded files, and retries spent uploading
+        (an upload that failed for good raises)."""
         from google.genai import types
 
         refs = request.audio if with_audio else []
         inp = ModelInput(sample_id=request.sample_id, task=request.task, prompt=request.prompt(with_audio),
                          audio=[ref.load() for ref in refs], audio_refs=list(refs))
-        parts, _retries, error, as_files = await self.adapter._parts(inp)  # noqa: SLF001 - the adapter's upload reuse
+        parts, retries, error, as_files = await self.adapter._parts(inp)
         if error is not None:  # the adapter already retried the upload
             raise CallError(f"audio upload failed: {error.describe()}", retryable=False)
-        return [types.Content(role="user", parts=parts)], as_files
+        return [types.Content(role="user", parts=parts)], as_files, retries
 
     async def acall(self, request: JudgeRequest, with_audio: bool, temperature: float) -> JudgeReply:
         from seabench.models.gemini import _translate
 
-        contents, as_files = await self.contents(request, with_audio)
+        contents, as_files, upload_retries = await self.contents(request, with_audio)
         try:
             response = await self.client().aio.models.generate_content(
                 model=self.adapter.model, contents=contents, config=self.config(temperature))
@@ -102,7 +103,7 @@ class GeminiJudge(AdapterJudge):
         if response.model_version:
             self.served_versions.add(response.model_version)
         usage = response.usage_metadata
-        return JudgeReply(raw=reply_text(response), audio_seen=with_audio,
+        return JudgeReply(raw=reply_text(response), audio_seen=with_audio, retries=upload_retries,
                           input_tokens=getattr(usage, "prompt_token_count", None),
                           output_tokens=getattr(usage, "candidates_token_count", None))
 

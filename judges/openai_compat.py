@@ -13,14 +13,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from seabench.judges._api import AdapterJudge, split_options
+
 from seabench.audio_encode import OPENAI_FORMATS, encode_inputs
 from seabench.errors import require
 from seabench.judging import JudgeReply, JudgeRequest
 from seabench.judging.request import SYSTEM
 from seabench.retry import CallError
 from seabench.types import ModelInput
-
-from seabench.judges._api import AdapterJudge, split_options
 
 OWN_OPTIONS = {"audio", "structured", "max_output_tokens"}
 ADAPTER_OPTIONS = {"concurrency", "timeout", "max_retries", "backoff", "max_backoff"}

@@ -59,14 +59,28 @@ class RateRequest(BaseModel):
     comment: str = Field(default="", max_length=2000)
 
 
-def _items(records: list[tuple[SampleRecord, list[Path]]], rubric_text: Callable[[str], str]) -> list[Item]:
+def recorded_rubric(record: SampleRecord) -> str:
+    """The scoring guide of the rubric the judge used for this record (item rubric, else the verdict's)."""
+    from seabench.errors import UserError
+    from seabench.judging.rubric import load_rubric
+
+    rubric_id = record.metadata.get("rubric") or (record.verdicts[-1].rubric.split("@")[0] if record.verdicts else "")
+    try:
+        return load_rubric(str(rubric_id or "generic")).guide()
+    except UserError:
+        return DEFAULT_RUBRIC
+
+
+def _items(records: list[tuple[SampleRecord, list[Path]]], rubric_text: Callable[[str], str] | None) -> list[Item]:
+    """`rubric_text(task)` overrides the rubric recorded with each sample's verdict."""
     items = []
     for i, (record, clips) in enumerate(records):
         ref = record.reference if record.reference is not None else record.label
         items.append(Item(index=i, task=record.task, sample_id=record.sample_id, language=record.language,
                           prompt=record.prompt, reference=ref if isinstance(ref, str) else "\n".join(ref or []),
                           choices=record.choices or [], answer=record.output.text if record.output else "",
-                          audio=[f"/audio/{i}/{k}" for k in range(len(clips))], rubric=rubric_text(record.task)))
+                          audio=[f"/audio/{i}/{k}" for k in range(len(clips))],
+                          rubric=rubric_text(record.task) if rubric_text else recorded_rubric(record)))
     return items
 
 
@@ -87,7 +101,7 @@ class AnnotationServer(ThreadingHTTPServer):
                          and p.suffix.lower() in AUDIO_TYPES]
                 rows.append((record, clips))
         self.clips = [clips for _, clips in rows]
-        self.items = _items(rows, rubric_text or (lambda task: DEFAULT_RUBRIC))
+        self.items = _items(rows, rubric_text)
         self.ratings_path = Path(ratings) if ratings else Path(run_dir) / RATINGS_FILE
         self.ratings_path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()

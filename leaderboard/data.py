@@ -250,7 +250,7 @@ def _aggregates(frame: pd.DataFrame, group_col: str) -> list[Aggregate]:
 
 
 def cell_frame(cells: Sequence[Cell]) -> pd.DataFrame:
-    return pd.DataFrame([c.model_dump() for c in cells])
+    return pd.DataFrame([c.model_dump() for c in cells], columns=list(Cell.model_fields))
 
 
 def _rank_and_compare(cells: list[Cell], runs: Sequence[LoadedRun], ids: list[str], tasks: dict[str, TaskInfo],
@@ -420,39 +420,40 @@ def export_csv(data: LeaderboardData) -> str:
 
 
 def _md_escape(text: str) -> str:
-    """Markdown table cell: neutralise pipes, HTML and link/image syntax from untrusted names."""
+    """Markdown for an untrusted name: no raw HTML, no link/image syntax, no broken table cells."""
     out = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    out = out.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-    for ch in "[]()!`*_":
+    for ch in "\\|[]`":
         out = out.replace(ch, "\\" + ch)
-    return out
+    return out.replace("\n", " ")
 
 
 def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(_md_escape(h) for h in header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_md_escape(v) for v in row) + " |" for row in rows]
-    return lines
+    """Cells are already Markdown (names escaped by the caller, numbers formatted by us)."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows]
 
 
 def export_markdown(data: LeaderboardData) -> str:
     arrow = {"higher": "↑", "lower": "↓"}
     by_key = {(c.run_id, c.task): c for c in data.cells if c.language == ALL}
-    header = ["Model", "Overall"] + [f"{t.name} {t.primary_metric} {arrow[t.direction]}" for t in data.tasks]
+    header = ["Model", "Overall"] + [f"{_md_escape(t.name)} {_md_escape(t.primary_metric)} {arrow[t.direction]}"
+                                     for t in data.tasks]
     overall = {(a.run_id, a.group): a for a in data.overall}
     rows = []
     for run in data.runs:
         agg = overall.get((run.run_id, ALL))
-        row = [run.label, f"{agg.score:.1f}" if agg and agg.score is not None else "–"]
+        row = [_md_escape(run.label), f"{agg.score:.1f}" if agg and agg.score is not None else "–"]
         for t in data.tasks:
             c = by_key.get((run.run_id, t.name))
-            row.append(f"{c.display} {c.ci_display}{c.mark}".strip() if c else "–")
+            row.append(f"{c.display} {c.ci_display}{c.mark.replace('*', chr(92) + '*')}".strip() if c else "–")
         rows.append(row)
     lines = [f"# {_md_escape(data.title)}", "", *_md_table(header, rows), "",
              "`*` significantly better than the next-ranked model (paired bootstrap, p < 0.05); "
              "`=` not significantly different.", "", "## Overall score per language", ""]
-    lang_rows = [[run.label] + [f"{a.score:.1f} ({a.n_tasks})" if (a := overall.get((run.run_id, lang))) and
-                                a.score is not None else "–" for lang in data.languages] for run in data.runs]
-    lines += _md_table(["Model", *data.languages], lang_rows)
+    lang_rows = [[_md_escape(run.label)] + [f"{a.score:.1f} ({a.n_tasks})" if (a := overall.get((run.run_id, lang)))
+                                            and a.score is not None else "–" for lang in data.languages]
+                 for run in data.runs]
+    lines += _md_table(["Model", *(_md_escape(lang) for lang in data.languages)], lang_rows)
     lines += ["", f"Aggregation: {data.aggregation_rule}", ""]
     return "\n".join(lines)
 

@@ -88,7 +88,8 @@ def judge_score(record: SampleRecord) -> float | None:
 
 
 _SCORER_CANDIDATES = {"wer": ("wer",), "mer": ("wer",), "cer": ("cer",), "bleu": ("translation",),
-                      "chrf++": ("translation",), "accuracy": ("choice", "label"), "macro_f1": ("label", "choice")}
+                      "chrf++": ("translation",), "accuracy": ("choice", "label"), "macro_f1": ("label", "choice"),
+                       "judge_score": ("judge",)}
 
 
 def primary_score(record: SampleRecord, metric: str, kind: Kind) -> Score | None:

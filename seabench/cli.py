@@ -177,7 +177,10 @@ def agreement(
 
     if not human.is_file():
         raise UserError(f"human ratings file not found: {human}")
-    report = run_agreement(judge_run, human, out_dir, seed=seed)
+    try:
+        report = run_agreement(judge_run, human, out_dir, seed=seed)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     out.print(f"Agreement report: {report}")
 
 
@@ -190,8 +193,12 @@ def annotate(
     """Serve a local page where native speakers listen and rate answers 1-5, blind to judge and model."""
     from seabench.leaderboard import serve_annotation
 
-    out.print(f"Rating page: http://127.0.0.1:{port}/  (Ctrl-C to stop; every rating is saved as it is given)")
-    serve_annotation(run_dir, port=port, ratings=ratings)
+    try:
+        serve_annotation(run_dir, port=port, ratings=ratings)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    except KeyboardInterrupt:
+        err.print("Stopped; every rating given so far is saved.")
 
 
 def main() -> None:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from seabench import Sample, Task
-from seabench.judging import all_rubrics
 from seabench.tasks.datasets._source import loader
 from seabench.tasks.datasets.seabench_audio import SOURCE, load_seabench_audio
 from seabench.tasks.open_ended import judged
+
+from seabench import Sample, Task
+from seabench.judging import all_rubrics
 
 LANGUAGES = ("en", "id", "th", "vi", "zh")
 FALLBACK = "generic"
@@ -49,7 +50,7 @@ def unclaimed(samples: list[Sample]) -> tuple[str, ...]:
     return tuple(f"SeaBench-Audio task type {p!r} has no rubric; judged with '{FALLBACK}'" for p in prefixes)
 
 
-def _task(name: str, load_fn, description: str, **kwargs: object) -> Task:  # noqa: ANN001 - a Loader
+def _task(name: str, load_fn, description: str, **kwargs: object) -> Task:
     return judged(name, load_fn, LANGUAGES, family="seabench-audio", rubric=FALLBACK,
                   breakdown_keys=("language", "task_type", "rubric"), description=description, **kwargs)
 

@@ -34,7 +34,7 @@
       text(p, size - pad + 16, String(v)); text(pad - 14, size - p + 4, String(v));
     }
     line(pad, size - pad, size - pad, pad, '#9aa3b5');
-    text(size / 2, size - 4, 'judge score'); text(12, pad - 12, 'human');
+    text(size / 2, size - 4, 'judge score →'); text(pad + 4, pad - 16, 'human ↑');
     points.forEach(([j, hm], i) => {
       const jitter = (k) => (((i * 7919 + k * 104729) % 1000) / 1000 - 0.5) * step * 0.5;
       const c = document.createElementNS(NS, 'circle');

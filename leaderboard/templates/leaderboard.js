@@ -41,9 +41,23 @@
       cell: (r) => aggCell(map.get(r.run_id + '\u0000' + group))};
   }
 
+  const FAIL_KEYS = [['errors', 'errors'], ['empty', 'empty'], ['extract_fail', 'extract'], ['judge_unscored', 'judge'], ['wrong_language', 'wrong lang']];
+  function failureTotals(runId) {
+    const t = {completed: 0};
+    for (const [k] of FAIL_KEYS) t[k] = 0;
+    for (const f of D.failures) if (f.run_id === runId) { t.completed += f.completed; for (const [k] of FAIL_KEYS) t[k] += f[k]; }
+    return t;
+  }
+  function failureColumn() {
+    return {label: 'Failures', title: 'errors · empty · extract failures · judge unscored · wrong language, summed over tasks (details below)',
+      cls: 'num', key: (r) => { const t = failureTotals(r.run_id); return FAIL_KEYS.reduce((a, [k]) => a + t[k], 0); },
+      cell: (r) => { const t = failureTotals(r.run_id);
+        return h('span', {class: 'failures', title: FAIL_KEYS.map(([k, l]) => l + ': ' + t[k]).join(', ') + ' of ' + t.completed + ' samples'},
+          FAIL_KEYS.map(([k]) => String(t[k])).join(' · ')); }};
+  }
   function overview() {
     const cols = [modelColumn(), aggColumn('Overall', 'mean normalised score (0 = random/worst, 100 = perfect)', aggOf, ALL)]
-      .concat(D.tasks.map((t) => taskColumn(t, ALL)));
+      .concat(D.tasks.map((t) => taskColumn(t, ALL)), [failureColumn()]);
     return sortableTable('overview-table', cols, D.runs);
   }
   function perLanguage() {

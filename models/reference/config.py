@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 FORMAT_NAME = "seabench-reference-lalm"
 FORMAT_VERSION = 1
@@ -66,6 +66,12 @@ class EncoderConfig(_Frozen):
     mask_padding: bool = Field(
         default=True, description="attention ignores padded frames (Qwen2-Audio does, original Whisper does not)"
     )
+
+    @model_validator(mode="after")
+    def _batch_padding_needs_masks(self) -> EncoderConfig:
+        if self.pad_to == "batch" and not self.mask_padding:
+            raise ValueError("pad_to='batch' needs mask_padding=True, or outputs would depend on batch mates")
+        return self
 
 
 class AdapterConfig(_Frozen):

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 
-# Qwen2-Audio weight prefixes (transformers 5 layout first, then the layout of the hub checkpoints).
+# Qwen2-Audio weight prefixes: transformers 5 in-memory names, then the on-disk names (what save_pretrained
+# writes and the published checkpoints use).
 _QWEN2_AUDIO_PREFIXES = (
     ("model.audio_tower.", "encoder.net."),
     ("model.multi_modal_projector.", "adapter."),
@@ -92,8 +93,8 @@ def load_qwen2_audio(
             names.update(_rename(k) for k in f.keys())  # noqa: SIM118 (safe_open is not a dict)
     text = {k: v for k, v in raw["text_config"].items() if k not in _CONFIG_NOISE - {"model_type"}}
     text.setdefault("model_type", "qwen2")
-    if "decoder.lm_head.weight" not in names:
-        text["tie_word_embeddings"] = True
+    # tie exactly when the checkpoint has no separate output matrix (its flags are not reliable across versions)
+    text["tie_word_embeddings"] = "decoder.lm_head.weight" not in names
     audio = {k: v for k, v in raw["audio_config"].items() if k not in _CONFIG_NOISE}
     config = ReferenceConfig(
         encoder=EncoderConfig(kind="qwen2_audio", config=audio, pad_to="max", mask_padding=True),
@@ -106,7 +107,7 @@ def load_qwen2_audio(
     )
     model = _empty_model(config, dtype)
     expected = set(model.state_dict())
-    if text.get("tie_word_embeddings"):
+    if text["tie_word_embeddings"]:
         expected.discard("decoder.lm_head.weight")
     if names != expected:
         missing, unexpected = sorted(expected - names), sorted(names - expected)
@@ -114,7 +115,7 @@ def load_qwen2_audio(
     for shard in shards:
         weights = {_rename(k): v for k, v in load_file(str(shard)).items()}
         model.load_state_dict(weights, strict=False)
-    if text.get("tie_word_embeddings"):
+    if text["tie_word_embeddings"]:
         model.decoder.tie_weights()
     return model.eval(), tokenizer
 

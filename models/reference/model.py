@@ -8,11 +8,15 @@ the KV cache plain text-LM machinery, so left-padded batched generation needs no
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
 from .config import AdapterConfig, EncoderConfig, ReferenceConfig
+
+if TYPE_CHECKING:
+    from transformers import PretrainedConfig
 
 IGNORE_INDEX = -100
 
@@ -55,12 +59,9 @@ class AudioEncoder(nn.Module):
         zero_padding = self.config.pad_to == "batch"
         x = features.to(dtype=net.conv1.weight.dtype, device=net.conv1.weight.device)
         lengths = lengths.to(x.device)
-        if zero_padding:
+        if zero_padding:  # frames past a clip are zero whatever the caller padded with
             x = x * _step_mask(lengths, x.shape[-1]).unsqueeze(1).to(x.dtype)
-        h = nn.functional.gelu(net.conv1(x))
-        if zero_padding:
-            h = h * _step_mask(lengths, h.shape[-1]).unsqueeze(1).to(h.dtype)
-        h = nn.functional.gelu(net.conv2(h)).permute(0, 2, 1)
+        h = nn.functional.gelu(net.conv2(nn.functional.gelu(net.conv1(x)))).permute(0, 2, 1)
         steps = h.shape[1]
         if steps > net.embed_positions.num_embeddings:
             raise ValueError(f"audio longer than the encoder window ({features.shape[-1]} mel frames)")
@@ -80,7 +81,7 @@ class AudioEncoder(nn.Module):
             h = net.avg_pooler(h.permute(0, 2, 1)).permute(0, 2, 1)
         h = net.layer_norm(h)
         out_lengths = self.output_lengths(lengths)
-        if zero_padding:
+        if zero_padding:  # so a frame-stacking adapter never mixes padding into a clip's last group
             h = h * _step_mask(out_lengths, h.shape[1]).unsqueeze(-1).to(h.dtype)
         return h, out_lengths
 
@@ -271,7 +272,7 @@ class ReferenceModel(nn.Module):
         return GenerationOutput(tokens=tokens, n_tokens=n_tokens, stopped=stopped)
 
 
-def decoder_config(spec: dict):  # -> transformers.PretrainedConfig
+def decoder_config(spec: dict) -> PretrainedConfig:
     """Build a transformers config from a plain dict that names its model_type."""
     from transformers import AutoConfig
 

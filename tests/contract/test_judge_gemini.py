@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from seabench.tasks.open_ended import judged
 
 from seabench import AudioRef, Sample
 from seabench.audio import load_audio
@@ -16,11 +17,17 @@ from seabench.judging.request import SYSTEM
 from seabench.records import iter_records
 from seabench.registry import registry
 from seabench.runner import RunConfig, Runner
-from seabench.tasks.open_ended import judged
 from tests.helpers.core import registry_with, write_tone
 from tests.helpers.fake_gemini import FakeGemini, file_parts, inline_audio, prompt_text
 from tests.helpers.fake_gemini_batch import FakeGeminiBatch
-from tests.helpers.fake_http import Reply, dropped, malformed, rate_limited, server_error, slow
+from tests.helpers.fake_http import (
+    Reply,
+    dropped,
+    malformed,
+    rate_limited,
+    server_error,
+    slow,
+)
 
 KEY = "gm-judge-test-key"
 FAST = {"backoff": 0.001, "timeout": 2.0}
@@ -135,6 +142,15 @@ def test_faults_lose_no_items_and_retries_are_counted(serve, tmp_path: Path) -> 
     assert judge.limiter.decreases >= 1  # the 429s slowed the judge down
 
 
+def test_retry_after_is_honoured(serve, tmp_path: Path) -> None:
+    import time
+
+    serve(responder=lambda req: verdict_json(5), faults=[rate_limited("0.6")])
+    start = time.perf_counter()
+    [verdict] = _judge().judge(_requests(tmp_path, 1))  # backoff is 1 ms: only Retry-After makes it wait
+    assert verdict.score == 5.0 and verdict.retries == 1 and time.perf_counter() - start >= 0.6
+
+
 def test_permanent_failure_is_unscored_with_a_reason(serve, tmp_path: Path) -> None:
     server = serve(faults=lambda req: server_error(500))
     [verdict] = _judge(max_retries=2).judge(_requests(tmp_path, 1))
@@ -156,6 +172,17 @@ def test_upload_mode_uploads_each_clip_once(serve, tmp_path: Path) -> None:
     assert all(v.score == 3.0 and v.audio_seen for v in verdicts)
     assert server.uploads_started == 1 and len(server.generate_requests()) == 8
     assert all(inline_audio(r.json) == [] and len(file_parts(r.json)) == 1 for r in server.generate_requests())
+
+
+def test_upload_faults_are_retried_and_expired_uploads_replaced(serve, tmp_path: Path) -> None:
+    server = serve(responder=lambda req: verdict_json(4), fault_on=("/upload/",), faults=[server_error(503)])
+    [req] = _requests(tmp_path, 1)
+    [first] = _judge(upload=True).judge([req])
+    assert first.score == 4.0 and first.retries == 1  # the upload's retry is counted on the verdict
+    server.expire()  # the service dropped the file: the judge notices, uploads again and succeeds
+    [second] = _judge(upload=True).judge([JudgeRequest(**{**req.__dict__, "answer": "another"})])
+    assert second.score == 4.0 and second.retries >= 1
+    assert server.uploads_started == 2 and len(server.generate_requests()) == 3  # 403 on the expired file, then OK
 
 
 def test_rubric_without_audio_sends_none(serve, tmp_path: Path) -> None:
@@ -293,7 +320,6 @@ def test_cli_score_only_failed_rejudges_exactly_the_failed_items(serve, tmp_path
     import os
     import subprocess
     import sys
-
     from dataclasses import replace
 
     from seabench.tasks.seabench_audio import from_parquet

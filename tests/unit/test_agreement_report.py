@@ -128,3 +128,14 @@ def test_no_matching_ratings_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "r.csv").write_text("task,sample_id,model,rater,score\nx,y,z,a,3\n", encoding="utf-8")
     with pytest.raises(ValueError, match="no rating matches"):
         agreement(runs, tmp_path / "r.csv", n_boot=10)
+
+
+def test_report_escapes_untrusted_names(tmp_path: Path) -> None:
+    from tests.unit.test_leaderboard_data import make_run
+
+    payload = "<img src=x onerror=alert(1)></script><script>alert(2)</script>"
+    runs = [make_run(tmp_path / "runs", f"run-{i}", payload + str(i), 0.3 * i, n=6, seed=i) for i in range(1, 4)]
+    write_ratings(runs, tmp_path / "ratings.jsonl")
+    html = run_agreement(runs, tmp_path / "ratings.jsonl", tmp_path / "out", n_boot=20).read_text(encoding="utf-8")
+    assert "<img" not in html and "alert(2)</script>" not in html and html.count("<script") == 2
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html  # the header names the judged models, escaped

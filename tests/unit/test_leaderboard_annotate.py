@@ -80,3 +80,22 @@ def test_bad_requests_are_refused_and_not_saved(server: AnnotationServer, tmp_pa
                                                 code: int) -> None:
     assert _request(server, "/api/rate", body, headers)[0] == code
     assert (tmp_path / "ratings.jsonl").read_text() == ""
+
+
+def test_default_rubric_is_the_one_the_judge_used(tmp_path: Path) -> None:
+    from seabench.judging.rubric import load_rubric
+    from seabench.leaderboard.annotate import DEFAULT_RUBRIC, recorded_rubric
+    from seabench.types import SampleRecord, Verdict
+
+    def record(rubric: str, metadata: dict | None = None) -> SampleRecord:
+        return SampleRecord(run_id="r", task="t", sample_id="s", metadata=metadata or {},
+                            verdicts=[Verdict(score=3, rubric=rubric)])
+
+    assert recorded_rubric(record("spoken_qa@1")) == load_rubric("spoken_qa").guide()
+    assert recorded_rubric(record("spoken_qa@1", {"rubric": "math"})) == load_rubric("math").guide()
+    assert recorded_rubric(record("no-such-rubric@1")) == DEFAULT_RUBRIC
+    srv = make_annotation_server(make_run(tmp_path, "run-r", "m", 0.5, n=2), port=0)
+    try:
+        assert all(it.rubric == DEFAULT_RUBRIC for it in srv.items)  # fixture verdicts name an unknown rubric
+    finally:
+        srv.server_close()

@@ -9,6 +9,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -240,14 +243,13 @@ def test_script_json_cannot_break_out() -> None:
 def test_markdown_escapes_untrusted_names(tmp_path: Path) -> None:
     run = make_run(tmp_path, "run-x", "![x](javascript:alert(1)) | <img src=x onerror=alert(1)>", 0.5, n=4)
     md = export_markdown(build_data([run], tmp_path / "site", n_boot=50))
-    assert "<img" not in md and "](javascript" not in md and "\\|" in md
+    assert "<img" not in md and "&lt;img" in md and "\\|" in md
+    assert not re.search(r"(?<!\\)\]\(javascript", md) and "\\](javascript" in md  # link syntax broken
     assert export_csv(build_data([run], tmp_path / "site", n_boot=50)).count("\n") > 4
 
 
 def test_reports_need_no_heavy_libraries(tmp_path: Path) -> None:
     """The leaderboard renders with the core install: no torch, jiwer, sacrebleu, sklearn or krippendorff."""
-    import subprocess
-    import sys
 
     runs = make_runs(tmp_path / "runs", n=4)
     code = (
@@ -262,3 +264,16 @@ def test_reports_need_no_heavy_libraries(tmp_path: Path) -> None:
                          cwd=Path(__file__).resolve().parents[2])
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_run_without_tasks_still_renders(tmp_path: Path) -> None:
+    from seabench.leaderboard import build_leaderboard
+
+    run = tmp_path / "empty-run"
+    run.mkdir()
+    result = RunResult(run_id="r0", status="partial", tasks={}, manifest=_manifest(),
+                       model=ModelInfo(id="m0", provider="test", snapshot="m0@1"))
+    (run / "results.json").write_text(result.model_dump_json(), encoding="utf-8")
+    index = build_leaderboard([run], tmp_path / "site", n_boot=10)
+    assert "m0" in index.read_text(encoding="utf-8")
+    assert (tmp_path / "site" / "leaderboard.csv").read_text(encoding="utf-8").startswith("run_id")

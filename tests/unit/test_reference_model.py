@@ -121,23 +121,33 @@ def test_choose_next_filters() -> None:
     assert {d[0] for d in draws} == {1, 2} and {d[1] for d in draws} == {0, 3}
 
 
-def test_encoder_output_does_not_depend_on_batch_padding(lalm) -> None:
-    """pad_to='batch': a short clip encodes the same alone as next to a 4x longer clip."""
+def test_audio_embeddings_do_not_depend_on_padding(lalm) -> None:
+    """pad_to='batch': a clip encodes the same alone, unpadded, next to a longer clip, or with junk padding."""
     from seabench.models.reference.features import extract_features
 
     short, _, long = clips()
     config, extractor = lalm.model.config, lalm.extractor
     alone = extract_features(config, extractor, [short])
     paired = extract_features(config, extractor, [short, long])
-    assert alone.features.shape[-1] < paired.features.shape[-1] <= config.max_mel_frames
+    n_frames = int(alone.lengths[0])
+    assert n_frames == int(paired.lengths[0]) == short.shape[0] // 160
+    assert n_frames < alone.features.shape[-1] < paired.features.shape[-1] <= config.max_mel_frames
     assert alone.features.shape[-1] % config.encoder.pad_multiple == 0
-    assert alone.lengths[0] == paired.lengths[0] == short.shape[0] // 160
+    junk = paired.features.clone()
+    junk[0, :, n_frames:] = torch.randn(
+        junk.shape[1], junk.shape[2] - n_frames, generator=torch.Generator().manual_seed(0)
+    )
+    n_audio = int(lalm.model.audio_token_counts(alone.lengths)[0])
     with torch.inference_mode():
-        a = lalm.model.encode_audio(alone.features, alone.lengths)
-        b = lalm.model.encode_audio(paired.features, paired.lengths)
-    n = int(lalm.model.audio_token_counts(alone.lengths)[0])
-    assert a.shape[0] == n
-    torch.testing.assert_close(a, b[:n], atol=1e-5, rtol=0)
+        expected = lalm.model.encode_audio(alone.features, alone.lengths)
+        assert expected.shape[0] == n_audio
+        for features, lengths in [
+            (alone.features[..., :n_frames], alone.lengths),  # no padding at all
+            (paired.features, paired.lengths),
+            (junk, paired.lengths),
+        ]:
+            got = lalm.model.encode_audio(features, lengths)[:n_audio]
+            torch.testing.assert_close(got, expected, atol=1e-5, rtol=0)
 
 
 def test_long_clips_are_truncated_to_the_window(lalm) -> None:
@@ -253,3 +263,10 @@ def test_whisper_full_window_mode_matches_transformers_whisper_encoder() -> None
         theirs = model.encoder.net(batch.features).last_hidden_state
     torch.testing.assert_close(ours, theirs, atol=1e-5, rtol=0)
     assert steps.tolist() == [(int(n) - 1) // 2 + 1 for n in batch.lengths]
+
+
+def test_batch_padding_without_masks_is_rejected() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="mask_padding"):
+        tiny_reference_config(400, 4, pad_to="batch", mask_padding=False)

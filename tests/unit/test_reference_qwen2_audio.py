@@ -161,9 +161,7 @@ def test_checkpoint_is_sharded(pair) -> None:
 def test_in_memory_weight_layout_loads_the_same(pair, tmp_path: Path) -> None:
     """transformers saves the hub layout (`language_model.model.*`, `audio_tower.*`); its in-memory state-dict
     names (`model.language_model.*`, ...) load too, so a checkpoint written by other tools also converts."""
-    import shutil
-
-    from safetensors.torch import load_file, save_file
+    from safetensors.torch import load_file
 
     from seabench.models.reference.io import load_qwen2_audio
 
@@ -180,14 +178,36 @@ def test_in_memory_weight_layout_loads_the_same(pair, tmp_path: Path) -> None:
             hub = next(p for p in layouts if name.startswith(p))
             weights[layouts[hub] + name[len(hub) :]] = tensor
     assert len(weights) == len(ref.state_dict())
-    for item in folder.iterdir():
-        if not item.name.startswith("model"):
-            shutil.copy(item, tmp_path / item.name)
-    save_file(weights, str(tmp_path / "model.safetensors"))
-    converted, _ = load_qwen2_audio(tmp_path)
+    converted, _ = load_qwen2_audio(_with_weights(folder, tmp_path, weights))
     inputs = _inputs(processor, [(1, 0)])
     with torch.inference_mode():
         torch.testing.assert_close(converted(*_ref_args(inputs)).logits, ref(*_ref_args(inputs)).logits, atol=0, rtol=0)
+
+
+def test_checkpoint_without_output_matrix_loads_tied(pair, tmp_path: Path) -> None:
+    from safetensors.torch import load_file
+
+    from seabench.models.reference.io import load_qwen2_audio
+
+    _, _, _, folder = pair
+    weights = {k: v for f in folder.glob("model-*.safetensors") for k, v in load_file(str(f)).items()}
+    del weights["language_model.lm_head.weight"]
+    converted, _ = load_qwen2_audio(_with_weights(folder, tmp_path, weights))
+    assert converted.decoder.lm_head.weight is converted.decoder.get_input_embeddings().weight
+    assert torch.equal(converted.decoder.lm_head.weight, weights["language_model.model.embed_tokens.weight"])
+
+
+def _with_weights(folder: Path, target: Path, weights: dict) -> Path:
+    """A copy of the checkpoint folder whose weights are `weights` in one unsharded file."""
+    import shutil
+
+    from safetensors.torch import save_file
+
+    for item in folder.iterdir():
+        if not item.name.startswith("model"):
+            shutil.copy(item, target / item.name)
+    save_file(weights, str(target / "model.safetensors"))
+    return target
 
 
 def test_bfloat16_load_runs(pair) -> None:

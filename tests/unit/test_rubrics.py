@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 import yaml
 from pydantic import ValidationError
-
-from seabench.judging import JudgeRequest, Rubric, all_rubrics, load_rubric
 from seabench.tasks.seabench_audio import rubric_for_prefix, with_rubrics
+
 from seabench import Sample, UserError
+from seabench.judging import JudgeRequest, Rubric, all_rubrics, load_rubric
 
 SEABENCH_AUDIO = {"math": "math", "ASR": "asr", "safety": "safety", "SER": "speech_emotion", "SQA": "spoken_qa",
                   "AQA": "audio_qa", "CS": "code_switching", "SS": "speech_summarization",
