@@ -201,6 +201,36 @@ def annotate(
         err.print("Stopped; every rating given so far is saved.")
 
 
+reference_app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                            help="The included reference audio-language model.")
+app.add_typer(reference_app, name="reference")
+
+
+@reference_app.command("train")
+def reference_train(
+    data: Annotated[Path, typer.Option(help="Train split folder (python scripts/build_mini.py --train DIR).")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Checkpoint folder (resumable).")] = Path("runs/reference-train"),
+    steps: Annotated[int, typer.Option(help="Optimizer steps.")] = 6000,
+    batch_size: Annotated[int, typer.Option(help="Examples per step.")] = 16,
+    lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 1e-3,
+    resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue from the last checkpoint in --out.")] = True,
+    seed: Annotated[int, typer.Option(help="Seed.")] = 0,
+    preset: Annotated[str, typer.Option(help="Model size preset.")] = "tiny",
+    device: Annotated[str, typer.Option(help="cpu, cuda or auto.")] = "auto",
+    save_every: Annotated[int, typer.Option(help="Checkpoint every N steps.")] = 250,
+    max_minutes: Annotated[Optional[float], typer.Option(help="Stop (with a checkpoint) after this many minutes.")] = None,
+) -> None:
+    """Train the tiny reference model on CPU or GPU, with checkpoints and resume."""
+    try:
+        from seabench.models.reference.train import train_reference
+    except ImportError as exc:
+        raise UserError("training the reference model needs torch and transformers: "
+                        "pip install 'seabench[reference]'") from exc
+    folder = train_reference(data, out_dir, steps=steps, batch_size=batch_size, lr=lr, resume=resume, seed=seed,
+                             preset=preset, device=device, save_every=save_every, max_minutes=max_minutes)
+    out.print(f"Checkpoint: {folder}  (evaluate with: seabench run --model reference:{folder})")
+
+
 def main() -> None:
     try:
         app()
