@@ -2,6 +2,8 @@
 request after 200 ms, through the real google-genai client.
 
   ours      the gemini judge (async client, AdaptiveLimiter at concurrency 32, retries, parsing);
+            `--judge openai` the openai-compatible judge (text-only); `--judge machinery` an in-process
+            backend that only sleeps the latency: the judging machinery without any HTTP client;
   baseline  SeaBench-Audio's way: a ThreadPoolExecutor of 5 threads, one blocking
             generate_content per item (same requests; SeaBench-Audio also re-uploads each wav,
             which is left out here in the baseline's favour).
@@ -19,6 +21,7 @@ CPU time approaches the ideal wall time, the client's CPU (not the concurrency) 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import multiprocessing as mp
 import os
@@ -34,7 +37,7 @@ import soundfile as sf
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.helpers (the fake server)
 
 from seabench import AudioRef
-from seabench.judging import JudgeRequest, load_rubric
+from seabench.judging import JudgeBackend, JudgeReply, JudgeRequest, load_rubric
 from seabench.registry import registry
 from tests.helpers.fake_gemini import FakeGemini, prompt_text
 from tests.helpers.fake_openai import FakeOpenAI, user_text
@@ -68,9 +71,25 @@ def serve(latency: float, urls: mp.Queue, stop: mp.Event, counts: mp.Queue) -> N
         counts.put(len(gemini.generate_requests()) + len(oai.completions()))
 
 
-def run_ours(requests: list[JudgeRequest], concurrency: int, spec: str) -> tuple[float, float, int]:
+class SleepingJudge(JudgeBackend):
+    """Answers after `latency` without any client: what the judging machinery itself costs."""
+
+    def __init__(self, latency: float, concurrency: int) -> None:
+        self.latency, self.concurrency = latency, concurrency
+
+    def snapshot(self) -> str:
+        return "sleeping-judge"
+
+    async def acall(self, request: JudgeRequest, with_audio: bool, temperature: float) -> JudgeReply:
+        await asyncio.sleep(self.latency)
+        n = int(request.answer.split("answer number ")[-1].split()[0])
+        return JudgeReply(raw=json.dumps({"rationale": "ok", "score": n % 5 + 1}))
+
+
+def run_ours(requests: list[JudgeRequest], concurrency: int, spec: str, latency: float) -> tuple[float, float, int]:
     """(wall s, CPU s of this process, verdicts scored)."""
-    judge = registry().create_judge(spec, {"concurrency": concurrency, "timeout": 30})
+    judge = (SleepingJudge(latency, concurrency) if spec == "machinery" else
+             registry().create_judge(spec, {"concurrency": concurrency, "timeout": 30}))
     cpu, start = time.process_time(), time.perf_counter()
     verdicts = judge.judge(requests)
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu
@@ -111,8 +130,7 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument("--baseline-threads", type=int, default=5)
     ap.add_argument("--baseline-calls", type=int, default=None, help="default: --calls (0 skips the baseline)")
-    ap.add_argument("--judge", choices=("gemini", "openai"), default="gemini",
-                    help="openai: the openai-compatible judge (text-only, as with a text LLM behind vLLM)")
+    ap.add_argument("--judge", choices=("gemini", "openai", "machinery"), default="gemini")
     args = ap.parse_args()
     baseline_calls = args.calls if args.baseline_calls is None else args.baseline_calls
     ctx = mp.get_context("spawn")
@@ -120,15 +138,15 @@ def main() -> None:
     server = ctx.Process(target=serve, args=(args.latency, urls, stop, counts), daemon=True)
     server.start()
     url, openai_url = urls.get(timeout=60)
-    spec = "gemini:gemini-2.5-flash" if args.judge == "gemini" else f"openai:judge@{openai_url}"
+    spec = {"gemini": "gemini:gemini-2.5-flash", "openai": f"openai:judge@{openai_url}"}.get(args.judge, args.judge)
     with tempfile.TemporaryDirectory() as tmp:
         os.environ.update({"GEMINI_API_KEY": KEY, "GOOGLE_GEMINI_BASE_URL": url,
                            "SEABENCH_CACHE_DIR": str(Path(tmp) / "cache")})
         os.environ.pop("GOOGLE_API_KEY", None)
         requests = make_requests(Path(tmp), args.calls)
-        run_ours(requests[:8], 8, spec)  # imports and first-connection costs stay out of the measurement
+        run_ours(requests[:8], 8, spec, args.latency)  # imports and first-connection costs stay out of the measurement
         ideal = args.calls * args.latency / args.concurrency
-        wall, cpu, ok = run_ours(requests, args.concurrency, spec)
+        wall, cpu, ok = run_ours(requests, args.concurrency, spec, args.latency)
         load = os.getloadavg()[0]
         print(f"ours      judge={spec.split(':')[0]} calls={args.calls} concurrency={args.concurrency} latency={args.latency * 1000:.0f}ms  "
               f"wall={wall:.2f}s  ideal={ideal:.2f}s  ratio={wall / ideal:.3f}  "
@@ -147,7 +165,7 @@ def main() -> None:
     stop.set()
     sent = counts.get(timeout=30)
     server.join(timeout=10)
-    expected = 8 + args.calls + baseline_calls
+    expected = (0 if spec == "machinery" else 8 + args.calls) + baseline_calls
     assert sent == expected, f"server saw {sent} requests, expected {expected}"
 
 

@@ -14,11 +14,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from seabench.models.hf_common import is_asr_task
+
 from seabench.adapter import ModelAdapter
 from seabench.errors import UserError
 from seabench.languages import name as language_name
-from seabench.models.hf_common import is_asr_task
-from seabench.types import ErrorCode, GenerationConfig, ModelInfo, ModelInput, ModelOutput
+from seabench.types import (
+    ErrorCode,
+    GenerationConfig,
+    ModelInfo,
+    ModelInput,
+    ModelOutput,
+)
 
 PROMPT_VERSION = "1"
 ASR_TASK = "asr/cascade"

@@ -17,10 +17,22 @@ import time
 from pathlib import Path
 from typing import Any
 
+from seabench.models.hf_common import (
+    LongAudioPlan,
+    conversation,
+    snapshot_of,
+    window_of,
+)
+
 from seabench.adapter import ModelAdapter, check_options
 from seabench.errors import UserError, require
-from seabench.models.hf_common import LongAudioPlan, conversation, snapshot_of, window_of
-from seabench.types import ErrorCode, GenerationConfig, ModelInfo, ModelInput, ModelOutput
+from seabench.types import (
+    ErrorCode,
+    GenerationConfig,
+    ModelInfo,
+    ModelInput,
+    ModelOutput,
+)
 
 # repo id -> pinned commit. None: allowed, but only at a full commit hash the user passes with
 # `-M revision=<40 hex>` (no hash for these repos has been verified by the maintainers yet).
@@ -127,7 +139,7 @@ class HFAdapter(ModelAdapter):
         """Run a batch; if it fails, run its inputs one by one so only the bad one gets an error."""
         try:
             return self._forward(inputs, config)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure becomes the sample's error
             if len(inputs) > 1:
                 return [out for inp in inputs for out in self._isolating([inp], config)]
             return [ModelOutput(error=f"{type(exc).__name__}: {exc}", error_code=ErrorCode.MODEL_ERROR)]

@@ -7,6 +7,7 @@ Pure numpy: no torch, transformers or vllm import here."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ UNSPACED = ("zh", "ja", "th", "lo", "km", "my", "yue")  # transcripts joined wit
 
 
 def is_asr_task(task: str) -> bool:
-    return task.startswith("asr/") or task.startswith("mini/asr-")
+    return task.startswith(("asr/", "mini/asr-"))
 
 
 def conversation(inp: ModelInput, system_prompt: str | None, *, with_audio: bool) -> list[dict[str, Any]]:
@@ -92,11 +93,11 @@ class LongAudioPlan:
     def _chunk(self, idx: int, inp: ModelInput, max_s: float) -> None:
         wave = inp.audio[0]
         bounds = [0, *split_points(len(wave), wave, max_s), len(wave)]
-        for a, b in zip(bounds, bounds[1:]):
+        for a, b in itertools.pairwise(bounds):
             self.pieces.append(Piece(idx, _with_audio(inp, [wave[a:b]])))
         self.joiners[idx] = "" if inp.language.split("-")[0].lower() in UNSPACED else " "
-        self.notes[idx] = [f"audio of {len(wave) / SR:.1f} s split into {len(bounds) - 1} windows of "
-                           f"<= {max_s:g} s; transcripts joined"]
+        note = f"audio of {len(wave) / SR:.1f} s split into {len(bounds) - 1} windows of <= {max_s:g} s"
+        self.notes[idx] = [f"{note}; transcripts joined"]
 
     def _truncate(self, idx: int, inp: ModelInput, long: list[int], max_s: float) -> None:
         limit = int(max_s * SR)

@@ -12,11 +12,24 @@ import dataclasses
 import time
 from typing import Any
 
+from seabench.models.hf import check_remote_code, load_processor
+from seabench.models.hf_common import (
+    SR,
+    LongAudioPlan,
+    conversation,
+    snapshot_of,
+    window_of,
+)
+
 from seabench.adapter import ModelAdapter
 from seabench.errors import MissingExtra, UserError, unknown_name
-from seabench.models.hf import check_remote_code, load_processor
-from seabench.models.hf_common import SR, LongAudioPlan, conversation, snapshot_of, window_of
-from seabench.types import ErrorCode, GenerationConfig, ModelInfo, ModelInput, ModelOutput
+from seabench.types import (
+    ErrorCode,
+    GenerationConfig,
+    ModelInfo,
+    ModelInput,
+    ModelOutput,
+)
 
 ADAPTER_OPTIONS = {"max_audio_s"}
 
@@ -68,7 +81,7 @@ class VllmAdapter(ModelAdapter):
         start = time.perf_counter()
         try:
             results = self.llm.generate(requests, params, use_tqdm=False)
-        except Exception:  # one bad request fails the whole call: retry one by one to isolate it
+        except Exception:  # noqa: BLE001 - one bad request fails the whole call: retry one by one to isolate it
             return plan.merge([self._one(req, params) for req in requests])
         share = (time.perf_counter() - start) / max(len(requests), 1)
         return plan.merge([_output(r, share) for r in results])
@@ -77,7 +90,7 @@ class VllmAdapter(ModelAdapter):
         start = time.perf_counter()
         try:
             [result] = self.llm.generate([request], params, use_tqdm=False)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure becomes the sample's error
             return ModelOutput(error=f"{type(exc).__name__}: {exc}", error_code=ErrorCode.MODEL_ERROR)
         return _output(result, time.perf_counter() - start)
 

@@ -6,10 +6,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from seabench import GenerationConfig, ModelAdapter, ModelInfo, ModelInput, ModelOutput, UserError
 from seabench.models.cascade import CascadeAdapter, asr_prompt, create, split_spec
 from seabench.models.echo import EchoAdapter
+
+from seabench import (
+    GenerationConfig,
+    ModelAdapter,
+    ModelInfo,
+    ModelInput,
+    ModelOutput,
+    UserError,
+)
 
 PREFIXES = {"hf", "openai", "echo", "reference", "gemini", "vllm"}
 CONFIG = GenerationConfig(max_new_tokens=16)

@@ -3,6 +3,7 @@ through AutoModelForMultimodalLM), both with a locally trained tokenizer; nothin
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -11,11 +12,12 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from seabench import GenerationConfig, ModelInput, UserError  # noqa: E402
-from seabench.models.hf import REMOTE_CODE_ALLOWED, create  # noqa: E402
-from seabench.models.hf_common import SR, split_points  # noqa: E402
-from tests.helpers.tiny_hf import tiny_glmasr  # noqa: E402
-from tests.unit.reference_fixtures import WINDOW_S, clips, tiny_qwen2_audio  # noqa: E402
+from seabench.models.hf import REMOTE_CODE_ALLOWED, create
+from seabench.models.hf_common import SR, split_points
+
+from seabench import GenerationConfig, ModelInput, UserError
+from tests.helpers.tiny_hf import tiny_glmasr
+from tests.unit.reference_fixtures import WINDOW_S, clips, tiny_qwen2_audio
 
 GREEDY = GenerationConfig(max_new_tokens=8)
 
@@ -125,12 +127,12 @@ def test_long_asr_audio_is_chunked_at_a_pause(adapters) -> None:
     cuts = split_points(len(wave), wave, WINDOW_S)
     assert len(cuts) == 2 and 9.2 * SR <= cuts[0] <= 9.4 * SR
     bounds = [0, *cuts, len(wave)]
-    assert all(b - a <= WINDOW_S * SR for a, b in zip(bounds, bounds[1:]))
+    assert all(b - a <= WINDOW_S * SR for a, b in itertools.pairwise(bounds))
     [out] = adapter.generate([ModelInput(sample_id="long", task="mini/asr-th", prompt="Transcribe.",
                                          audio=[wave], language="th")], GREEDY)
     pieces = adapter.generate([ModelInput(sample_id=f"p{i}", task="mini/sqa-th", prompt="Transcribe.",
                                           audio=[wave[a:b]], language="th") for i, (a, b) in
-                               enumerate(zip(bounds, bounds[1:]))], GREEDY)
+                               enumerate(itertools.pairwise(bounds))], GREEDY)
     assert out.text == "".join(p.text for p in pieces)  # Thai: joined without spaces
     assert out.output_tokens == 24 and any("split into 3 windows" in w for w in out.warnings)
 

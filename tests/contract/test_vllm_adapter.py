@@ -16,14 +16,14 @@ import dataclasses
 import sys
 import types
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
-
-from seabench import GenerationConfig, MissingExtra, ModelInput, UserError
 from seabench.models.hf_common import SR
 from seabench.models.vllm_offline import create
+
+from seabench import GenerationConfig, MissingExtra, ModelInput, UserError
 
 CONFIG = GenerationConfig(max_new_tokens=12)
 
@@ -52,7 +52,7 @@ class EngineArgs:
 
 
 class FakeLLM:
-    made: list[FakeLLM] = []
+    made: ClassVar[list[FakeLLM]] = []
 
     def __init__(self, model: str, **kwargs: Any) -> None:
         self.model, self.kwargs, self.calls = model, kwargs, []

@@ -25,10 +25,10 @@ GLMASR_TEMPLATE = (
 
 
 def _text_config(tok, model_type: str, hidden: int, heads: int) -> dict:
-    return dict(model_type=model_type, vocab_size=len(tok), hidden_size=hidden, intermediate_size=2 * hidden,
-                num_hidden_layers=2, num_attention_heads=heads, num_key_value_heads=max(heads // 2, 1),
-                max_position_embeddings=2048, pad_token_id=tok.pad_token_id,
-                eos_token_id=tok.convert_tokens_to_ids("<|im_end|>"))
+    return {"model_type": model_type, "vocab_size": len(tok), "hidden_size": hidden,
+            "intermediate_size": 2 * hidden, "num_hidden_layers": 2, "num_attention_heads": heads,
+            "num_key_value_heads": max(heads // 2, 1), "max_position_embeddings": 2048,
+            "pad_token_id": tok.pad_token_id, "eos_token_id": tok.convert_tokens_to_ids("<|im_end|>")}
 
 
 def _sharpen(model) -> None:
@@ -41,13 +41,18 @@ def _sharpen(model) -> None:
 
 def tiny_qwen2_audio(folder: Path, *, hidden: int = 64, heads: int = 4, window_s: int = 10, seed: int = 0) -> Path:
     import torch
-    from transformers import (Qwen2AudioConfig, Qwen2AudioForConditionalGeneration, Qwen2AudioProcessor,
-                              WhisperFeatureExtractor)
+    from transformers import (
+        Qwen2AudioConfig,
+        Qwen2AudioForConditionalGeneration,
+        Qwen2AudioProcessor,
+        WhisperFeatureExtractor,
+    )
 
     tok = tokenizer()
     config = Qwen2AudioConfig(
-        audio_config=dict(model_type="qwen2_audio_encoder", d_model=64, encoder_layers=2, encoder_attention_heads=4,
-                          encoder_ffn_dim=128, num_mel_bins=80, max_source_positions=window_s * 50),
+        audio_config={"model_type": "qwen2_audio_encoder", "d_model": 64, "encoder_layers": 2,
+                      "encoder_attention_heads": 4, "encoder_ffn_dim": 128, "num_mel_bins": 80,
+                      "max_source_positions": window_s * 50},
         text_config=_text_config(tok, "qwen2", hidden, heads),
         audio_token_index=tok.convert_tokens_to_ids(AUDIO_TOKEN),
     )
@@ -76,13 +81,19 @@ def _hub_layout(folder: Path) -> None:
 
 def tiny_glmasr(folder: Path, *, max_audio_len: int = 60, seed: int = 0) -> Path:
     import torch
-    from transformers import GlmAsrConfig, GlmAsrForConditionalGeneration, GlmAsrProcessor, WhisperFeatureExtractor
+    from transformers import (
+        GlmAsrConfig,
+        GlmAsrForConditionalGeneration,
+        GlmAsrProcessor,
+        WhisperFeatureExtractor,
+    )
 
     tok = tokenizer()
     config = GlmAsrConfig(
         # the projector stacks 4 encoder frames: intermediate_size must be 4 * hidden_size
-        audio_config=dict(hidden_size=64, intermediate_size=256, num_hidden_layers=2, num_attention_heads=4,
-                          num_key_value_heads=4, num_mel_bins=128, max_position_embeddings=1500),
+        audio_config={"hidden_size": 64, "intermediate_size": 256, "num_hidden_layers": 2,
+                      "num_attention_heads": 4, "num_key_value_heads": 4, "num_mel_bins": 128,
+                      "max_position_embeddings": 1500},
         text_config=_text_config(tok, "llama", 64, 4),
         audio_token_id=tok.convert_tokens_to_ids(AUDIO_TOKEN),
         tie_word_embeddings=False,  # tied, a random decoder just repeats its last input token
@@ -92,6 +103,48 @@ def tiny_glmasr(folder: Path, *, max_audio_len: int = 60, seed: int = 0) -> Path
     _sharpen(model)
     processor = GlmAsrProcessor(feature_extractor=WhisperFeatureExtractor(feature_size=128), tokenizer=tok,
                                 chat_template=GLMASR_TEMPLATE, audio_token=AUDIO_TOKEN, max_audio_len=max_audio_len)
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder
+
+
+WHISPER_LANGUAGES = ("en", "id", "ms", "th", "vi", "zh", "ta")
+WHISPER_SPECIALS = ["<|endoftext|>", "<|startoftranscript|>", *(f"<|{c}|>" for c in WHISPER_LANGUAGES),
+                    "<|translate|>", "<|transcribe|>", "<|notimestamps|>"]
+
+
+def tiny_whisper(folder: Path, *, seed: int = 0) -> Path:
+    """An ASR-only encoder-decoder (no chat template): the hf: adapter transcribes with it."""
+    import torch
+    from transformers import (
+        GenerationConfig,
+        WhisperConfig,
+        WhisperFeatureExtractor,
+        WhisperForConditionalGeneration,
+        WhisperProcessor,
+    )
+
+    from seabench.models.reference.tokenizer import train_tokenizer
+    from tests.unit.reference_fixtures import CORPUS
+
+    tok = train_tokenizer(CORPUS, vocab_size=400, special_tokens=WHISPER_SPECIALS)
+    ids = tok.convert_tokens_to_ids
+    eos, start = ids("<|endoftext|>"), ids("<|startoftranscript|>")
+    config = WhisperConfig(vocab_size=len(tok), num_mel_bins=80, d_model=64, encoder_layers=2, decoder_layers=2,
+                           encoder_attention_heads=4, decoder_attention_heads=4, encoder_ffn_dim=128,
+                           decoder_ffn_dim=128, max_target_positions=448, pad_token_id=eos, bos_token_id=eos,
+                           eos_token_id=eos, decoder_start_token_id=start, suppress_tokens=[],
+                           begin_suppress_tokens=[])
+    torch.manual_seed(seed)
+    model = WhisperForConditionalGeneration(config).eval()
+    with torch.no_grad():
+        model.proj_out.weight.normal_(0.0, 1.0)  # untie from the embeddings: varied greedy output
+    model.generation_config = GenerationConfig(
+        decoder_start_token_id=start, eos_token_id=eos, pad_token_id=eos, max_length=448, is_multilingual=True,
+        lang_to_id={f"<|{c}|>": ids(f"<|{c}|>") for c in WHISPER_LANGUAGES},
+        task_to_id={"transcribe": ids("<|transcribe|>"), "translate": ids("<|translate|>")},
+        no_timestamps_token_id=ids("<|notimestamps|>"), suppress_tokens=[], begin_suppress_tokens=[])
+    processor = WhisperProcessor(feature_extractor=WhisperFeatureExtractor(feature_size=80), tokenizer=tok)
     model.save_pretrained(folder)
     processor.save_pretrained(folder)
     return folder

@@ -51,8 +51,8 @@ def tokenizer():  # -> PreTrainedTokenizerFast
     return train_tokenizer(CORPUS, vocab_size=400)
 
 
-def tiny_qwen2_audio(folder: Path, seed: int = 0) -> Path:
-    """Save a tiny random Qwen2AudioForConditionalGeneration + processor to `folder`."""
+def tiny_qwen2_audio(folder: Path, seed: int = 0, window_s: int = WINDOW_S) -> Path:
+    """Save a tiny random Qwen2AudioForConditionalGeneration + processor (audio window `window_s`) to `folder`."""
     import torch
     from transformers import (
         Qwen2AudioConfig,
@@ -70,7 +70,7 @@ def tiny_qwen2_audio(folder: Path, seed: int = 0) -> Path:
             encoder_attention_heads=4,
             encoder_ffn_dim=128,
             num_mel_bins=80,
-            max_source_positions=WINDOW_S * 50,  # a 10 s window instead of 30 s keeps the test fast
+            max_source_positions=window_s * 50,  # published models: 30 s; tests mostly use 10 s for speed
         ),
         text_config=dict(
             model_type="qwen2",
@@ -91,7 +91,7 @@ def tiny_qwen2_audio(folder: Path, seed: int = 0) -> Path:
     # Random init gives near-uniform logits; sharper weights make greedy decoding free of near-ties.
     with torch.no_grad():
         model.lm_head.weight.mul_(8.0)
-    extractor = WhisperFeatureExtractor(feature_size=80, chunk_length=WINDOW_S)
+    extractor = WhisperFeatureExtractor(feature_size=80, chunk_length=window_s)
     processor = Qwen2AudioProcessor(feature_extractor=extractor, tokenizer=tok)
     model.save_pretrained(folder, max_shard_size="500KB")  # sharded, like the 7B checkpoints
     processor.save_pretrained(folder)

@@ -218,3 +218,24 @@ def test_bfloat16_load_runs(pair) -> None:
     assert {p.dtype for p in lalm.model.parameters()} == {torch.bfloat16}
     result = lalm.generate([_clips()[0]], [PROMPTS[0]], max_new_tokens=4)[0]
     assert 1 <= result.n_output_tokens <= 4
+
+
+def test_published_30_second_window_matches_transformers(tmp_path: Path) -> None:
+    """Same checks with the 30 s window (3000 mel frames) of Qwen2-Audio-7B and SeaLLMs-Audio-7B."""
+    from transformers import AutoProcessor, Qwen2AudioForConditionalGeneration
+
+    from seabench.models.reference.io import load_qwen2_audio
+
+    folder = tiny_qwen2_audio(tmp_path, seed=3, window_s=30)
+    hf = Qwen2AudioForConditionalGeneration.from_pretrained(str(folder)).eval()
+    processor = AutoProcessor.from_pretrained(str(folder))
+    ref, _ = load_qwen2_audio(folder)
+    assert ref.config.max_audio_seconds == 30
+    inputs = _inputs(processor, [(2, 1)])
+    assert inputs["input_features"].shape[-1] == 3000
+    pad = processor.tokenizer.pad_token_id
+    with torch.inference_mode():
+        torch.testing.assert_close(ref(*_ref_args(inputs)).logits, hf(**inputs).logits, atol=1e-4, rtol=0)
+        theirs = hf.generate(**inputs, max_new_tokens=N_NEW, do_sample=False, eos_token_id=None)
+        ours = ref.generate(*_ref_args(inputs), max_new_tokens=N_NEW, stop_token_ids=[], pad_token_id=pad)
+    assert ours.tokens[0].tolist() == theirs[0, inputs["input_ids"].shape[1] :].tolist()
