@@ -36,7 +36,7 @@ class AdapterJudge(JudgeBackend):
 
     def snapshot(self) -> str:
         """The judge id as given (no credentials): stable before any call, so verdicts and cache keys
-        made by the same configured judge always match. Served model versions are in `served`."""
+        made by the same configured judge always match (the gemini judge collects served versions)."""
         return self.id
 
     def client(self) -> Any:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from seabench.audio import AudioError
 from seabench.errors import UserError
 from seabench.judging.backend import JudgeCache, JudgeReply, combine
 from seabench.judging.phase import minimum_verdict, plan, store
@@ -32,7 +33,7 @@ from seabench.records import (
     rewrite_records,
 )
 from seabench.registry import Registry
-from seabench.retry import with_retries
+from seabench.retry import CallError, with_retries
 from seabench.task import Task
 from seabench.types import SampleRecord, Verdict
 
@@ -98,6 +99,7 @@ class BatchJudging:
         self.max_poll_s = float(options.get("max_poll_s", 600.0))
         self.wait_s = float(options["wait_s"]) if options.get("wait_s") is not None else None
         self.limit_bytes = int(float(options.get("batch_mb", 15.0)) * 1024 * 1024)
+        self.failed: dict[str, JudgeReply] = {}  # items that never made it into a job
 
     async def _call(self, fn: Any) -> Any:
         from seabench.models.gemini import _translate
@@ -120,10 +122,16 @@ class BatchJudging:
         built: list[tuple[Item, Any, int]] = []
         for item in pending:
             with_audio = item.request.wants_audio and self.backend.accepts_audio
-            contents, _, _ = await self.backend.contents(item.request, with_audio)
+            try:
+                contents, _, _ = await self.backend.contents(item.request, with_audio)
+            except (CallError, AudioError) as exc:  # this item only: its audio could not be read or uploaded
+                self.failed[item.key] = JudgeReply(raw="", error=str(exc))
+                continue
             inlined = types.InlinedRequest(contents=contents, config=self.backend.config(self.temperature),
                                            metadata={"key": item.key})
             built.append((item, inlined, len(item.request.prompt(with_audio).encode()) + REQUEST_OVERHEAD_BYTES))
+        if not built:
+            return
         by_key = {item.key: inlined for item, inlined, _ in built}
         client = self.backend.client()
         for n, group in enumerate(chunks([(i, size) for i, _, size in built], self.limit_bytes)):
@@ -174,7 +182,7 @@ class BatchJudging:
                 await self.submit(todo, jobs)
             wanted = {i.key for i in pending}
             deadline = None if self.wait_s is None else time.monotonic() + self.wait_s
-            replies: dict[str, JudgeReply] = {}
+            replies: dict[str, JudgeReply] = dict(self.failed)
             for job in jobs:
                 if not wanted & set(job["keys"]):
                     continue

@@ -80,6 +80,7 @@ class GeminiJudge(AdapterJudge):
         refs = request.audio if with_audio else []
         inp = ModelInput(sample_id=request.sample_id, task=request.task, prompt=request.prompt(with_audio),
                          audio=[ref.load() for ref in refs], audio_refs=list(refs))
+        # the model adapter decides inline vs Files API and reuses uploads by audio sha256
         parts, retries, error, as_files = await self.adapter._parts(inp)
         if error is not None:  # the adapter already retried the upload
             raise CallError(f"audio upload failed: {error.describe()}", retryable=False)
@@ -104,6 +105,7 @@ class GeminiJudge(AdapterJudge):
             self.served_versions.add(response.model_version)
         usage = response.usage_metadata
         return JudgeReply(raw=reply_text(response), audio_seen=with_audio, retries=upload_retries,
+                          model_version=response.model_version,
                           input_tokens=getattr(usage, "prompt_token_count", None),
                           output_tokens=getattr(usage, "candidates_token_count", None))
 

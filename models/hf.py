@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from seabench.models.hf_common import (
+    SR,
     LongAudioPlan,
     conversation,
     snapshot_of,
@@ -26,6 +27,7 @@ from seabench.models.hf_common import (
 
 from seabench.adapter import ModelAdapter, check_options
 from seabench.errors import UserError, require
+from seabench.languages import primary
 from seabench.types import (
     ErrorCode,
     GenerationConfig,
@@ -74,8 +76,14 @@ def check_remote_code(model: str, revision: str | None, trust: bool) -> str | No
     return revision
 
 
-def load_processor(model: str, revision: str | None, trust: bool) -> Any:
-    """The model's processor, left-padding, with a pad token; fails if it has no chat template."""
+def has_chat_template(processor: Any) -> bool:
+    tokenizer = getattr(processor, "tokenizer", None)
+    return bool(getattr(processor, "chat_template", None) or getattr(tokenizer, "chat_template", None))
+
+
+def load_processor(model: str, revision: str | None, trust: bool, *, need_template: bool = True) -> Any:
+    """The model's processor, left-padding, with a pad token; fails if it has no chat template
+    (unless `need_template` is False: ASR-only models do not take prompts)."""
     transformers = require("transformers", "hf", "the hf: adapter")
     processor = transformers.AutoProcessor.from_pretrained(model, revision=revision, trust_remote_code=trust)
     tokenizer = getattr(processor, "tokenizer", None)
@@ -83,7 +91,7 @@ def load_processor(model: str, revision: str | None, trust: bool) -> Any:
         tokenizer.padding_side = "left"
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
-    if not getattr(processor, "chat_template", None) and not getattr(tokenizer, "chat_template", None):
+    if need_template and not has_chat_template(processor):
         raise UserError(f"{model}: its processor has no chat template, which seabench needs to build prompts")
     return processor
 
@@ -106,13 +114,21 @@ class HFAdapter(ModelAdapter):
         config = transformers.AutoConfig.from_pretrained(model, revision=revision, trust_remote_code=trust)
         self.model_type = str(config.model_type)
         auto = _auto_class(transformers, config, model, trust)
+        self.processor = load_processor(model, revision, trust, need_template=False)
+        self.tokenizer = getattr(self.processor, "tokenizer", self.processor)
+        # An encoder-decoder without a chat template (Whisper) only transcribes: prompts are not used.
+        self.asr_only = bool(getattr(config, "is_encoder_decoder", False)) and not has_chat_template(self.processor)
+        if not self.asr_only and not has_chat_template(self.processor):
+            raise UserError(f"{model}: its processor has no chat template, which seabench needs to build prompts")
+        if self.asr_only:
+            self.warnings.append(f"{self.id} is an ASR-only model: it transcribes the audio and ignores task "
+                                 "prompts (use it for ASR tasks or as the ASR side of a cascade)")
+        self._template_kwargs = _template_kwargs(self.processor)
         load_args: dict[str, Any] = {"revision": revision, "trust_remote_code": trust,
                                      "dtype": getattr(torch, self.dtype_name)}
         if options.get("attn_implementation"):
             load_args["attn_implementation"] = str(options["attn_implementation"])
         self.model = auto.from_pretrained(model, **load_args).to(self.device).eval()
-        self.processor = load_processor(model, revision, trust)
-        self.tokenizer = getattr(self.processor, "tokenizer", self.processor)
         limit = options.get("max_audio_s")
         self.window_s = float(limit) if limit is not None else window_of(self.processor)
         self.commit = getattr(self.model.config, "_commit_hash", None)
@@ -123,7 +139,7 @@ class HFAdapter(ModelAdapter):
             dtype=self.dtype_name, backend_version=f"transformers {self._transformers.__version__}",
             max_audio_s=self.window_s,
             details={"class": type(self.model).__name__, "device": str(self.device),
-                     "torch": self._torch.__version__,
+                     "torch": self._torch.__version__, "asr_only": self.asr_only,
                      "attn_implementation": getattr(self.model.config, "_attn_implementation", None)})
 
     def generate(self, batch: list[ModelInput], config: GenerationConfig) -> list[ModelOutput]:
@@ -148,9 +164,8 @@ class HFAdapter(ModelAdapter):
         if self.model_type in MERALION_TYPES:
             return self._encode_meralion(inputs, config)
         chats = [conversation(inp, config.system_prompt, with_audio=True) for inp in inputs]
-        return self.processor.apply_chat_template(
-            chats, add_generation_prompt=True, tokenize=True, return_dict=True, return_tensors="pt",
-            processor_kwargs={"text_kwargs": {"padding": True}}, sanitize_control_tokens=True)
+        return self.processor.apply_chat_template(chats, add_generation_prompt=True, tokenize=True, return_dict=True,
+                                                  return_tensors="pt", **self._template_kwargs)
 
     def _encode_meralion(self, inputs: list[ModelInput], config: GenerationConfig) -> Any:
         """MERaLiON's remote processor takes a text prompt with a `<SpeechHere>` marker."""
@@ -163,15 +178,52 @@ class HFAdapter(ModelAdapter):
                               padding=True)
 
     def _forward(self, inputs: list[ModelInput], config: GenerationConfig) -> list[ModelOutput]:
-        torch = self._torch
+        if self.asr_only:
+            return self._forward_asr(inputs, config)
         start = time.perf_counter()
         enc = self._encode(inputs, config)
+        sequences = self._generate_ids(enc, config, GENERATE_EXTRA.get(self.model_type, {}))
+        new = sequences[:, enc["input_ids"].shape[1]:]
+        share = (time.perf_counter() - start) / len(inputs)
+        prompt_lengths = enc["attention_mask"].sum(dim=1).tolist()
+        return [self._output(row.tolist(), int(n_in), share) for row, n_in in zip(new, prompt_lengths)]
+
+    def _forward_asr(self, inputs: list[ModelInput], config: GenerationConfig) -> list[ModelOutput]:
+        """Transcribe each clip in its sample's language (one generate per language in the batch)."""
+        if any(len(inp.audio) != 1 for inp in inputs):
+            raise ValueError("an ASR-only model takes exactly one audio clip per sample")
+        groups: dict[str | None, list[int]] = {}
+        for n, inp in enumerate(inputs):
+            groups.setdefault(self._asr_language(inp.language), []).append(n)
+        outputs: list[ModelOutput] = [ModelOutput()] * len(inputs)
+        prefix = set(getattr(self.tokenizer, "all_special_ids", [])) - self._stop
+        for language, members in groups.items():
+            start = time.perf_counter()
+            enc = self.processor.feature_extractor([inputs[n].audio[0] for n in members], sampling_rate=SR,
+                                                   return_tensors="pt", return_attention_mask=True)
+            extra = {"language": language, "task": "transcribe"} if language else {}
+            sequences = self._generate_ids(dict(enc), config, extra)
+            share = (time.perf_counter() - start) / len(members)
+            for n, row in zip(members, sequences):
+                ids = row.tolist()
+                while ids and ids[0] in prefix:  # decoder start, language and task tokens
+                    ids.pop(0)
+                outputs[n] = self._output(ids, None, share)
+        return outputs
+
+    def _asr_language(self, language: str) -> str | None:
+        """The language code Whisper-style generation forces, or None to let the model detect it."""
+        known = getattr(self.model.generation_config, "lang_to_id", None) or {}
+        code = primary(language)
+        return code if f"<|{code}|>" in known else None
+
+    def _generate_ids(self, enc: dict[str, Any], config: GenerationConfig, extra: dict[str, Any]) -> Any:
+        torch = self._torch
         enc = {k: v.to(self.device, dtype=self.model.dtype) if v.is_floating_point() else v.to(self.device)
                for k, v in enc.items() if hasattr(v, "to")}
         sampled = config.temperature > 0
         kwargs: dict[str, Any] = {"max_new_tokens": config.max_new_tokens, "do_sample": sampled,
-                                  "pad_token_id": self.tokenizer.pad_token_id,
-                                  **GENERATE_EXTRA.get(self.model_type, {})}
+                                  "pad_token_id": self.tokenizer.pad_token_id, **extra}
         if sampled:
             kwargs.update(temperature=config.temperature, top_p=config.top_p)
             torch.manual_seed(config.seed)
@@ -179,15 +231,14 @@ class HFAdapter(ModelAdapter):
             kwargs.update(temperature=None, top_p=None, top_k=None)
         with torch.inference_mode():
             out = self.model.generate(**enc, **kwargs)
-        sequences = getattr(out, "sequences", out[0] if isinstance(out, tuple) else out)
-        new = sequences[:, enc["input_ids"].shape[1]:].cpu()
-        share = (time.perf_counter() - start) / len(inputs)
-        prompt_lengths = enc["attention_mask"].sum(dim=1).tolist()
-        return [self._output(row, int(n_in), share) for row, n_in in zip(new, prompt_lengths)]
+        return getattr(out, "sequences", out[0] if isinstance(out, tuple) else out).cpu()
 
-    def _output(self, row: Any, n_in: int, latency_s: float) -> ModelOutput:
-        ids = row.tolist()
-        stop = _eos_ids(self.model.generation_config, self.tokenizer)
+    @property
+    def _stop(self) -> set[int]:
+        return _eos_ids(self.model.generation_config, self.tokenizer)
+
+    def _output(self, ids: list[int], n_in: int | None, latency_s: float) -> ModelOutput:
+        stop = self._stop
         end = next((i for i, t in enumerate(ids) if t in stop), None)
         kept = ids if end is None else ids[:end]
         return ModelOutput(text=self.tokenizer.decode(kept, skip_special_tokens=True).strip(),
@@ -199,6 +250,20 @@ class HFAdapter(ModelAdapter):
         if model is not None and str(self.device).startswith("cuda"):
             del model
             self._torch.cuda.empty_cache()
+
+
+def _template_kwargs(processor: Any) -> dict[str, Any]:
+    """Pad only the text (audio features keep the extractor's own padding) and escape control tokens
+    in user text, with the keywords this transformers version has."""
+    import inspect
+
+    params = inspect.signature(processor.apply_chat_template).parameters
+    if "processor_kwargs" not in params:
+        return {"padding": True}
+    kwargs: dict[str, Any] = {"processor_kwargs": {"text_kwargs": {"padding": True}}}
+    if "sanitize_control_tokens" in params:
+        kwargs["sanitize_control_tokens"] = True
+    return kwargs
 
 
 def _eos_ids(generation_config: Any, tokenizer: Any) -> set[int]:

@@ -20,6 +20,7 @@ out = Console()
 err = Console(stderr=True)
 
 ModelOpt = Annotated[list[str], typer.Option("--model-option", "-M", help="Model option key=value (repeatable).")]
+JudgeOpt = Annotated[list[str], typer.Option("--judge-option", "-J", help="Judge option key=value (repeatable).")]
 
 
 @app.command()
@@ -35,6 +36,7 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
     judge: Annotated[Optional[str], typer.Option(help="Judge for judge-scored tasks (default: gemini:gemini-2.5-flash when GEMINI_API_KEY is set; 'none' to skip).")] = None,
     judge_samples: Annotated[int, typer.Option(help="Judge each item N times; the mean and spread are kept.")] = 1,
+    judge_option: JudgeOpt = [],  # noqa: B006
 ) -> None:
     """Run a model over tasks; re-running the same command resumes an interrupted run."""
     from seabench.adapter import parse_options
@@ -44,7 +46,7 @@ def run(
     config = RunConfig(model=model, tasks=tasks, output_dir=directory, model_options=parse_options(model_option),
                        limit=limit, batch_size=batch_size, seed=seed, use_cache=not no_cache, quiet=quiet,
                        judge="auto" if judge is None else (None if judge == "none" else judge),
-                       judge_samples=judge_samples)
+                       judge_samples=judge_samples, judge_options=parse_options(judge_option))
     try:
         result = Runner(config).run()
     except Interrupted as stop:
@@ -132,19 +134,26 @@ def score(
     only_failed: Annotated[bool, typer.Option("--only-failed", help="Re-judge only unscored items.")] = False,
     judge_samples: Annotated[int, typer.Option(help="Judge each item N times; the mean and spread are kept.")] = 1,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only estimate judge calls, audio seconds and tokens.")] = False,
+    batch: Annotated[bool, typer.Option("--batch", help="Judge through the Gemini Batch API (half price; resumable).")] = False,
+    judge_option: JudgeOpt = [],  # noqa: B006
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
     """Re-score stored outputs without calling the model; with --judge, (re-)judge open-ended tasks."""
+    from seabench.adapter import parse_options
     from seabench.rescore import judge_estimate, rescore
 
+    options = parse_options(judge_option)
+    if batch and (judge is None or not judge.startswith("gemini:")):
+        raise UserError("--batch uses the Gemini Batch API: give --judge gemini:MODEL")
     if dry_run:
         if judge is None:
             raise UserError("--dry-run estimates a judge run: give --judge SPEC")
-        estimate = judge_estimate(run_dir, judge, only_failed=only_failed, n_samples=judge_samples)
+        estimate = judge_estimate(run_dir, judge, only_failed=only_failed, n_samples=judge_samples, options=options)
         for key, value in estimate.items():
             out.print(f"{key}: {value:g}")
         return
-    result = rescore(run_dir, judge=judge, only_failed=only_failed, n_samples=judge_samples, quiet=quiet)
+    result = rescore(run_dir, judge=judge, only_failed=only_failed, n_samples=judge_samples, quiet=quiet,
+                     judge_options=options, batch=batch)
     if not quiet:
         _print_results(result)
 

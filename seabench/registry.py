@@ -171,8 +171,10 @@ def _builtin() -> Registry:
     reg = Registry()
     reg.add_tasks("seabench.tasks.mini:tasks")
     reg.add_tasks("seabench.tasks.datasets:tasks")
+    reg.add_tasks("seabench.tasks.seabench_audio:tasks")
     for family in ("asr", "s2tt", "mcq"):
         reg.add_family(family, f"seabench.tasks.manifest:{family}_from_manifest")
+    reg.add_family("seabench-audio", "seabench.tasks.seabench_audio:from_parquet")
     for kind in LABEL_KINDS:
         reg.add_family(kind, _label_family(kind))
     reg.add_suite("mini", ["mini/*"])

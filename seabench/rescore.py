@@ -4,6 +4,7 @@ model), optionally (re-)judging judge-scored tasks with another judge or only th
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from seabench.aggregate import aggregate_task
 from seabench.errors import UserError
@@ -28,13 +29,13 @@ def run_tasks(previous: RunResult, reg: Registry) -> dict[str, Task]:
 
 
 def judge_estimate(run_dir: Path, judge: str, *, only_failed: bool = False, n_samples: int = 1,
-                   reg: Registry | None = None) -> dict[str, float]:
+                   reg: Registry | None = None, options: dict[str, Any] | None = None) -> dict[str, float]:
     """Dry run: what judging would cost (calls, audio seconds, tokens), without any call."""
     from seabench.judging import plan
 
     reg = reg or registry()
     tasks = {n: t for n, t in run_tasks(load_result(run_dir), reg).items() if t.rubric}
-    backend = reg.create_judge(judge)
+    backend = reg.create_judge(judge, options)
     try:
         work = plan(tasks, list(latest_records(run_dir / SAMPLES_FILE).values()), backend.snapshot(), only_failed)
         return work.estimate(n_samples, with_audio=backend.accepts_audio)
@@ -43,7 +44,8 @@ def judge_estimate(run_dir: Path, judge: str, *, only_failed: bool = False, n_sa
 
 
 def rescore(run_dir: Path, reg: Registry | None = None, *, judge: str | None = None, only_failed: bool = False,
-            n_samples: int = 1, quiet: bool = True) -> RunResult:
+            n_samples: int = 1, quiet: bool = True, judge_options: dict[str, Any] | None = None,
+            batch: bool = False) -> RunResult:
     previous = load_result(run_dir)
     reg = reg or registry()
     tasks = run_tasks(previous, reg)
@@ -58,8 +60,15 @@ def rescore(run_dir: Path, reg: Registry | None = None, *, judge: str | None = N
         from seabench.runner import judge_stored_records
 
         judged = {n: t for n, t in tasks.items() if t.rubric}
-        with RunProgress(quiet=quiet) as progress:
-            judge_stored_records(run_dir, judged, judge, reg, progress, n_samples=n_samples, only_failed=only_failed)
+        if batch:
+            from seabench.judges.batch import judge_in_batch
+
+            judge_in_batch(run_dir, judged, judge, reg, options=judge_options, n_samples=n_samples,
+                           only_failed=only_failed)
+        else:
+            with RunProgress(quiet=quiet) as progress:
+                judge_stored_records(run_dir, judged, judge, reg, progress, n_samples=n_samples,
+                                     only_failed=only_failed, options=judge_options)
         records = latest_records(path)
     results: dict[str, TaskResult] = {}
     for name, old in previous.tasks.items():

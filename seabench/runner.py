@@ -45,12 +45,13 @@ class RunConfig:
     quiet: bool = False
     judge: str | None = "auto"  # "auto": Gemini when a key is set; None: no judging
     judge_samples: int = 1
+    judge_options: dict[str, Any] = field(default_factory=dict)
 
     def public(self) -> dict[str, Any]:
         """What goes in the manifest (options are the user's own -M values; keys never come from flags)."""
         return {"model": self.model, "tasks": self.tasks, "model_options": self.model_options,
                 "limit": self.limit, "batch_size": self.batch_size, "seed": self.seed,
-                "judge": self.judge_spec, "judge_samples": self.judge_samples}
+                "judge": self.judge_spec, "judge_samples": self.judge_samples, "judge_options": self.judge_options}
 
     @property
     def judge_spec(self) -> str | None:
@@ -252,7 +253,8 @@ class Runner:
             self.warnings.append("judge-scored tasks were not judged (set GEMINI_API_KEY or pass --judge; "
                                  f"then: seabench score {self.out} --judge SPEC)")
             return
-        judge_stored_records(self.out, judged, spec, self.registry, progress, n_samples=self.config.judge_samples)
+        judge_stored_records(self.out, judged, spec, self.registry, progress, n_samples=self.config.judge_samples,
+                             options=self.config.judge_options)
 
     def finalize(self, plan: list[tuple[Task, list[Sample]]], manifest: Any, hashes: dict[str, tuple[str, str]]) -> RunResult:
         path = self.out / SAMPLES_FILE
@@ -280,14 +282,14 @@ def run(config: RunConfig) -> RunResult:
 
 
 def judge_stored_records(run_dir: Path, tasks: dict[str, Task], spec: str, reg: Registry, progress: RunProgress,
-                         *, n_samples: int = 1, only_failed: bool = False) -> int:
+                         *, n_samples: int = 1, only_failed: bool = False, options: dict[str, Any] | None = None) -> int:
     """Judge the records of judge-scored tasks in a run dir and rewrite samples.jsonl with the verdicts.
     Each verdict is cached as it arrives, so an interrupted judging step loses no paid call."""
     from seabench.judging import JudgeCache, plan, run_judging
 
     path = run_dir / SAMPLES_FILE
     records = latest_records(path)
-    backend = reg.create_judge(spec)
+    backend = reg.create_judge(spec, options)
     work = plan(tasks, list(records.values()), backend.snapshot(), only_failed)
     if not work.requests and not work.skipped_empty:
         backend.close()

@@ -164,6 +164,7 @@ class Verdict(BaseModel):
     parse_ok: bool = False
     unscored_reason: str | None = None
     judge: str = ""
+    model_version: str | None = None  # the version the judge's API reported for this reply, if any
     rubric: str = ""  # id@version
     samples: list[float] = Field(default_factory=list)  # n-sample judging
     audio_seen: bool = False

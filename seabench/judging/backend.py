@@ -28,6 +28,7 @@ class JudgeReply:
     output_tokens: int | None = None
     audio_seen: bool = False
     error: str | None = None  # the call failed after retries
+    model_version: str | None = None  # what the API says answered (e.g. Gemini's modelVersion)
 
 
 class JudgeCache:
@@ -107,7 +108,7 @@ class JudgeBackend(ABC):
                            unscored_reason=f"judge call failed: {reply.error}", retries=reply.retries,
                            audio_seen=reply.audio_seen)
         verdict = parse_verdict(reply.raw, req.rubric, snapshot).model_copy(
-            update={"retries": reply.retries, "audio_seen": reply.audio_seen})
+            update={"retries": reply.retries, "audio_seen": reply.audio_seen, "model_version": reply.model_version})
         if cache and verdict.parse_ok:
             cache.put(key, reply.raw, reply.audio_seen)
         return verdict

@@ -16,7 +16,7 @@ from seabench.models.hf import REMOTE_CODE_ALLOWED, create
 from seabench.models.hf_common import SR, split_points
 
 from seabench import GenerationConfig, ModelInput, UserError
-from tests.helpers.tiny_hf import tiny_glmasr
+from tests.helpers.tiny_hf import tiny_glmasr, tiny_whisper
 from tests.unit.reference_fixtures import WINDOW_S, clips, tiny_qwen2_audio
 
 GREEDY = GenerationConfig(max_new_tokens=8)
@@ -34,7 +34,8 @@ def offline():
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("hf")
-    return {"qwen2_audio": tiny_qwen2_audio(root / "qwen2-audio"), "glmasr": tiny_glmasr(root / "glm-asr")}
+    return {"qwen2_audio": tiny_qwen2_audio(root / "qwen2-audio"), "glmasr": tiny_glmasr(root / "glm-asr"),
+            "whisper": tiny_whisper(root / "whisper")}
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +61,28 @@ def test_info_names_the_local_snapshot(adapters, folders, family: str, cls: str)
     assert info.snapshot.startswith("dir:") and info.snapshot == adapters[family].info().snapshot
     assert info.dtype == "float32" and info.backend_version == f"transformers {transformers.__version__}"
     assert info.details["class"] == cls and info.details["device"] == "cpu"
+
+
+def test_asr_only_model_transcribes_in_the_sample_language(adapters, folders) -> None:
+    """An encoder-decoder without a chat template (Whisper) transcribes; the prompt is not used."""
+    from transformers import AutoModelForSpeechSeq2Seq, AutoProcessor
+
+    adapter = adapters["whisper"]
+    assert adapter.info().details["asr_only"] and "ignores task prompts" in adapter.warnings[0]
+    audio = clips()[:2]
+    inputs = [ModelInput(sample_id=f"s{i}", task="mini/asr-th", prompt=p, audio=[a], language=lang)
+              for i, (a, p, lang) in enumerate(zip(audio, ["Transcribe.", "Anything else"], ["th", "vi-VN"]))]
+    got = adapter.generate(inputs, GREEDY)
+    processor = AutoProcessor.from_pretrained(str(folders["whisper"]))
+    model = AutoModelForSpeechSeq2Seq.from_pretrained(str(folders["whisper"])).eval()
+    for out, wave, lang in zip(got, audio, ["th", "vi"]):
+        enc = processor.feature_extractor([wave], sampling_rate=SR, return_tensors="pt", return_attention_mask=True)
+        with torch.inference_mode():
+            ids = model.generate(**enc, language=lang, task="transcribe", max_new_tokens=8, do_sample=False)
+        assert out.error is None and out.input_tokens is None
+        assert out.text == processor.tokenizer.decode(ids[0], skip_special_tokens=True).strip()
+    [two_clips] = adapter.generate([ModelInput(sample_id="x", task="mini/asr-th", prompt="", audio=audio)], GREEDY)
+    assert two_clips.error and "exactly one audio clip" in two_clips.error
 
 
 def test_snapshot_follows_the_weights(tmp_path, adapters) -> None:

@@ -88,6 +88,7 @@ def test_request_carries_audio_schema_rubric_and_settings(serve, tmp_path: Path)
     [verdict] = _judge().judge([req])
     assert (verdict.score, verdict.rationale, verdict.audio_seen, verdict.parse_ok) == (4.0, "good", True, True)
     assert verdict.judge == SPEC and verdict.rubric == "spoken_qa@1"
+    assert verdict.model_version == f"gemini-2.5-flash-{server.model_version}"
     [sent] = server.generate_requests()
     body = sent.json
     assert sent.path.endswith("/models/gemini-2.5-flash:generateContent") and sent.headers["x-goog-api-key"] == KEY
@@ -192,6 +193,16 @@ def test_rubric_without_audio_sends_none(serve, tmp_path: Path) -> None:
     req = JudgeRequest(task="t", sample_id="x", rubric=text_only, answer="a", question="q", audio=req.audio)
     [verdict] = _judge().judge([req])
     assert verdict.audio_seen is False and inline_audio(server.generate_requests()[0].json) == []
+
+
+def test_n_sample_judging_sends_temperature_and_keeps_every_score(serve, tmp_path: Path) -> None:
+    import itertools
+
+    scores = itertools.cycle([2, 3, 4])
+    server = serve(responder=lambda req: verdict_json(next(scores)))
+    [verdict] = _judge(concurrency=1).judge(_requests(tmp_path, 1), n_samples=3)
+    assert sorted(verdict.samples) == [2.0, 3.0, 4.0] and verdict.score == 3.0 and "spread" in verdict.rationale
+    assert [r.json["generationConfig"]["temperature"] for r in server.generate_requests()] == [0.7, 0.7, 0.7]
 
 
 def test_cache_hits_make_zero_calls(serve, tmp_path: Path) -> None:
@@ -376,3 +387,26 @@ def test_cli_score_only_failed_rejudges_exactly_the_failed_items(serve, tmp_path
     rescore(run, reg, judge=SPEC, only_failed=True)  # nothing failed any more
     rescore(run, reg, judge=SPEC)  # everything is judged by this judge already
     assert len(server.generate_requests()) == n_calls
+
+
+def test_batch_items_whose_audio_cannot_be_uploaded_are_unscored(serve, tmp_path: Path) -> None:
+    from seabench.judges.batch import STATE_FILE, judge_in_batch
+
+    server = serve(FakeGeminiBatch, fault_on=("/upload/",), faults=lambda req: server_error(500))
+    reg, task = _batch_run(tmp_path, n=3)
+    judge_in_batch(tmp_path / "run", {task.name: task}, SPEC, reg, options={"max_retries": 1, "backoff": 0.001})
+    records = list(iter_records(tmp_path / "run" / "samples.jsonl"))
+    assert all((r.verdicts[0].unscored_reason or "").startswith("judge call failed: audio upload failed: HTTP 500")
+               for r in records) and len(records) == 3
+    assert server.batches == {} and not (tmp_path / "run" / STATE_FILE).exists()
+
+
+def test_batch_requests_are_split_into_jobs_by_size(serve, tmp_path: Path) -> None:
+    from seabench.judges.batch import judge_in_batch
+
+    server = serve(FakeGeminiBatch, responder=lambda req: verdict_json(3), polls_before_done=0)
+    reg, task = _batch_run(tmp_path, n=5)
+    judge_in_batch(tmp_path / "run", {task.name: task}, SPEC, reg, options={"poll_s": 0.01, "batch_mb": 0.004})
+    sizes = sorted(len(job.requests) for job in server.batches.values())
+    assert len(sizes) > 1 and sum(sizes) == 5  # about 4 KB per job: the prompt plus the request overhead
+    assert all(r.scores["judge"].value == 3.0 for r in iter_records(tmp_path / "run" / "samples.jsonl"))

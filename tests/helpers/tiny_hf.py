@@ -143,7 +143,8 @@ def tiny_whisper(folder: Path, *, seed: int = 0) -> Path:
         decoder_start_token_id=start, eos_token_id=eos, pad_token_id=eos, max_length=448, is_multilingual=True,
         lang_to_id={f"<|{c}|>": ids(f"<|{c}|>") for c in WHISPER_LANGUAGES},
         task_to_id={"transcribe": ids("<|transcribe|>"), "translate": ids("<|translate|>")},
-        no_timestamps_token_id=ids("<|notimestamps|>"), suppress_tokens=[], begin_suppress_tokens=[])
+        no_timestamps_token_id=ids("<|notimestamps|>"), begin_suppress_tokens=[],
+        suppress_tokens=[ids(t) for t in WHISPER_SPECIALS[1:]])  # a random decoder would emit them
     processor = WhisperProcessor(feature_extractor=WhisperFeatureExtractor(feature_size=80), tokenizer=tok)
     model.save_pretrained(folder)
     processor.save_pretrained(folder)

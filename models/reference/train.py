@@ -1,0 +1,516 @@
+"""Train the reference model on a SeaBench train split (CPU friendly, exactly resumable).
+
+Every example is (clip, prompt, answer). Prompts are the strings the harness sends for the matching
+`mini` task (`task.render(sample)`), so the model learns the exact instructions it is evaluated with:
+ASR in seven languages, speech translation, language ID, gender and speaking rate. Log-mel features are
+computed once per clip with the inference code path and cached; training then applies SpecAugment-style
+masks to the cached features. Batches and masks are a pure function of (seed, step), so a resumed run
+replays the same data stream and reaches the same losses as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import shlex
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import torch
+    from transformers import PreTrainedTokenizerBase
+
+    from .config import ReferenceConfig
+    from .model import ReferenceModel
+
+ASR_MANIFEST = "train-asr.jsonl"
+S2TT_MANIFEST = "train-s2tt.jsonl"
+STATE_FILE = "trainer_state.pt"
+TRAINING_FILE = "training.json"
+LATEST = "checkpoint-latest"
+FINAL = "final"
+LANGUAGES = ("en", "id", "ms", "vi", "th", "zh", "ta")
+# Share of examples per task kind: transcription carries most of the signal the other tasks build on.
+TASK_MIX = {"asr": 0.5, "langid": 0.1, "gender": 0.1, "rate": 0.15, "s2tt": 0.15}
+PRESETS = {
+    "tiny": dict(encoder_dim=192, encoder_layers=4, decoder_dim=256, decoder_layers=4, stack=4, vocab=3000),
+    "micro": dict(encoder_dim=32, encoder_layers=1, decoder_dim=32, decoder_layers=1, stack=4, vocab=400),
+}
+
+
+@dataclass(frozen=True)
+class Example:
+    clip: int  # index into the feature cache
+    prompt: str
+    answer: str
+    kind: str
+
+
+@dataclass
+class FeatureCache:
+    """Log-mels of every clip, concatenated along time (float16), with per-clip offsets."""
+
+    mels: np.ndarray  # (n_mels, total_frames)
+    offsets: np.ndarray  # (n_clips + 1,)
+
+    def frames(self, clip: int) -> int:
+        return int(self.offsets[clip + 1] - self.offsets[clip])
+
+    def get(self, clip: int) -> np.ndarray:
+        return self.mels[:, self.offsets[clip] : self.offsets[clip + 1]]
+
+
+# ----------------------------------------------------------------------------------------------- data
+
+
+def harness_prompts() -> dict[str, str]:
+    """The rendered instruction of every single-prompt mini task, keyed by task name (`mini/asr-th` ...)."""
+    from seabench.registry import registry
+
+    prompts: dict[str, str] = {}
+    for task in registry().resolve_tasks("mini"):
+        rendered = {task.render(sample) for sample in task.samples()}
+        if len(rendered) == 1:
+            prompts[task.name] = rendered.pop()
+    return prompts
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def data_hash(data_dir: Path) -> str:
+    """sha256 over the train manifests (which name every clip), recorded with the checkpoint."""
+    digest = hashlib.sha256()
+    for name in (ASR_MANIFEST, S2TT_MANIFEST):
+        path = data_dir / name
+        if path.exists():
+            digest.update(name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def build_examples(data_dir: Path, prompts: dict[str, str]) -> tuple[list[str], dict[str, list[Example]]]:
+    """Clip paths and the examples of every task kind; tasks absent from the mini suite are skipped."""
+    asr = read_jsonl(data_dir / ASR_MANIFEST)
+    s2tt = read_jsonl(data_dir / S2TT_MANIFEST) if (data_dir / S2TT_MANIFEST).exists() else []
+    clips: list[str] = []
+    index: dict[str, int] = {}
+    for row in asr + s2tt:
+        if row["audio"] not in index:
+            index[row["audio"]] = len(clips)
+            clips.append(row["audio"])
+    kinds: dict[str, list[Example]] = {k: [] for k in TASK_MIX}
+    for row in asr:
+        clip, lang, meta = index[row["audio"]], row["language"], row.get("metadata", {})
+        if f"mini/asr-{lang}" in prompts:
+            kinds["asr"].append(Example(clip, prompts[f"mini/asr-{lang}"], row["reference"], "asr"))
+        kinds["langid"].append(Example(clip, prompts["mini/langid"], lang, "langid"))
+        if meta.get("gender") in ("male", "female"):
+            kinds["gender"].append(Example(clip, prompts["mini/gender"], meta["gender"], "gender"))
+        if meta.get("rate") in ("slow", "normal", "fast"):
+            kinds["rate"].append(Example(clip, prompts["mini/rate"], meta["rate"], "rate"))
+    for row in s2tt:
+        name = f"mini/s2tt-{row['language']}-{row['target_language']}"
+        if name in prompts:
+            kinds["s2tt"].append(Example(index[row["audio"]], prompts[name], row["reference"], "s2tt"))
+    return clips, {k: v for k, v in kinds.items() if v}
+
+
+def cache_features(data_dir: Path, clips: list[str], config: ReferenceConfig, cache_dir: Path) -> FeatureCache:
+    """Featurise every clip once with the inference feature code; reuse the cache when it matches."""
+    from .features import build_feature_extractor
+
+    key = hashlib.sha256(
+        json.dumps([clips, config.encoder.model_dump(), config.max_audio_seconds], sort_keys=True).encode()
+    ).hexdigest()[:16]
+    mel_path, off_path = cache_dir / f"mels-{key}.npy", cache_dir / f"offsets-{key}.npy"
+    if mel_path.exists() and off_path.exists():
+        return FeatureCache(np.load(mel_path, mmap_mode="r"), np.load(off_path))
+    import torch
+
+    extractor = build_feature_extractor(config)
+    mels: list[np.ndarray] = []
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # one small STFT per clip: extra threads only add contention (15x slower)
+    try:
+        for rel in clips:
+            mels.append(_clip_mels(data_dir / rel, config, extractor))
+    finally:
+        torch.set_num_threads(threads)
+    offsets = np.concatenate([[0], np.cumsum([m.shape[1] for m in mels])]).astype(np.int64)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    np.save(mel_path, np.concatenate(mels, axis=1))
+    np.save(off_path, offsets)
+    return FeatureCache(np.load(mel_path, mmap_mode="r"), offsets)
+
+
+def _clip_mels(path: Path, config: ReferenceConfig, extractor: object) -> np.ndarray:
+    import soundfile as sf
+    import soxr
+
+    from .config import SAMPLE_RATE
+    from .features import extract_features
+
+    audio, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    audio = audio.mean(axis=1)
+    if rate != SAMPLE_RATE:
+        audio = soxr.resample(audio, rate, SAMPLE_RATE).astype(np.float32)
+    batch = extract_features(config, extractor, [audio])  # type: ignore[arg-type]
+    return batch.features[0, :, : int(batch.lengths[0])].numpy().astype(np.float16)
+
+
+def tokenizer_corpus(kinds: dict[str, list[Example]]) -> list[str]:
+    """Answers and prompts, plus the chat-template text, so frequent pieces become single tokens."""
+    texts = sorted({e.answer for ex in kinds.values() for e in ex} | {e.prompt for ex in kinds.values() for e in ex})
+    return [*texts, "system\nYou are a helpful assistant.", "user\nAudio 1: ", "assistant\n"]
+
+
+def plan_batches(
+    kinds: dict[str, list[Example]], cache: FeatureCache, seed: int, block: int, batch_size: int, step: int
+) -> list[Example]:
+    """The batch of `step`: each block of steps draws a pool by the task mix and groups it by clip length."""
+    rng = np.random.default_rng([seed, step // block])
+    names = sorted(kinds)
+    weights = np.array([TASK_MIX[k] for k in names])
+    picks = rng.choice(len(names), size=block * batch_size, p=weights / weights.sum())
+    pool = [kinds[names[k]][int(rng.integers(len(kinds[names[k]])))] for k in picks]
+    pool.sort(key=lambda e: cache.frames(e.clip))
+    batches = [pool[i : i + batch_size] for i in range(0, len(pool), batch_size)]
+    order = rng.permutation(len(batches))
+    return batches[int(order[step % block])]
+
+
+def spec_augment(mel: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Two frequency masks (up to 12 bins) and time masks covering up to ~10% of the clip."""
+    mel = mel.astype(np.float32, copy=True)
+    n_mels, frames = mel.shape
+    for _ in range(2):
+        width = int(rng.integers(0, 13))
+        start = int(rng.integers(0, max(1, n_mels - width)))
+        mel[start : start + width] = 0.0
+    for _ in range(max(1, frames // 150)):
+        width = int(rng.integers(0, min(25, max(1, frames // 10)) + 1))
+        start = int(rng.integers(0, max(1, frames - width)))
+        mel[:, start : start + width] = 0.0
+    return mel
+
+
+class Collator:
+    """Examples -> padded model inputs; loss only on the answer and its closing <|im_end|>."""
+
+    def __init__(self, model: ReferenceModel, tokenizer: PreTrainedTokenizerBase, cache: FeatureCache) -> None:
+        from .inference import ReferenceLALM
+
+        self.lalm = ReferenceLALM(model, tokenizer)
+        self.model, self.tokenizer, self.cache = model, tokenizer, cache
+        self.end = model.config.stop_tokens[0]
+        self._prompt_cache: dict[str, str] = {}
+
+    def __call__(self, batch: list[Example], rng: np.random.Generator | None) -> dict[str, torch.Tensor]:
+        import torch
+
+        mels = [self.cache.get(e.clip) for e in batch]
+        if rng is not None:
+            mels = [spec_augment(m, rng) for m in mels]
+        lengths = torch.tensor([m.shape[1] for m in mels])
+        multiple = self.model.config.encoder.pad_multiple
+        width = -(-int(lengths.max()) // multiple) * multiple
+        features = torch.zeros(len(mels), mels[0].shape[0], width)
+        for i, m in enumerate(mels):
+            features[i, :, : m.shape[1]] = torch.from_numpy(np.asarray(m, dtype=np.float32))
+        counts = self.model.audio_token_counts(lengths).tolist()
+        rows: list[tuple[list[int], list[int]]] = []
+        for example, count in zip(batch, counts, strict=True):
+            prompt = self._rendered(example.prompt)
+            head, tail = prompt.split(self.lalm.placeholder)
+            prompt_ids = self.tokenizer(head + self.lalm.placeholder * count + tail, add_special_tokens=False)
+            answer_ids = self.tokenizer(example.answer + self.end, add_special_tokens=False)
+            rows.append((prompt_ids["input_ids"], answer_ids["input_ids"]))
+        seq = max(len(p) + len(a) for p, a in rows)
+        pad = self.lalm.pad_token_id
+        ids = torch.full((len(rows), seq), pad, dtype=torch.long)
+        labels = torch.full((len(rows), seq), -100, dtype=torch.long)
+        mask = torch.zeros((len(rows), seq), dtype=torch.long)
+        for r, (p, a) in enumerate(rows):
+            ids[r, : len(p) + len(a)] = torch.tensor(p + a)
+            labels[r, len(p) : len(p) + len(a)] = torch.tensor(a)
+            mask[r, : len(p) + len(a)] = 1
+        frame_mask = (torch.arange(width)[None, :] < lengths[:, None]).long()
+        return dict(input_ids=ids, attention_mask=mask, labels=labels, features=features, feature_mask=frame_mask)
+
+    def _rendered(self, prompt: str) -> str:
+        if prompt not in self._prompt_cache:
+            self._prompt_cache[prompt] = self.lalm.render(prompt, 1)
+        return self._prompt_cache[prompt]
+
+
+def answer_loss(model: ReferenceModel, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Next-token cross-entropy on answer tokens only; the vocabulary projection runs only there."""
+    from .model import positions_from_mask
+
+    mask = inputs["attention_mask"]
+    embeds = model.embed(inputs["input_ids"], inputs["features"], inputs["feature_mask"])
+    hidden = model.decoder.model(
+        inputs_embeds=embeds, attention_mask=mask, position_ids=positions_from_mask(mask), use_cache=False
+    ).last_hidden_state
+    targets = inputs["labels"][:, 1:]
+    keep = targets != -100
+    logits = model.decoder.lm_head(hidden[:, :-1][keep])
+    import torch.nn.functional as F
+
+    return F.cross_entropy(logits.float(), targets[keep])
+
+
+# ------------------------------------------------------------------------------------------- training
+
+
+def git_sha() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(Path(__file__).resolve().parent), "rev-parse", "HEAD"],
+            capture_output=True, text=True, timeout=10, check=False,
+        )
+    except OSError:
+        return None
+    return out.stdout.strip() or None
+
+
+def lr_at(step: int, total: int, peak: float, warmup: int) -> float:
+    """Linear warmup then cosine decay to 10% of the peak."""
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def save_checkpoint(
+    folder: Path, model: ReferenceModel, tokenizer: PreTrainedTokenizerBase, optimizer: torch.optim.Optimizer,
+    step: int, history: list[tuple[int, float]], meta: dict,
+) -> None:
+    """Weights + tokenizer in the reference format, plus optimizer/step/loss history for resume."""
+    import torch
+
+    from .io import save_reference
+
+    tmp = folder.with_name(folder.name + ".tmp")
+    save_reference(model, tokenizer, tmp)
+    torch.save({"optimizer": optimizer.state_dict(), "step": step, "history": history}, tmp / STATE_FILE)
+    (tmp / TRAINING_FILE).write_text(json.dumps({**meta, "steps_done": step}, indent=2), encoding="utf-8")
+    if folder.exists():
+        import shutil
+
+        shutil.rmtree(folder)
+    tmp.rename(folder)
+
+
+def export_checkpoint(src: Path, dst: Path, dtype: str = "float16") -> Path:
+    """Copy a checkpoint without trainer state, weights stored in `dtype` (the loader upcasts)."""
+    import shutil
+
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    dst.mkdir(parents=True, exist_ok=True)
+    for item in src.iterdir():
+        if item.name not in (STATE_FILE, "model.safetensors") and item.is_file():
+            shutil.copy2(item, dst / item.name)
+    weights = load_file(str(src / "model.safetensors"))
+    save_file({k: v.to(getattr(torch, dtype)).contiguous() for k, v in weights.items()}, str(dst / "model.safetensors"))
+    return dst
+
+
+def train_reference(
+    data_dir: Path,
+    out_dir: Path,
+    *,
+    steps: int = 4000,
+    batch_size: int = 24,
+    lr: float = 1.5e-3,
+    resume: bool = False,
+    seed: int = 0,
+    preset: str = "tiny",
+    device: str = "cpu",
+    save_every: int = 250,
+    max_minutes: float | None = None,
+    warmup: int = 200,
+    threads: int | None = None,
+    quiet: bool = False,
+) -> Path:
+    """Train (or resume) and return the final checkpoint folder `out_dir/final`.
+
+    `max_minutes` stops early at a step boundary (the final checkpoint says how many steps ran).
+    """
+    import torch
+
+    from .inference import ReferenceLALM
+    from .model import ReferenceModel
+    from .presets import tiny_config
+    from .tokenizer import train_tokenizer
+
+    started = time.perf_counter()
+    torch.set_num_threads(threads or max(1, os.cpu_count() or 1))
+    data_dir, out_dir = Path(data_dir), Path(out_dir)
+    shape = PRESETS[preset]
+    prompts = harness_prompts()
+    clips, kinds = build_examples(data_dir, prompts)
+    latest = out_dir / LATEST
+    if resume and latest.exists():
+        model_lalm = ReferenceLALM.from_pretrained(latest, device=device, dtype=torch.float32)
+        model, tokenizer = model_lalm.model, model_lalm.tokenizer
+        state = torch.load(latest / STATE_FILE, weights_only=False)
+    else:
+        torch.manual_seed(seed)
+        tokenizer = train_tokenizer(tokenizer_corpus(kinds), vocab_size=shape["vocab"])
+        config = tiny_config(
+            vocab_size=len(tokenizer),
+            audio_token_id=tokenizer.convert_tokens_to_ids("<|AUDIO|>"),
+            encoder_dim=shape["encoder_dim"], encoder_layers=shape["encoder_layers"],
+            decoder_dim=shape["decoder_dim"], decoder_layers=shape["decoder_layers"], stack=shape["stack"],
+            max_audio_seconds=15.0,
+        )
+        model = ReferenceModel(config).to(device)
+        state = None
+    model.train()
+    cache = cache_features(data_dir, clips, model.config, out_dir / "feature-cache")
+    collate = Collator(model, tokenizer, cache)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.98), weight_decay=0.01)
+    step, history = 0, []
+    if state is not None:
+        optimizer.load_state_dict(state["optimizer"])
+        step, history = int(state["step"]), [tuple(h) for h in state["history"]]
+    meta = {
+        "command": shlex.join(sys.argv),
+        "preset": preset,
+        "config": json.loads(model.config.model_dump_json()),
+        "data_dir": str(data_dir),
+        "data_sha256": data_hash(data_dir),
+        "n_clips": len(clips),
+        "examples": {k: len(v) for k, v in kinds.items()},
+        "task_mix": TASK_MIX,
+        "hyperparameters": dict(steps=steps, batch_size=batch_size, lr=lr, warmup=warmup, seed=seed),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "seabench_git_sha": git_sha(),
+    }
+    block = 64
+    report = _Reporter(steps, step, quiet)
+    stopped_early = False
+    try:
+        while step < steps:
+            if max_minutes is not None and time.perf_counter() - started > max_minutes * 60:
+                stopped_early = True
+                break
+            batch = plan_batches(kinds, cache, seed, block, batch_size, step)
+            inputs = collate(batch, np.random.default_rng([seed, step, 1]))
+            inputs = {k: v.to(device) for k, v in inputs.items()}
+            for group in optimizer.param_groups:
+                group["lr"] = lr_at(step, steps, lr, warmup)
+            loss = answer_loss(model, inputs)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            step += 1
+            history.append((step, float(loss)))
+            report.update(step, float(loss))
+            if save_every and step % save_every == 0:
+                save_checkpoint(latest, model, tokenizer, optimizer, step, history, meta)
+    finally:
+        report.close()
+    wall = time.perf_counter() - started
+    last = [loss for _, loss in history[-50:]]
+    meta.update(
+        steps_done=step,
+        stopped_early=stopped_early,
+        final_loss=float(np.mean(last)) if last else None,
+        loss_curve=_curve(history),
+        wall_time_s=round(wall, 1),
+    )
+    save_checkpoint(latest, model, tokenizer, optimizer, step, history, meta)
+    final = export_checkpoint(latest, out_dir / FINAL)
+    (final / TRAINING_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    return final
+
+
+def _curve(history: list[tuple[int, float]], points: int = 20) -> list[tuple[int, float]]:
+    """Mean loss over `points` equal windows: a compact loss-curve summary for training.json."""
+    if not history:
+        return []
+    size = max(1, len(history) // points)
+    return [
+        (history[min(i + size, len(history)) - 1][0], round(float(np.mean([l for _, l in history[i : i + size]])), 4))
+        for i in range(0, len(history), size)
+    ]
+
+
+class _Reporter:
+    """A rich progress bar with loss and steps/s on a terminal; plain periodic lines otherwise."""
+
+    def __init__(self, total: int, start: int, quiet: bool) -> None:
+        from rich.console import Console
+
+        self.console = Console(stderr=True)
+        self.quiet = quiet
+        self.start_step, self.t0, self.ema = start, time.perf_counter(), None
+        self.progress = None
+        if not quiet and self.console.is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.progress = Progress(
+                TextColumn("training"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("loss {task.fields[loss]}  {task.fields[rate]} steps/s"), TimeRemainingColumn(),
+                console=self.console,
+            )
+            self.task = self.progress.add_task("train", total=total, completed=start, loss="-", rate="-")
+            self.progress.start()
+
+    def update(self, step: int, loss: float) -> None:
+        self.ema = loss if self.ema is None else 0.95 * self.ema + 0.05 * loss
+        rate = (step - self.start_step) / max(1e-9, time.perf_counter() - self.t0)
+        if self.progress is not None:
+            self.progress.update(self.task, completed=step, loss=f"{self.ema:.3f}", rate=f"{rate:.2f}")
+        elif not self.quiet and (step % 25 == 0 or step == self.start_step + 1):
+            print(f"step {step} loss {self.ema:.4f} ({loss:.4f}) {rate:.2f} steps/s", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m seabench.models.reference.train --data DIR --out DIR ...` (the CLI mirrors this)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--steps", type=int, default=4000)
+    parser.add_argument("--batch-size", type=int, default=24)
+    parser.add_argument("--lr", type=float, default=1.5e-3)
+    parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="tiny")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--save-every", type=int, default=250)
+    parser.add_argument("--max-minutes", type=float, default=None)
+    parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--threads", type=int, default=None)
+    args = parser.parse_args(argv)
+    final = train_reference(
+        args.data, args.out, steps=args.steps, batch_size=args.batch_size, lr=args.lr, resume=args.resume,
+        seed=args.seed, preset=args.preset, device=args.device, save_every=args.save_every,
+        max_minutes=args.max_minutes, warmup=args.warmup, threads=args.threads,
+    )
+    print(final)
+
+
+if __name__ == "__main__":
+    main()
