@@ -43,10 +43,5 @@ class AdapterJudge(JudgeBackend):
         return self.adapter.client()
 
     async def aclose_loop(self) -> None:
-        # ApiAdapter keeps one client per event loop and closes it only inside its own generate();
-        # judge() runs its own loop, so the client made in it is closed here before the loop ends.
-        adapter = self.adapter
-        client = adapter._client
-        if client is not None:
-            adapter._client, adapter._loop = None, None
-            await adapter._close_client(client)
+        # judge() runs its own event loop: close the client made in it before the loop ends.
+        await self.adapter.aclose_client()

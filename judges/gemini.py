@@ -81,7 +81,7 @@ class GeminiJudge(AdapterJudge):
         inp = ModelInput(sample_id=request.sample_id, task=request.task, prompt=request.prompt(with_audio),
                          audio=[ref.load() for ref in refs], audio_refs=list(refs))
         # the model adapter decides inline vs Files API and reuses uploads by audio sha256
-        parts, retries, error, as_files = await self.adapter._parts(inp)
+        parts, retries, error, as_files = await self.adapter.parts(inp)
         if error is not None:  # the adapter already retried the upload
             raise CallError(f"audio upload failed: {error.describe()}", retryable=False)
         return [types.Content(role="user", parts=parts)], as_files, retries

@@ -4,7 +4,8 @@ text LLM answers the task's instruction from the transcript alone.
 Any two adapters compose: `cascade:hf:/ckpt/asr+openai:MODEL@URL`, `cascade:reference+gemini:...`.
 The id is split at the first `+` that is followed by a registered model prefix (`hf:`, `openai:`,
 `echo` ...), so `+` may appear inside the ASR path as long as what follows it is not a model id.
-Options go to one side with a prefix: `-M asr.batch_size=4 -M llm.concurrency=8`.
+Options go to one side with a prefix: `-M asr.batch_size=4 -M llm.concurrency=8`; the cascade's
+own option `-M asr_max_new_tokens=N` (default 256) caps each transcript.
 
 For ASR tasks the transcript itself is the answer (the LLM is not called). Otherwise the LLM gets
 a text-only input: the transcript, then the original instruction. The transcript is kept in the
@@ -30,6 +31,7 @@ from seabench.types import (
 PROMPT_VERSION = "1"
 ASR_TASK = "asr/cascade"
 ASR_TOKENS = 256
+OWN_OPTIONS = {"asr_max_new_tokens"}
 TRANSCRIPT_PREFIX = "transcript: "
 
 
@@ -61,9 +63,10 @@ def split_spec(spec: str, prefixes: set[str]) -> tuple[str, str]:
 
 
 class CascadeAdapter(ModelAdapter):
-    def __init__(self, spec: str, asr: ModelAdapter, llm: ModelAdapter) -> None:
+    def __init__(self, spec: str, asr: ModelAdapter, llm: ModelAdapter, asr_max_new_tokens: int = ASR_TOKENS) -> None:
         self.id = spec
         self.asr, self.llm = asr, llm
+        self.asr_max_new_tokens = asr_max_new_tokens
         self.default_batch_size = asr.default_batch_size
         self.max_audio_s = asr.max_audio_s
         self.warnings: list[str] = []
@@ -111,7 +114,7 @@ class CascadeAdapter(ModelAdapter):
         clips = [(idx, ModelInput(sample_id=f"{inp.sample_id}#{n}", task=ASR_TASK, prompt=asr_prompt(inp.language),
                                   audio=[wave], audio_refs=inp.audio_refs[n:n + 1], language=inp.language))
                  for idx, inp in enumerate(batch) for n, wave in enumerate(inp.audio)]
-        asr_config = GenerationConfig(max_new_tokens=ASR_TOKENS, temperature=0.0, seed=config.seed)
+        asr_config = GenerationConfig(max_new_tokens=self.asr_max_new_tokens, temperature=0.0, seed=config.seed)
         outs = self.asr.generate([c for _, c in clips], asr_config) if clips else []
         result: list[tuple[list[str], list[ModelOutput]]] = [([], []) for _ in batch]
         for (idx, _), out in zip(clips, outs, strict=True):
@@ -134,9 +137,12 @@ def _latency(outs: list[ModelOutput]) -> float | None:
 def _side_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     sides: dict[str, dict[str, Any]] = {"asr": {}, "llm": {}}
     for key, value in options.items():
+        if key in OWN_OPTIONS:
+            continue
         side, dot, rest = key.partition(".")
         if not dot or side not in sides:
-            raise UserError(f"cascade options must start with asr. or llm. (e.g. -M asr.batch_size=4), not {key!r}")
+            raise UserError(f"cascade options must start with asr. or llm. (e.g. -M asr.batch_size=4) or be one of "
+                            f"{', '.join(sorted(OWN_OPTIONS))}, not {key!r}")
         sides[side][rest] = value
     return sides["asr"], sides["llm"]
 
@@ -156,4 +162,4 @@ def create(spec: str, options: dict[str, Any]) -> CascadeAdapter:
     except BaseException:
         asr.close()
         raise
-    return CascadeAdapter(spec, asr, llm)
+    return CascadeAdapter(spec, asr, llm, int(options.get("asr_max_new_tokens", ASR_TOKENS)))

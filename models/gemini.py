@@ -273,7 +273,7 @@ class GeminiAdapter(ApiAdapter[Any]):
                 self.uploads.put(audio.sha256, outcome.value)
             return outcome
 
-    async def _parts(self, inp: ModelInput) -> tuple[list[Any], int, CallError | None, list[str]]:
+    async def parts(self, inp: ModelInput) -> tuple[list[Any], int, CallError | None, list[str]]:
         """Content parts, retries spent uploading, an upload failure, and the hashes sent as files."""
         from google.genai import types
 
@@ -313,7 +313,7 @@ class GeminiAdapter(ApiAdapter[Any]):
         gen_config = self.generation_config(config)
         retries = 0
         for attempt in range(2):  # a second pass only when a remembered upload turned out to be gone
-            parts, spent, error, as_files = await self._parts(inp)
+            parts, spent, error, as_files = await self.parts(inp)
             retries += spent
             if error is not None:
                 return self.failed(Outcome(error=error), retries, start)

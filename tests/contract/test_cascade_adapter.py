@@ -112,13 +112,13 @@ def test_real_hf_asr_feeds_a_text_model(tmp_path: Path, monkeypatch: pytest.Monk
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     folder = tiny_qwen2_audio(tmp_path / "asr")
-    cascade = create(f"cascade:hf:{folder}+echo", {"asr.batch_size": 2})
+    cascade = create(f"cascade:hf:{folder}+echo", {"asr.batch_size": 2, "asr_max_new_tokens": 12})
     inputs = [ModelInput(sample_id=f"s{i}", task="mini/sqa-th", prompt="Why?", audio=[c], language="th")
               for i, c in enumerate(clips())]
     outs = cascade.generate(inputs, CONFIG)
     direct = cascade.asr.generate([ModelInput(sample_id="x", task="asr/cascade", prompt=asr_prompt("th"),
                                               audio=[c], language="th") for c in clips()],
-                                  GenerationConfig(max_new_tokens=256))
+                                  GenerationConfig(max_new_tokens=12))
     for out, asr in zip(outs, direct):
         assert out.error is None and f"transcript: {asr.text}" in out.warnings
         assert out.text == f"Transcript of the audio:\n{asr.text}\n\nAnswer the following using the transcript " \
