@@ -63,7 +63,8 @@ def split_spec(spec: str, prefixes: set[str]) -> tuple[str, str]:
 
 
 class CascadeAdapter(ModelAdapter):
-    def __init__(self, spec: str, asr: ModelAdapter, llm: ModelAdapter, asr_max_new_tokens: int = ASR_TOKENS) -> None:
+    def __init__(self, spec: str, asr: ModelAdapter, llm: ModelAdapter,
+                 asr_max_new_tokens: int = ASR_TOKENS) -> None:
         self.id = spec
         self.asr, self.llm = asr, llm
         self.asr_max_new_tokens = asr_max_new_tokens

@@ -107,7 +107,7 @@ class HFAdapter(ModelAdapter):
         self.model_name = model
         self.warnings: list[str] = []
         trust = bool(options.get("trust_remote_code", False))
-        revision = check_remote_code(model, options.get("revision"), trust)
+        revision = check_remote_code(model, _text(options.get("revision")), trust)
         self.device = _device(torch, str(options.get("device", "auto")))
         self.dtype_name = _dtype_name(str(options.get("dtype", "auto")), self.device)
         self.default_batch_size = int(options.get("batch_size", 8))
@@ -250,6 +250,11 @@ class HFAdapter(ModelAdapter):
         if model is not None and str(self.device).startswith("cuda"):
             del model
             self._torch.cuda.empty_cache()
+
+
+def _text(value: Any) -> str | None:
+    """-M values that look numeric arrive as numbers; a revision is always text."""
+    return None if value is None else str(value)
 
 
 def _template_kwargs(processor: Any) -> dict[str, Any]:

@@ -1,8 +1,8 @@
-"""What the `hf:` and `vllm:` adapters share: the chat conversation for one input, and the
-long-audio policy (ASR audio over the model's window is split at quiet points and the
-transcripts joined; any other audio is truncated with a recorded warning).
+"""What the `hf:` and `vllm:` adapters share: the chat conversation for one input, the long-audio
+policy (ASR audio over the model's window is split at quiet points and the transcripts joined;
+any other audio is truncated with a recorded warning), and a checkpoint's snapshot id.
 
-Pure numpy: no torch, transformers or vllm import here."""
+No torch, transformers or vllm import here."""
 
 from __future__ import annotations
 

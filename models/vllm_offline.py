@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from pathlib import Path
 from typing import Any
 
 from seabench.models.hf import check_remote_code, load_processor
@@ -51,7 +52,7 @@ class VllmAdapter(ModelAdapter):
         self.window_s = max_audio_s if max_audio_s is not None else window_of(self.processor)
         self._vllm = vllm
         self.llm: Any = vllm.LLM(model=model, **engine_args)
-        self._commit = getattr(getattr(self.processor, "tokenizer", None), "_commit_hash", None)
+        self._commit = _hub_commit(model, engine_args.get("revision"), bool(engine_args.get("trust_remote_code")))
 
     def info(self) -> ModelInfo:
         return ModelInfo(id=self.id, provider="vllm", snapshot=snapshot_of(self.model, self._commit),
@@ -109,6 +110,15 @@ def _output(result: Any, latency_s: float) -> ModelOutput:
                        latency_s=latency_s)
 
 
+def _hub_commit(model: str, revision: str | None, trust: bool) -> str | None:
+    """The commit a hub id resolves to (from the local hub cache); None for a local folder."""
+    if Path(model).expanduser().is_dir():
+        return None
+    from transformers import AutoConfig
+
+    return getattr(AutoConfig.from_pretrained(model, revision=revision, trust_remote_code=trust), "_commit_hash", None)
+
+
 def engine_arg_names(vllm: Any) -> set[str]:
     return {f.name for f in dataclasses.fields(vllm.EngineArgs)}
 
@@ -126,6 +136,8 @@ def create(spec: str, options: dict[str, Any]) -> VllmAdapter:
     for name in engine_args:
         if name not in known:
             raise unknown_name("vLLM engine argument", name, known | ADAPTER_OPTIONS)
-    check_remote_code(model, engine_args.get("revision"), bool(engine_args.get("trust_remote_code")))
+    revision = check_remote_code(model, engine_args.get("revision"), bool(engine_args.get("trust_remote_code")))
+    if revision is not None:
+        engine_args["revision"] = revision  # the pinned commit of an allow-listed remote-code repo
     max_audio_s = options.get("max_audio_s")
     return VllmAdapter(model, engine_args, float(max_audio_s) if max_audio_s is not None else None)

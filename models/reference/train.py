@@ -41,10 +41,10 @@ LANGUAGES = ("en", "id", "ms", "vi", "th", "zh", "ta")
 # Share of examples per task kind: transcription carries most of the signal the other tasks build on.
 TASK_MIX = {"asr": 0.5, "langid": 0.1, "gender": 0.1, "rate": 0.15, "s2tt": 0.15}
 PRESETS = {
-    "tiny": dict(encoder_dim=192, encoder_layers=4, decoder_dim=256, decoder_layers=4, stack=4, vocab=3000),
+    "tiny": dict(encoder_dim=160, encoder_layers=3, decoder_dim=224, decoder_layers=3, stack=6, vocab=3000),
     "micro": dict(encoder_dim=32, encoder_layers=1, decoder_dim=32, decoder_layers=1, stack=4, vocab=400),
 }
-
+CTC_WEIGHT = 0.3  # auxiliary CTC on the encoder for transcription examples: aligns audio to text much sooner
 
 @dataclass(frozen=True)
 class Example:

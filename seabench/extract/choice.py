@@ -28,7 +28,7 @@ from seabench.extract._text import (
 MAX_LETTERS = 10  # A-J
 
 # Method names a scorer may see in ExtractResult.method.
-METHODS = ("marker", "letter", "paren_letter", "option_text", "exact", "synonym", "none")
+METHODS = ("marker", "letter", "paren_letter", "named_letter", "option_text", "exact", "synonym", "none")
 
 
 @dataclass(frozen=True)
@@ -117,6 +117,15 @@ def _paren_letter(text: str, choices: list[str]) -> int | None:
     return found.pop() if len(found) == 1 else None
 
 
+_NAMED_LETTER = re.compile(rf"{_PREFIX}\s*[:：]?\s*\(?([A-J])(?![A-Za-z])", re.I)
+
+
+def _named_letter(text: str, choices: list[str]) -> int | None:
+    """Exactly one distinct letter named as an option anywhere ("..., jadi pilihan B", "so option C")."""
+    found = {_letter_index(x, len(choices)) for x in _NAMED_LETTER.findall(text) if x.isupper()}
+    return found.pop() if len(found) == 1 else None
+
+
 def option_text(text: str, choices: list[str]) -> int | None:
     """The single option named in `text`, or None when none or several are."""
     if not text.strip():
@@ -178,6 +187,7 @@ def extract_choice(text: str, choices: list[str], language: str = "en") -> Extra
         ("letter", leading_letter),
         ("letter", _last_line_letter),
         ("paren_letter", _paren_letter),
+        ("named_letter", _named_letter),
         ("option_text", option_text),
     ):
         index = finder(answer, choices)
