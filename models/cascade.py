@@ -74,8 +74,9 @@ class CascadeAdapter(ModelAdapter):
 
     def info(self) -> ModelInfo:
         asr, llm = self.asr.info(), self.llm.info()
-        return ModelInfo(id=self.id, provider="cascade", snapshot=f"cascade{PROMPT_VERSION}({asr.snapshot}+{llm.snapshot})",
-                         max_audio_s=asr.max_audio_s, details={"asr": asr.model_dump(), "llm": llm.model_dump()})
+        snapshot = f"cascade{PROMPT_VERSION}/{self.asr_max_new_tokens}({asr.snapshot}+{llm.snapshot})"
+        return ModelInfo(id=self.id, provider="cascade", snapshot=snapshot, max_audio_s=asr.max_audio_s,
+                         details={"asr": asr.model_dump(), "llm": llm.model_dump()})
 
     def prepare(self, planned: dict[str, list[str]]) -> None:
         self.asr.prepare(planned)
@@ -92,8 +93,9 @@ class CascadeAdapter(ModelAdapter):
                 outputs[idx] = ModelOutput(error="ASR: " + "; ".join(failed), error_code=ErrorCode.MODEL_ERROR,
                                            warnings=notes)
             elif is_asr_task(inp.task):
-                outputs[idx] = ModelOutput(text=" ".join(texts), finish_reason=asr_outs[0].finish_reason if asr_outs
-                                           else "stop", latency_s=_latency(asr_outs), warnings=notes)
+                finish = asr_outs[-1].finish_reason if asr_outs else "stop"
+                outputs[idx] = ModelOutput(text=" ".join(texts), finish_reason=finish, latency_s=_latency(asr_outs),
+                                           warnings=notes)
             else:
                 prompt = llm_prompt(texts, inp.prompt) if texts else inp.prompt
                 asked.append((idx, ModelInput(
@@ -110,7 +112,8 @@ class CascadeAdapter(ModelAdapter):
                 outputs[idx] = answer
         return [out for out in outputs if out is not None]
 
-    def _transcribe(self, batch: list[ModelInput], config: GenerationConfig) -> list[tuple[list[str], list[ModelOutput]]]:
+    def _transcribe(self, batch: list[ModelInput],
+                    config: GenerationConfig) -> list[tuple[list[str], list[ModelOutput]]]:
         """Per input: (transcripts, ASR outputs), one per clip, all clips in one ASR call."""
         clips = [(idx, ModelInput(sample_id=f"{inp.sample_id}#{n}", task=ASR_TASK, prompt=asr_prompt(inp.language),
                                   audio=[wave], audio_refs=inp.audio_refs[n:n + 1], language=inp.language))

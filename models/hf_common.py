@@ -31,9 +31,10 @@ def conversation(inp: ModelInput, system_prompt: str | None, *, with_audio: bool
     """One chat: optional system turn, then a user turn with the clips first and the prompt after.
 
     `with_audio=True` puts the waveforms in the message (transformers processors load them from
-    there); otherwise the audio items are bare placeholders for a template rendered as text."""
-    content: list[dict[str, Any]] = [
-        {"type": "audio", "audio": wave} if with_audio else {"type": "audio"} for wave in inp.audio]
+    there); otherwise each clip is a named placeholder for a template rendered as text. Either way
+    the item has both `type` and an `audio` key: Qwen2-Audio's hub template tests `'audio' in content`."""
+    content: list[dict[str, Any]] = [{"type": "audio", "audio": wave if with_audio else f"clip-{n}"}
+                                     for n, wave in enumerate(inp.audio, 1)]
     content.append({"type": "text", "text": inp.prompt})
     messages: list[dict[str, Any]] = []
     if system_prompt:

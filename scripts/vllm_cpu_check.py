@@ -27,7 +27,8 @@ def build_checkpoint(folder: Path) -> Path:
     return folder
 
 
-def bare_pass(llm: Any, processor: Any, tasks: list[Any], limit: int) -> tuple[float, float, dict[tuple[str, str], str]]:
+def bare_pass(llm: Any, processor: Any, tasks: list[Any],
+              limit: int) -> tuple[float, float, dict[tuple[str, str], str]]:
     """The same prompts sent straight to vLLM: chat template + decoded audio + one generate per task
     (as the runner does). Returns (generate-only s, with prompt building and audio decoding s, outputs)."""
     from vllm import SamplingParams

@@ -68,7 +68,7 @@ class FeatureCache:
         return self.mels[:, self.offsets[clip] : self.offsets[clip + 1]]
 
 
-# ----------------------------------------------------------------------------------------------- data
+# ---- data
 
 
 def harness_prompts() -> dict[str, str]:
@@ -245,7 +245,13 @@ class Collator:
             labels[r, len(p) : len(p) + len(a)] = torch.tensor(a)
             mask[r, : len(p) + len(a)] = 1
         frame_mask = (torch.arange(width)[None, :] < lengths[:, None]).long()
-        return dict(input_ids=ids, attention_mask=mask, labels=labels, features=features, feature_mask=frame_mask)
+        transcribed = torch.tensor([e.kind == "asr" for e in batch])
+        ctc_lengths = torch.tensor([len(a) - 1 if e.kind == "asr" else 0 for e, (_, a) in zip(batch, rows, strict=True)])
+        ctc_targets = torch.tensor([t for e, (_, a) in zip(batch, rows, strict=True) if e.kind == "asr" for t in a[:-1]])
+        return dict(
+            input_ids=ids, attention_mask=mask, labels=labels, features=features, feature_mask=frame_mask,
+            transcribed=transcribed, ctc_targets=ctc_targets.long(), ctc_lengths=ctc_lengths,
+        )
 
     def _rendered(self, prompt: str) -> str:
         if prompt not in self._prompt_cache:
@@ -253,24 +259,40 @@ class Collator:
         return self._prompt_cache[prompt]
 
 
-def answer_loss(model: ReferenceModel, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
-    """Next-token cross-entropy on answer tokens only; the vocabulary projection runs only there."""
+def training_loss(model: ReferenceModel, ctc_head: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Next-token cross-entropy on answer tokens (the vocabulary projection runs only there), plus
+    `CTC_WEIGHT` x CTC of the transcript over the encoder frames of transcription examples."""
+    import torch
+    import torch.nn.functional as F
+
     from .model import positions_from_mask
 
-    mask = inputs["attention_mask"]
-    embeds = model.embed(inputs["input_ids"], inputs["features"], inputs["feature_mask"])
+    encoded: list[tuple[torch.Tensor, torch.Tensor]] = []
+    hook = model.encoder.register_forward_hook(lambda _m, _i, out: encoded.append(out))
+    try:
+        mask = inputs["attention_mask"]
+        embeds = model.embed(inputs["input_ids"], inputs["features"], inputs["feature_mask"])
+    finally:
+        hook.remove()
     hidden = model.decoder.model(
         inputs_embeds=embeds, attention_mask=mask, position_ids=positions_from_mask(mask), use_cache=False
     ).last_hidden_state
     targets = inputs["labels"][:, 1:]
     keep = targets != -100
-    logits = model.decoder.lm_head(hidden[:, :-1][keep])
-    import torch.nn.functional as F
+    loss = F.cross_entropy(model.decoder.lm_head(hidden[:, :-1][keep]).float(), targets[keep])
+    rows = inputs["transcribed"]
+    if bool(rows.any()):
+        frames, steps = encoded[0]
+        log_probs = ctc_head(frames[rows]).float().log_softmax(-1).transpose(0, 1)
+        ctc = F.ctc_loss(
+            log_probs, inputs["ctc_targets"], steps[rows], inputs["ctc_lengths"][rows],
+            blank=log_probs.shape[-1] - 1, zero_infinity=True,
+        )
+        loss = loss + CTC_WEIGHT * ctc
+    return loss
 
-    return F.cross_entropy(logits.float(), targets[keep])
 
-
-# ------------------------------------------------------------------------------------------- training
+# ---- training
 
 
 def git_sha() -> str | None:
@@ -284,17 +306,18 @@ def git_sha() -> str | None:
     return out.stdout.strip() or None
 
 
-def lr_at(step: int, total: int, peak: float, warmup: int) -> float:
-    """Linear warmup then cosine decay to 10% of the peak."""
+def lr_at(step: int, total: int, peak: float, warmup: int, time_fraction: float = 0.0) -> float:
+    """Linear warmup then cosine decay to 10% of the peak, driven by whichever is further along: steps
+    or the wall-clock budget (so a run cut short by `max_minutes` still ends at a low learning rate)."""
     if step < warmup:
         return peak * (step + 1) / warmup
-    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    progress = min(1.0, max((step - warmup) / max(1, total - warmup), time_fraction))
     return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
 def save_checkpoint(
-    folder: Path, model: ReferenceModel, tokenizer: PreTrainedTokenizerBase, optimizer: torch.optim.Optimizer,
-    step: int, history: list[tuple[int, float]], meta: dict,
+    folder: Path, model: ReferenceModel, tokenizer: PreTrainedTokenizerBase, ctc_head: torch.nn.Module,
+    optimizer: torch.optim.Optimizer, step: int, history: list[tuple[int, float]], meta: dict,
 ) -> None:
     """Weights + tokenizer in the reference format, plus optimizer/step/loss history for resume."""
     import torch
@@ -303,7 +326,8 @@ def save_checkpoint(
 
     tmp = folder.with_name(folder.name + ".tmp")
     save_reference(model, tokenizer, tmp)
-    torch.save({"optimizer": optimizer.state_dict(), "step": step, "history": history}, tmp / STATE_FILE)
+    state = {"optimizer": optimizer.state_dict(), "ctc_head": ctc_head.state_dict(), "step": step, "history": history}
+    torch.save(state, tmp / STATE_FILE)
     (tmp / TRAINING_FILE).write_text(json.dumps({**meta, "steps_done": step}, indent=2), encoding="utf-8")
     if folder.exists():
         import shutil
@@ -377,14 +401,19 @@ def train_reference(
             decoder_dim=shape["decoder_dim"], decoder_layers=shape["decoder_layers"], stack=shape["stack"],
             max_audio_seconds=15.0,
         )
+        # untied: a tied checkpoint would need the loader to re-tie; a separate output matrix is only 0.7 M more
+        config = config.model_copy(update={"decoder": {**config.decoder, "tie_word_embeddings": False}})
         model = ReferenceModel(config).to(device)
         state = None
     model.train()
     cache = cache_features(data_dir, clips, model.config, out_dir / "feature-cache")
     collate = Collator(model, tokenizer, cache)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.98), weight_decay=0.01)
+    ctc_head = torch.nn.Linear(model.encoder.width, len(tokenizer) + 1).to(device)  # last class = blank
+    params = [*model.parameters(), *ctc_head.parameters()]
+    optimizer = torch.optim.AdamW(params, lr=lr, betas=(0.9, 0.98), weight_decay=0.01)
     step, history = 0, []
     if state is not None:
+        ctc_head.load_state_dict(state["ctc_head"])
         optimizer.load_state_dict(state["optimizer"])
         step, history = int(state["step"]), [tuple(h) for h in state["history"]]
     meta = {
@@ -412,17 +441,17 @@ def train_reference(
             inputs = collate(batch, np.random.default_rng([seed, step, 1]))
             inputs = {k: v.to(device) for k, v in inputs.items()}
             for group in optimizer.param_groups:
-                group["lr"] = lr_at(step, steps, lr, warmup)
-            loss = answer_loss(model, inputs)
+                group["lr"] = lr_at(step, steps, lr, warmup, _time_fraction(started, max_minutes))
+            loss = training_loss(model, ctc_head, inputs)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
             optimizer.step()
             step += 1
-            history.append((step, float(loss)))
-            report.update(step, float(loss))
+            history.append((step, float(loss.detach())))
+            report.update(step, history[-1][1])
             if save_every and step % save_every == 0:
-                save_checkpoint(latest, model, tokenizer, optimizer, step, history, meta)
+                save_checkpoint(latest, model, tokenizer, ctc_head, optimizer, step, history, meta)
     finally:
         report.close()
     wall = time.perf_counter() - started
@@ -434,10 +463,16 @@ def train_reference(
         loss_curve=_curve(history),
         wall_time_s=round(wall, 1),
     )
-    save_checkpoint(latest, model, tokenizer, optimizer, step, history, meta)
+    save_checkpoint(latest, model, tokenizer, ctc_head, optimizer, step, history, meta)
     final = export_checkpoint(latest, out_dir / FINAL)
     (final / TRAINING_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
     return final
+
+
+def _time_fraction(started: float, max_minutes: float | None) -> float:
+    if max_minutes is None:
+        return 0.0
+    return (time.perf_counter() - started) / (max_minutes * 60)
 
 
 def _curve(history: list[tuple[int, float]], points: int = 20) -> list[tuple[int, float]]:

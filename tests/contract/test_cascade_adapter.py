@@ -124,3 +124,8 @@ def test_real_hf_asr_feeds_a_text_model(tmp_path: Path, monkeypatch: pytest.Monk
         assert out.text == f"Transcript of the audio:\n{asr.text}\n\nAnswer the following using the transcript " \
                            "in place of the audio.\nWhy?"
     cascade.close()
+
+
+def test_transcript_budget_is_part_of_the_snapshot() -> None:
+    short = create("cascade:echo+echo", {"asr_max_new_tokens": 16}).info().snapshot
+    assert short != create("cascade:echo+echo", {}).info().snapshot

@@ -90,7 +90,8 @@ def fake_vllm(monkeypatch: pytest.MonkeyPatch):
 
 def test_missing_vllm_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "vllm", None)  # makes `import vllm` raise ImportError
-    with pytest.raises(MissingExtra, match=r"the vllm: adapter needs the 'vllm' package: pip install 'seabench\[vllm\]'"):
+    message = r"the vllm: adapter needs the 'vllm' package: pip install 'seabench\[vllm\]'"
+    with pytest.raises(MissingExtra, match=message):
         create("vllm:Qwen/Qwen2-Audio-7B-Instruct", {})
 
 
@@ -127,6 +128,19 @@ def test_all_prompts_go_in_one_call_with_audio_as_multimodal_data(fake_vllm, fol
         assert rate == SR and np.array_equal(wave, clip)
     assert params == {"max_tokens": 12, "temperature": 0.0, "top_p": 1.0, "seed": None}
     assert outs[0].input_tokens == len(requests[0]["prompt"]) and outs[0].output_tokens == 2
+
+
+# The published Qwen2-Audio template finds audio items by key, not by type.
+KEY_TEMPLATE = ("{% for m in messages %}{% if m['content'] is string %}{{ m['content'] }}{% else %}"
+                "{% for c in m['content'] %}{% if 'audio' in c or 'audio_url' in c %}<|AUDIO|>"
+                "{% elif 'text' in c %}{{ c['text'] }}{% endif %}{% endfor %}{% endif %}{% endfor %}")
+
+
+def test_placeholders_satisfy_templates_that_look_for_an_audio_key(fake_vllm, folder: Path) -> None:
+    adapter = create(f"vllm:{folder}", {})
+    adapter.processor.chat_template = KEY_TEMPLATE
+    inp = ModelInput(sample_id="two", task="mini/sqa-vi", prompt="Compare.", audio=_clips()[:2])
+    assert adapter.request(inp, CONFIG)["prompt"] == "<|AUDIO|><|AUDIO|>Compare."
 
 
 def test_sampling_params_follow_the_task(fake_vllm, folder: Path) -> None:

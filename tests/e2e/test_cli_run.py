@@ -92,3 +92,23 @@ def test_help_for_each_command(tmp_path: Path) -> None:
     for command in ("run", "tasks", "models", "score"):
         out = subprocess.run([*SEABENCH, command, "--help"], env=_env(tmp_path), capture_output=True, text=True)
         assert out.returncode == 0 and "Usage" in out.stdout
+
+
+def test_broken_audio_manifest_exits_0_and_counts_errors(tmp_path: Path) -> None:
+    from tests.helpers.broken_audio import make_broken_audio
+
+    cases = make_broken_audio(tmp_path / "broken")
+    write_tone(tmp_path / "ok.wav")
+    rows = [{"id": "good", "audio": "ok.wav", "language": "en", "reference": "hello"}]
+    rows += [{"id": name, "audio": str(path), "language": "en", "reference": "hello"} for name, (path, _) in cases.items()]
+    manifest = write_manifest(tmp_path / "broken.jsonl", rows)
+    out = subprocess.run([*SEABENCH, "run", "--model", "echo", "-M", "text=hello", "-M", "max_audio_s=30",
+                          "--tasks", f"asr@{manifest}", "-o", str(tmp_path / "run")], env=_env(tmp_path),
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    task = json.loads((tmp_path / "run" / "results.json").read_text())["tasks"]["asr/broken"]
+    expected: dict[str, int] = {}
+    for _, code in cases.values():
+        expected[code] = expected.get(code, 0) + 1
+    assert task["counts"]["errors"] == expected and len(cases) >= 10
+    assert task["metrics"]["wer"]["value"] == pytest.approx(len(cases) / (len(cases) + 1))

@@ -1,0 +1,166 @@
+"""`reference` / `reference:PATH` — the included reference LALM inside the harness.
+
+`reference` loads the embedded tiny checkpoint shipped in `seabench/models/reference/checkpoint/`;
+`reference:PATH` loads any folder in the reference format or a Qwen2-Audio-format checkpoint
+(converted on load). Each harness batch is one call into the model's own batched generation: clips
+grouped by length, the encoder run once per group, left-padded prompts decoded with a KV cache.
+Greedy unless the task samples (temperature > 0). Audio longer than the model's window follows the
+harness-wide policy of `hf_common.LongAudioPlan` (ASR split at quiet points, anything else truncated).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from seabench.adapter import ModelAdapter, check_options
+from seabench.errors import MissingExtra, UserError
+from seabench.models.hf_common import LongAudioPlan
+from seabench.types import ErrorCode, GenerationConfig, ModelInfo, ModelInput, ModelOutput
+
+if TYPE_CHECKING:
+    from seabench.models.reference.inference import ReferenceLALM
+
+EMBEDDED = Path(__file__).resolve().parent / "reference" / "checkpoint"
+OPTIONS = {"device", "dtype", "batch_size", "max_new_tokens", "max_audio_s", "threads"}
+DTYPES = ("float32", "bfloat16", "float16")
+WEIGHT_SUFFIXES = (".safetensors", ".bin")
+
+
+class ReferenceAdapter(ModelAdapter):
+    default_batch_size = 16
+
+    def __init__(
+        self,
+        folder: Path,
+        model_id: str = "reference",
+        *,
+        device: str = "cpu",
+        dtype: str | None = None,
+        batch_size: int = 16,
+        max_new_tokens: int | None = None,
+        max_audio_s: float | None = None,
+        threads: int | None = None,
+    ) -> None:
+        if dtype is not None and dtype not in DTYPES:
+            raise UserError(f"reference: dtype must be one of {', '.join(DTYPES)}, not {dtype!r}")
+        if not (folder / "config.json").is_file():
+            raise UserError(f"reference: {folder} is not a checkpoint folder (no config.json)")
+        try:
+            import torch
+
+            from seabench.models.reference.inference import ReferenceLALM
+        except ImportError as exc:
+            raise MissingExtra("torch", "reference", "the reference model") from exc
+        if threads:
+            torch.set_num_threads(int(threads))
+        self.id = model_id
+        self.folder = folder
+        self.default_batch_size = batch_size
+        self.max_new_tokens = max_new_tokens
+        self.max_audio_s = max_audio_s  # a hard limit the runner enforces; None = handle long audio here
+        self.lalm: ReferenceLALM = ReferenceLALM.from_pretrained(folder, device=device, dtype=dtype, batch_size=batch_size)
+        self.window_s = min(self.lalm.model.config.max_audio_seconds, self.lalm.model.config.window_seconds)
+        self._snapshot = checkpoint_digest(folder)
+        self.warnings: list[str] = []
+
+    def info(self) -> ModelInfo:
+        import torch
+        import transformers
+
+        config = self.lalm.model.config
+        return ModelInfo(
+            id=self.id,
+            provider="seabench-reference",
+            snapshot=f"sha256:{self._snapshot}",
+            dtype=str(self.lalm.dtype).removeprefix("torch."),
+            backend_version=f"torch {torch.__version__}, transformers {transformers.__version__}",
+            max_audio_s=self.max_audio_s,
+            details={
+                "folder": str(self.folder),
+                "source": config.source or config.format,
+                "encoder": config.encoder.kind,
+                "adapter": config.adapter.kind,
+                "decoder": config.decoder.get("model_type"),
+                "parameters": sum(p.numel() for p in self.lalm.model.parameters()),
+                "audio_window_s": self.window_s,
+            },
+        )
+
+    def generate(self, batch: list[ModelInput], config: GenerationConfig) -> list[ModelOutput]:
+        plan = LongAudioPlan.build(batch, self.window_s)
+        pieces = [piece.inp for piece in plan.pieces]
+        limit = config.max_new_tokens if self.max_new_tokens is None else min(config.max_new_tokens, self.max_new_tokens)
+        start = time.perf_counter()
+        try:
+            results = self.lalm.generate(
+                [p.audio for p in pieces],
+                [p.prompt for p in pieces],
+                max_new_tokens=limit,
+                temperature=config.temperature,
+                top_p=config.top_p,
+                seed=config.seed,
+                system_prompt=config.system_prompt,
+            )
+        except Exception as exc:  # noqa: BLE001 - one failed batch is recorded per sample, never raised
+            message = f"{type(exc).__name__}: {exc}"
+            return [ModelOutput(error=message, error_code=ErrorCode.MODEL_ERROR) for _ in batch]
+        latency = time.perf_counter() - start  # every sample of a batch waits for the whole batch
+        outputs = [
+            ModelOutput(
+                text=r.text,
+                finish_reason=r.finish_reason,
+                input_tokens=r.n_input_tokens,
+                output_tokens=r.n_output_tokens,
+                latency_s=latency,
+            )
+            for r in results
+        ]
+        return plan.merge(outputs)
+
+
+def checkpoint_digest(folder: Path) -> str:
+    """sha256 over config.json and every weight file, so a retrained checkpoint never hits old cache entries."""
+    digest = hashlib.sha256()
+    files = [folder / "config.json", *sorted(p for p in folder.iterdir() if p.name.endswith(WEIGHT_SUFFIXES))]
+    for path in files:
+        digest.update(path.name.encode() + b"\0")
+        with path.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def resolve_folder(spec: str) -> Path:
+    """`reference` -> the embedded checkpoint; `reference:PATH` -> PATH."""
+    _, _, path = spec.partition(":")
+    if not path:
+        if not (EMBEDDED / "config.json").is_file():
+            raise UserError(f"the embedded reference checkpoint is missing from {EMBEDDED}; reinstall seabench")
+        return EMBEDDED
+    folder = Path(path).expanduser()
+    if not folder.is_dir():
+        raise UserError(f"reference: no checkpoint folder at {folder}")
+    return folder
+
+
+def create(spec: str, options: dict[str, Any]) -> ReferenceAdapter:
+    check_options("reference", options, OPTIONS)
+    folder = resolve_folder(spec)
+
+    def number(key: str, kind: type) -> Any:
+        value = options.get(key)
+        return None if value is None else kind(value)
+
+    return ReferenceAdapter(
+        folder,
+        model_id=spec,
+        device=str(options.get("device", "cpu")),
+        dtype=options.get("dtype"),
+        batch_size=number("batch_size", int) or ReferenceAdapter.default_batch_size,
+        max_new_tokens=number("max_new_tokens", int),
+        max_audio_s=number("max_audio_s", float),
+        threads=number("threads", int),
+    )
