@@ -26,37 +26,52 @@ def response_key(snapshot: str, input_hash: str, config: GenerationConfig) -> st
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-class ResponseCache:
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = path or cache_dir() / "responses.sqlite"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, output TEXT NOT NULL)")
-        self._db.commit()
-        self.hits = 0
-        self.misses = 0
+class SqliteStore:
+    """A thread-safe key -> text table in one SQLite file (WAL), committed on every write so a
+    crash loses nothing already stored. Shared by the response and judge caches."""
 
-    def get_many(self, keys: list[str]) -> dict[str, ModelOutput]:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, timeout=30, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        self._db.commit()
+
+    def get_many(self, keys: list[str]) -> dict[str, str]:
         if not keys:
             return {}
         with self._lock:
             marks = ",".join("?" * len(keys))
-            rows = self._db.execute(f"SELECT key, output FROM responses WHERE key IN ({marks})", keys).fetchall()
-        found = {k: ModelOutput.model_validate_json(v) for k, v in rows}
+            return dict(self._db.execute(f"SELECT key, value FROM entries WHERE key IN ({marks})", keys).fetchall())
+
+    def put_many(self, items: dict[str, str]) -> None:
+        if not items:
+            return
+        with self._lock:
+            self._db.executemany("INSERT OR REPLACE INTO entries (key, value) VALUES (?, ?)", list(items.items()))
+            self._db.commit()
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class ResponseCache:
+    def __init__(self, path: Path | None = None) -> None:
+        self.store = SqliteStore(path or cache_dir() / "responses.sqlite")
+        self.hits = 0
+        self.misses = 0
+
+    def get_many(self, keys: list[str]) -> dict[str, ModelOutput]:
+        found = {k: ModelOutput.model_validate_json(v) for k, v in self.store.get_many(keys).items()}
         self.hits += len(found)
         self.misses += len(keys) - len(found)
         return found
 
     def put_many(self, items: dict[str, ModelOutput]) -> None:
         """Only successful outputs are cached; failures must be retried, not replayed."""
-        rows = [(k, o.model_dump_json()) for k, o in items.items() if o.error is None]
-        if not rows:
-            return
-        with self._lock:
-            self._db.executemany("INSERT OR REPLACE INTO responses (key, output) VALUES (?, ?)", rows)
-            self._db.commit()
+        self.store.put_many({k: o.model_dump_json() for k, o in items.items() if o.error is None})
 
     def close(self) -> None:
-        self._db.close()
+        self.store.close()

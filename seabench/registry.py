@@ -34,13 +34,8 @@ class ModelEntry:
 
 
 @dataclass(frozen=True)
-class JudgeEntry:
-    prefix: str
-    loader: str | Callable[..., Any]  # create(spec: str, options: dict) -> JudgeBackend
-    description: str
-    example: str
-    extra: str | None = None
-    requires: tuple[str, ...] = ()
+class JudgeEntry(ModelEntry):
+    """The same fields; its loader returns a JudgeBackend."""
 
 
 def load_object(ref: str | Callable[..., Any]) -> Any:

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import sqlite3
+import json
 import statistics
-import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from seabench.cache import cache_dir
+from seabench.cache import SqliteStore, cache_dir
 from seabench.judging.request import JudgeRequest
 from seabench.judging.verdict import parse_verdict
 from seabench.retry import AdaptiveLimiter, RetryPolicy, with_retries
@@ -35,27 +34,20 @@ class JudgeCache:
     """judge snapshot + rubric id@version + prompt + audio hash + answer -> raw reply (parsed ones only)."""
 
     def __init__(self, path: Path | None = None) -> None:
-        self.path = path or cache_dir() / "judgements.sqlite"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS judgements (key TEXT PRIMARY KEY, raw TEXT NOT NULL, "
-                         "audio_seen INTEGER NOT NULL)")
-        self._db.commit()
+        self.store = SqliteStore(path or cache_dir() / "judgements.sqlite")
 
     def get(self, key: str) -> tuple[str, bool] | None:
-        with self._lock:
-            row = self._db.execute("SELECT raw, audio_seen FROM judgements WHERE key = ?", (key,)).fetchone()
-        return None if row is None else (row[0], bool(row[1]))
+        value = self.store.get_many([key]).get(key)
+        if value is None:
+            return None
+        entry = json.loads(value)
+        return entry["raw"], bool(entry["audio_seen"])
 
     def put(self, key: str, raw: str, audio_seen: bool) -> None:
-        with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO judgements VALUES (?, ?, ?)", (key, raw, int(audio_seen)))
-            self._db.commit()
+        self.store.put_many({key: json.dumps({"raw": raw, "audio_seen": audio_seen}, ensure_ascii=False)})
 
     def close(self) -> None:
-        self._db.close()
+        self.store.close()
 
 
 class JudgeBackend(ABC):

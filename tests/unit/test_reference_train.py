@@ -1,0 +1,95 @@
+"""Training the reference model: the loss falls, and a crashed run resumes to the very same losses."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from seabench.models.reference import train as T
+
+MINI = Path(T.__file__).resolve().parents[2] / "tasks" / "mini" / "data"
+
+
+@pytest.fixture(scope="module")
+def train_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 14-clip train split in the `build_mini.py --train` format, made from shipped mini clips."""
+    out = tmp_path_factory.mktemp("train")
+    (out / "audio").mkdir()
+    asr, s2tt = [], []
+    for lang in T.LANGUAGES:
+        rows = [json.loads(line) for line in (MINI / f"asr-{lang}.jsonl").read_text(encoding="utf-8").splitlines()]
+        for row in rows[:2]:
+            shutil.copy(MINI / row["audio"], out / row["audio"])
+            asr.append({**row, "id": f"train-{row['id']}"})
+    for row in asr:
+        if row["language"] == "vi":
+            s2tt.append({**row, "instruction": "Translate the Vietnamese speech into English.",
+                         "reference": "A sentence in English.", "target_language": "en"})
+    (out / T.ASR_MANIFEST).write_text("".join(json.dumps(r) + "\n" for r in asr), encoding="utf-8")
+    (out / T.S2TT_MANIFEST).write_text("".join(json.dumps(r) + "\n" for r in s2tt), encoding="utf-8")
+    return out
+
+
+def _history(folder: Path) -> list[tuple[int, float]]:
+    import torch
+
+    return [tuple(h) for h in torch.load(folder / T.STATE_FILE, weights_only=False)["history"]]
+
+
+def _train(data: Path, out: Path, steps: int, **kwargs: object) -> Path:
+    return T.train_reference(data, out, steps=steps, batch_size=6, lr=3e-3, resume=kwargs.pop("resume", False),
+                             seed=0, preset="micro", device="cpu", save_every=3, max_minutes=None, warmup=2,
+                             threads=1, quiet=True, **kwargs)  # type: ignore[arg-type]
+
+
+def test_examples_use_the_harness_prompts(train_dir: Path) -> None:
+    prompts = T.harness_prompts()
+    clips, kinds = T.build_examples(train_dir, prompts)
+    assert len(clips) == 14 and set(kinds) == {"asr", "langid", "gender", "rate", "s2tt"}
+    th = next(e for e in kinds["asr"] if e.prompt == prompts["mini/asr-th"])
+    assert th.answer and all(e.answer in ("male", "female") for e in kinds["gender"])
+    assert {e.answer for e in kinds["langid"]} == set(T.LANGUAGES)
+    assert all(e.prompt == prompts["mini/s2tt-vi-en"] for e in kinds["s2tt"])
+
+
+def test_loss_falls_and_checkpoint_loads(train_dir: Path, tmp_path: Path) -> None:
+    from seabench.models.reference.inference import ReferenceLALM
+
+    final = _train(train_dir, tmp_path / "run", 30)
+    losses = [loss for _, loss in _history(tmp_path / "run" / T.LATEST)]
+    assert len(losses) == 30
+    assert sum(losses[-5:]) / 5 < 0.7 * sum(losses[:5]) / 5
+    meta = json.loads((final / T.TRAINING_FILE).read_text())
+    assert meta["steps_done"] == 30 and meta["data_sha256"] == T.data_hash(train_dir)
+    assert meta["final_loss"] > 0 and meta["loss_curve"] and meta["wall_time_s"] > 0
+    lalm = ReferenceLALM.from_pretrained(final)
+    (result,) = lalm.generate([None], ["Transcribe the speech in English."], max_new_tokens=3)
+    assert result.n_output_tokens >= 1
+
+
+def test_resume_after_a_crash_replays_the_same_losses(
+    train_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _train(train_dir, tmp_path / "straight", 6)
+    expected = _history(tmp_path / "straight" / T.LATEST)
+
+    real, calls = T.training_loss, []
+
+    def crash_at_step_5(*args: object):  # noqa: ANN202
+        calls.append(1)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(T, "training_loss", crash_at_step_5)
+    with pytest.raises(KeyboardInterrupt):
+        _train(train_dir, tmp_path / "crashed", 6)
+    assert _history(tmp_path / "crashed" / T.LATEST) == expected[:3]  # last save: step 3
+    monkeypatch.setattr(T, "training_loss", real)
+    _train(train_dir, tmp_path / "crashed", 6, resume=True)
+    resumed = _history(tmp_path / "crashed" / T.LATEST)
+    assert [s for s, _ in resumed] == [1, 2, 3, 4, 5, 6]
+    assert [loss for _, loss in resumed] == pytest.approx([loss for _, loss in expected], rel=1e-6)
