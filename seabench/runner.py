@@ -25,7 +25,7 @@ from seabench.records import (RESULTS_FILE, SAMPLES_FILE, SampleWriter, atomic_w
 from seabench.registry import Registry, registry
 from seabench.scoring import score_record
 from seabench.task import Task
-from seabench.types import (AudioRef, ErrorCode, ModelInfo, ModelInput, ModelOutput, RunResult, Sample,
+from seabench.types import (AudioRef, ErrorCode, GenerationConfig, ModelInfo, ModelInput, ModelOutput, RunResult, Sample,
                             SampleRecord, TaskResult)
 
 RUN_FILE = "run.json"
@@ -60,6 +60,13 @@ class RunConfig:
 
             return default_judge()
         return self.judge
+
+
+MAX_FAILURES_IN_A_ROW = 20
+
+
+class ModelKeepsFailing(UserError):
+    """Raised (after saving partial results) when the model fails on every sample it is given."""
 
 
 class Interrupted(Exception):
@@ -102,6 +109,7 @@ class Runner:
         self.cache = ResponseCache() if (config.use_cache and self.adapter.cacheable) else None
         self.run_id = self._claim_output_dir()
         self.model_calls = 0
+        self.failures_in_a_row = 0
         self.warnings: list[str] = []
 
     # -- output dir ------------------------------------------------------------------------
@@ -166,14 +174,30 @@ class Runner:
         todo = [i for i, out in enumerate(results) if out is None]
         if todo:
             self.model_calls += len(todo)
-            outputs = self.adapter.generate([inputs[i] for i in todo], config)
-            if len(outputs) != len(todo):
-                raise RuntimeError(f"model {self.config.model} returned {len(outputs)} outputs for {len(todo)} inputs")
+            outputs = self._call_model([inputs[i] for i in todo], config)
             for i, out in zip(todo, outputs):
                 results[i] = out
             if self.cache:
                 self.cache.put_many({keys[i]: out for i, out in zip(todo, outputs)})
         return [out for out in results if out is not None]
+
+    def _call_model(self, inputs: list[ModelInput], config: GenerationConfig) -> list[ModelOutput]:
+        """A batch that raises is retried one sample at a time, so one bad input costs one sample;
+        a model that fails on every sample stops the run (results so far are kept)."""
+        try:
+            outputs = self.adapter.generate(inputs, config)
+        except Exception as exc:  # adapters report per-sample failures in outputs; this is the fallback
+            if len(inputs) > 1:
+                return [self._call_model([inp], config)[0] for inp in inputs]
+            self.failures_in_a_row += 1
+            if self.failures_in_a_row >= MAX_FAILURES_IN_A_ROW:
+                raise ModelKeepsFailing(f"model {self.config.model} failed on {self.failures_in_a_row} samples in a "
+                                        f"row; last error: {type(exc).__name__}: {exc}") from exc
+            return [ModelOutput(error=f"{type(exc).__name__}: {exc}", error_code=ErrorCode.MODEL_ERROR)]
+        if len(outputs) != len(inputs):
+            raise RuntimeError(f"model {self.config.model} returned {len(outputs)} outputs for {len(inputs)} inputs")
+        self.failures_in_a_row = 0
+        return outputs
 
     def _batches(self, task: Task, samples: list[Sample]) -> Iterator[list[Prepared]]:
         """Decode the next batch's audio in a worker thread while the model runs on this one."""
@@ -222,6 +246,7 @@ class Runner:
         writer = SampleWriter(samples_path)
         progress = RunProgress(quiet=self.config.quiet)
         interrupted = False
+        failing: ModelKeepsFailing | None = None
         try:
             with progress:
                 for task, samples in plan:
@@ -232,12 +257,16 @@ class Runner:
                 self._judge(plan, progress)
         except KeyboardInterrupt:
             interrupted = True
+        except ModelKeepsFailing as exc:
+            failing = exc
         finally:
             writer.close()
             self.adapter.close()
             if self.cache:
                 self.cache.close()
         result = self.finalize(plan, manifest, hashes)
+        if failing is not None:
+            raise failing
         if interrupted:
             total = sum(len(s) for _, s in plan)
             done_now = sum(t.counts.completed for t in result.tasks.values())

@@ -146,3 +146,39 @@ def test_retryable_errors_rerun_on_resume(tmp_path: Path, monkeypatch: pytest.Mo
     assert result.tasks["test/echo"].counts.n_errors == 0
     assert len((tmp_path / "run" / "samples.jsonl").read_text().splitlines()) == 4
     assert os.path.exists(tmp_path / "run" / "run.json")
+
+
+def test_a_batch_that_raises_costs_only_the_bad_sample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from seabench.models.echo import EchoAdapter
+
+    samples = make_samples(tmp_path / "audio", 8)
+    original = EchoAdapter.generate
+
+    def crash_on_s0003(self, batch, config):  # type: ignore[no-untyped-def]
+        if any(i.sample_id == "s0003" for i in batch):
+            raise RuntimeError("CUDA error: device-side assert")
+        return original(self, batch, config)
+
+    monkeypatch.setattr(EchoAdapter, "generate", crash_on_s0003)
+    _, result = _run(tmp_path, samples)
+    records = {r.sample_id: r for r in iter_records(tmp_path / "run" / "samples.jsonl")}
+    assert records["s0003"].error_code.value == "model_error" and "device-side assert" in records["s0003"].error_message
+    assert all(records[s.id].error_code is None for s in samples if s.id != "s0003")
+    assert result.tasks["test/echo"].counts.errors == {"model_error": 1}
+
+
+def test_a_model_failing_on_everything_stops_with_partial_results(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from seabench.models.echo import EchoAdapter
+    from seabench.runner import ModelKeepsFailing
+
+    samples = make_samples(tmp_path / "audio", 40)
+
+    def broken(self, batch, config):  # type: ignore[no-untyped-def]
+        raise ValueError("weights are NaN")
+
+    monkeypatch.setattr(EchoAdapter, "generate", broken)
+    with pytest.raises(ModelKeepsFailing, match="failed on 20 samples in a row; last error: ValueError"):
+        _run(tmp_path, samples)
+    saved = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert saved["status"] == "partial" and saved["tasks"]["test/echo"]["counts"]["errors"] == {"model_error": 20}
