@@ -37,7 +37,7 @@ class ReferenceAdapter(ModelAdapter):
         folder: Path,
         model_id: str = "reference",
         *,
-        device: str = "cpu",
+        device: str = "auto",
         dtype: str | None = None,
         batch_size: int = 16,
         max_new_tokens: int | None = None,
@@ -54,6 +54,9 @@ class ReferenceAdapter(ModelAdapter):
             from seabench.models.reference.inference import ReferenceLALM
         except ImportError as exc:
             raise MissingExtra("torch", "reference", "the reference model") from exc
+        from seabench.models.reference.train import resolve_device
+
+        device = resolve_device(device)
         if threads:
             torch.set_num_threads(int(threads))
         self.id = model_id
@@ -157,7 +160,7 @@ def create(spec: str, options: dict[str, Any]) -> ReferenceAdapter:
     return ReferenceAdapter(
         folder,
         model_id=spec,
-        device=str(options.get("device", "cpu")),
+        device=str(options.get("device", "auto")),
         dtype=options.get("dtype"),
         batch_size=number("batch_size", int) or ReferenceAdapter.default_batch_size,
         max_new_tokens=number("max_new_tokens", int),

@@ -306,6 +306,15 @@ def git_sha() -> str | None:
     return out.stdout.strip() or None
 
 
+def resolve_device(device: str) -> str:
+    """`auto` means the first CUDA device when there is one, else the CPU."""
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 def lr_at(step: int, total: int, peak: float, warmup: int, time_fraction: float = 0.0) -> float:
     """Linear warmup then cosine decay to 10% of the peak, driven by whichever is further along: steps
     or the wall-clock budget (so a run cut short by `max_minutes` still ends at a low learning rate)."""
@@ -381,6 +390,7 @@ def train_reference(
     from .tokenizer import train_tokenizer
 
     started = time.perf_counter()
+    device = resolve_device(device)
     torch.set_num_threads(threads or max(1, os.cpu_count() or 1))
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     shape = PRESETS[preset]

@@ -181,4 +181,5 @@ def test_a_model_failing_on_everything_stops_with_partial_results(tmp_path: Path
     with pytest.raises(ModelKeepsFailing, match="failed on 20 samples in a row; last error: ValueError"):
         _run(tmp_path, samples)
     saved = json.loads((tmp_path / "run" / "results.json").read_text())
-    assert saved["status"] == "partial" and saved["tasks"]["test/echo"]["counts"]["errors"] == {"model_error": 20}
+    # batches of 4: four batches are recorded as failed, the fifth stops the run before it is written
+    assert saved["status"] == "partial" and saved["tasks"]["test/echo"]["counts"]["errors"] == {"model_error": 16}
