@@ -22,6 +22,7 @@ RESULTS_FILE = "results.json"
 def atomic_write_text(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.chmod(tmp, 0o644)  # mkstemp makes 0600; results and sites are meant to be shared and served
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(redact(text))
