@@ -9,7 +9,7 @@ own option `-M asr_max_new_tokens=N` (default 256) caps each transcript.
 
 For ASR tasks the transcript itself is the answer (the LLM is not called). Otherwise the LLM gets
 a text-only input: the transcript, then the original instruction. The transcript is kept in the
-output's warnings as `transcript: ...` (ModelOutput has no field for intermediate results)."""
+output's `intermediate["transcript"]`."""
 
 from __future__ import annotations
 
@@ -32,7 +32,6 @@ PROMPT_VERSION = "1"
 ASR_TASK = "asr/cascade"
 ASR_TOKENS = 256
 OWN_OPTIONS = {"asr_max_new_tokens"}
-TRANSCRIPT_PREFIX = "transcript: "
 
 
 def asr_prompt(language: str) -> str:
@@ -87,27 +86,29 @@ class CascadeAdapter(ModelAdapter):
         outputs: list[ModelOutput | None] = [None] * len(batch)
         asked: list[tuple[int, ModelInput]] = []
         for idx, (inp, (texts, asr_outs)) in enumerate(zip(batch, transcribed)):
-            notes = [w for o in asr_outs for w in o.warnings] + [TRANSCRIPT_PREFIX + t for t in texts]
+            notes = [w for o in asr_outs for w in o.warnings]
+            steps = {"transcript": " ".join(texts)}
             failed = [o.error for o in asr_outs if o.error]
             if failed:
                 outputs[idx] = ModelOutput(error="ASR: " + "; ".join(failed), error_code=ErrorCode.MODEL_ERROR,
-                                           warnings=notes)
+                                           warnings=notes, intermediate=steps)
             elif is_asr_task(inp.task):
                 finish = asr_outs[-1].finish_reason if asr_outs else "stop"
                 outputs[idx] = ModelOutput(text=" ".join(texts), finish_reason=finish, latency_s=_latency(asr_outs),
-                                           warnings=notes)
+                                           warnings=notes, intermediate=steps)
             else:
                 prompt = llm_prompt(texts, inp.prompt) if texts else inp.prompt
                 asked.append((idx, ModelInput(
                     sample_id=inp.sample_id, task=inp.task, prompt=prompt, language=inp.language,
                     input_hash=ModelInput.hash_of(prompt, [], config.system_prompt))))
-                outputs[idx] = ModelOutput(latency_s=_latency(asr_outs), warnings=notes)
+                outputs[idx] = ModelOutput(latency_s=_latency(asr_outs), warnings=notes, intermediate=steps)
         if asked:
             answers = self.llm.generate([inp for _, inp in asked], config)
             for (idx, _), answer in zip(asked, answers, strict=True):
                 before = outputs[idx]
                 assert before is not None
                 answer.warnings = [*before.warnings, *answer.warnings]
+                answer.intermediate = {**before.intermediate, **answer.intermediate}
                 answer.latency_s = (answer.latency_s or 0.0) + (before.latency_s or 0.0)
                 outputs[idx] = answer
         return [out for out in outputs if out is not None]

@@ -4,6 +4,7 @@ fan out under a concurrency limit (AsyncModelAdapter)."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from abc import ABC, abstractmethod
 from typing import Any
@@ -68,6 +69,9 @@ class AsyncModelAdapter(ModelAdapter):
         return list(await asyncio.gather(*(one(i) for i in batch)))
 
 
+_HEX_ID = re.compile(r"[0-9a-f]{7,}")
+
+
 def parse_options(pairs: list[str]) -> dict[str, Any]:
     """`-M key=value` pairs -> dict, with ints, floats and booleans recognised."""
     from seabench.errors import UserError
@@ -80,7 +84,7 @@ def parse_options(pairs: list[str]) -> dict[str, Any]:
         value: Any = raw
         if raw.lower() in ("true", "false"):
             value = raw.lower() == "true"
-        else:
+        elif not _HEX_ID.fullmatch(raw) or raw.isdigit():  # a commit hash like "12e4567" stays a string
             for cast in (int, float):
                 try:
                     value = cast(raw)

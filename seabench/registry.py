@@ -183,7 +183,8 @@ def _builtin() -> Registry:
                    "scores outputs produced elsewhere: JSONL/CSV of id (+task) and output",
                    "predictions:preds.jsonl"),
         ModelEntry("hf", "seabench.models.hf:create",
-                   "transformers checkpoints: Qwen2-Audio family, audio-text auto classes",
+                   "transformers checkpoints or local folders: Qwen2-Audio family, audio-text auto classes, "
+                   "Whisper-style ASR",
                    "hf:Qwen/Qwen2-Audio-7B-Instruct", "hf", ("torch", "transformers")),
         ModelEntry("vllm", "seabench.models.vllm_offline:create",
                    "offline vLLM engine with audio as multi-modal data",
@@ -195,7 +196,8 @@ def _builtin() -> Registry:
                    "Google Gemini via google-genai (GEMINI_API_KEY)", "gemini:gemini-2.5-flash",
                    "gemini", ("google.genai",)),
         ModelEntry("cascade", "seabench.models.cascade:create",
-                   "ASR model's transcript fed to a text LLM", "cascade:reference+openai:MODEL@URL"),
+                   "ASR model's transcript fed to a text LLM (needs what its two models need)",
+                   "cascade:hf:openai/whisper-large-v3+openai:MODEL@URL"),
         ModelEntry("echo", "seabench.models.echo:create",
                    "test model: answers with the prompt (or -M text=...); no dependencies", "echo"),
     ]

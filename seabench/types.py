@@ -122,6 +122,7 @@ class ModelOutput(BaseModel):
     error: str | None = None
     error_code: ErrorCode | None = None
     warnings: list[str] = Field(default_factory=list)
+    intermediate: dict[str, str] = Field(default_factory=dict)  # e.g. a cascade's transcript
 
 
 class ModelInfo(BaseModel):

@@ -116,6 +116,7 @@ WHISPER_SPECIALS = ["<|endoftext|>", "<|startoftranscript|>", *(f"<|{c}|>" for c
 def tiny_whisper(folder: Path, *, seed: int = 0) -> Path:
     """An ASR-only encoder-decoder (no chat template): the hf: adapter transcribes with it."""
     import torch
+    from seabench.models.reference.tokenizer import train_tokenizer
     from transformers import (
         GenerationConfig,
         WhisperConfig,
@@ -124,7 +125,6 @@ def tiny_whisper(folder: Path, *, seed: int = 0) -> Path:
         WhisperProcessor,
     )
 
-    from seabench.models.reference.tokenizer import train_tokenizer
     from tests.unit.reference_fixtures import CORPUS
 
     tok = train_tokenizer(CORPUS, vocab_size=400, special_tokens=WHISPER_SPECIALS)

@@ -79,3 +79,10 @@ def test_plugin_installed_from_temp_dir(tmp_path: Path) -> None:
     ''')
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "EchoAdapter"
+
+
+def test_model_options_are_typed_but_hashes_stay_strings() -> None:
+    from seabench.adapter import parse_options
+
+    assert parse_options(["n=4", "lr=1e-3", "t=0.5", "on=true", "rev=12e4567", "name=abc", "big=1234567"]) == {
+        "n": 4, "lr": 1e-3, "t": 0.5, "on": True, "rev": "12e4567", "name": "abc", "big": 1234567}
