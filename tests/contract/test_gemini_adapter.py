@@ -14,20 +14,11 @@ from seabench.registry import registry
 from tests.helpers.core import write_tone
 from tests.helpers.fake_gemini import FakeGemini, file_parts, inline_audio, prompt_text
 from tests.helpers.fake_http import Reply, canned, client_error, dropped, malformed, rate_limited, server_error, slow
+from tests.helpers.closing import OPEN
 
 KEY = "gm-test-canary-key-42"
 FAST = {"backoff": 0.001, "timeout": 2.0}
 TINY_INLINE = {"inline_limit_mb": 0.0001}  # ~100 bytes: every clip goes through the Files API
-
-
-_OPEN: list = []  # adapters to close after each test (each owns a loop thread and an HTTP client)
-
-
-@pytest.fixture(autouse=True)
-def _close_adapters():
-    yield
-    while _OPEN:
-        _OPEN.pop().close()
 
 
 @pytest.fixture(autouse=True)
@@ -67,7 +58,7 @@ def _input(path: Path, prompt: str = "Transcribe.", sample_id: str = "s1") -> Mo
 
 def _adapter(model: str = "gemini-2.5-flash", **options: object):
     adapter = registry().create_model(f"gemini:{model}", {**FAST, **options})
-    _OPEN.append(adapter)
+    OPEN.append(adapter)
     return adapter
 
 

@@ -19,18 +19,9 @@ from seabench.models.openai_compat import parse_spec
 from tests.helpers.core import make_samples, make_task, registry_with, write_tone
 from tests.helpers.fake_http import Reply, client_error, dropped, malformed, randomly, rate_limited, server_error, slow
 from tests.helpers.fake_openai import FakeOpenAI, audio_parts, user_text
+from tests.helpers.closing import OPEN
 
 FAST = {"backoff": 0.001, "timeout": 2.0}
-
-
-_OPEN: list = []  # adapters to close after each test (each owns a loop thread and an HTTP client)
-
-
-@pytest.fixture(autouse=True)
-def _close_adapters():
-    yield
-    while _OPEN:
-        _OPEN.pop().close()
 
 
 @pytest.fixture(autouse=True)
@@ -50,7 +41,7 @@ def _input(path: Path, prompt: str = "Transcribe.", sample_id: str = "s1") -> Mo
 
 def _adapter(server: FakeOpenAI, **options: object):
     adapter = registry().create_model(f"openai:qwen2-audio@{server.base_url}", {**FAST, **options})
-    _OPEN.append(adapter)
+    OPEN.append(adapter)
     return adapter
 
 
