@@ -26,7 +26,8 @@ from seabench.leaderboard.scoring import (
 )
 from seabench.leaderboard.significance import Comparison, compare
 from seabench.records import RESULTS_FILE, SAMPLES_FILE, latest_records
-from seabench.types import MetricValue, RunResult, SampleRecord, TaskResult
+from seabench.metrics import MeanMetric
+from seabench.types import MetricValue, RunResult, SampleRecord, Score, TaskResult
 
 ALL = "all"
 AUDIO_EMBED_CAP = 20 * 1024 * 1024  # bytes of audio inlined as data URIs before switching to SITE/audio/
@@ -216,12 +217,34 @@ def _task_infos(runs: Sequence[LoadedRun]) -> dict[str, TaskInfo]:
     return dict(sorted(infos.items()))
 
 
+def judged_everywhere(runs: Sequence[LoadedRun], task: str) -> set[str] | None:
+    """Sample ids of a judge-scored task that every run holding the task has a judge score for.
+    None when fewer than two runs hold it (nothing to align)."""
+    holding = [run.records.get(task, {}) for run in runs if task in run.result.tasks]
+    if len(holding) < 2:
+        return None
+    sets = [{sid for sid, r in recs.items() if judge_score(r) is not None} for recs in holding]
+    return set.intersection(*sets)
+
+
+def _same_items_metric(run: LoadedRun, task: TaskResult, ids: set[str], seed: int = 0) -> MetricValue:
+    """Judge-score mean over exactly `ids`, so every model is averaged over the same judged items."""
+    records = run.records.get(task.name, {})
+    scores = [Score(value=judge_score(records[i])) for i in sorted(ids) if i in records]
+    value = MeanMetric(task.primary_metric, "judge").compute(scores, seed=seed)
+    value.details["same_items"] = len(ids)
+    return value
+
+
 def _cells(runs: Sequence[LoadedRun], ids: list[str], tasks: dict[str, TaskInfo]) -> list[Cell]:
     cells = []
+    common = {name: judged_everywhere(runs, name) for name, info in tasks.items() if info.kind == "judge"}
     for run, rid in zip(runs, ids, strict=True):
         for name, task in run.result.tasks.items():
             info = tasks[name]
-            cells.append(_cell(rid, task, info, ALL, task.metrics.get(task.primary_metric)))
+            shared = common.get(name)
+            overall = task.metrics.get(task.primary_metric) if shared is None else _same_items_metric(run, task, shared)
+            cells.append(_cell(rid, task, info, ALL, overall))
             for lang, metrics in sorted(task.breakdowns.get("language", {}).items()):
                 cells.append(_cell(rid, task, info, lang, metrics.get(task.primary_metric)))
     return cells

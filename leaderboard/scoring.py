@@ -20,7 +20,9 @@ AGGREGATION_RULE = (
     "answer options read from the samples (chance 0 when k is unknown); WER/CER/MER -> 100*max(0, 1 - rate); "
     "BLEU/chrF++ -> as is; judge score 1-5 -> (s - 1)/4*100. Normalised values are clipped to [0, 100]. "
     "Per language, only tasks with a breakdown for that language count; the number of tasks is shown, "
-    "and models evaluated on different task sets are not directly comparable."
+    "and models evaluated on different task sets are not directly comparable. A judge-scored task's overall "
+    "cell averages every model over the same items: those the judge scored for all of them (unscored items "
+    "are counted in the failures table)."
 )
 
 

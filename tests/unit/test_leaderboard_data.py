@@ -277,3 +277,25 @@ def test_run_without_tasks_still_renders(tmp_path: Path) -> None:
     index = build_leaderboard([run], tmp_path / "site", n_boot=10)
     assert "m0" in index.read_text(encoding="utf-8")
     assert (tmp_path / "site" / "leaderboard.csv").read_text(encoding="utf-8").startswith("run_id")
+
+
+def test_judge_tasks_average_every_model_over_the_same_judged_items(tmp_path: Path) -> None:
+    """Run b's judge also failed on s001: both runs are then averaged over the items judged for both."""
+    task = "open/sqa-th"
+    runs = [make_run(tmp_path / "runs", "run-a", "model-a", 0.9, seed=1),
+            make_run(tmp_path / "runs", "run-b", "model-b", 0.5, seed=2)]
+    path = runs[1] / "samples.jsonl"
+    records = [SampleRecord.model_validate_json(line) for line in path.read_text().splitlines()[:-1]]
+    for r in records:
+        if r.task == task and r.sample_id == "s001":
+            r.verdicts = [r.verdicts[-1].model_copy(update={"score": None, "parse_ok": False})]
+    path.write_text("".join(r.model_dump_json() + "\n" for r in records), encoding="utf-8")
+    data = build_data(runs, tmp_path / "site", n_boot=50)
+    cells = {c.run_id: c for c in data.cells if c.task == task and c.language == ALL}
+    for run_dir, rid in zip(runs, ("run-a", "run-b")):
+        recs = [SampleRecord.model_validate_json(line) for line in (run_dir / "samples.jsonl").read_text().splitlines()
+                if line.startswith("{") and line.endswith("}")]
+        scores = {r.sample_id: r.verdicts[-1].score for r in recs if r.task == task}
+        same = [v for sid, v in scores.items() if sid not in ("s000", "s001")]
+        assert cells[rid].n == len(same) == 10
+        assert cells[rid].value == pytest.approx(sum(same) / len(same))
