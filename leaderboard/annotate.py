@@ -1,7 +1,8 @@
 """`seabench annotate`: a local page where a native speaker rates a run's answers 1-5.
 
 The page shows the clip, question, reference and answer with the judge's rubric text, and
-never the judge's score or the model's name. Each click is appended to the ratings file
+never the judge's score or the model's name. Several runs can be rated in one session: their
+answers are mixed in a seeded shuffle, so a rater cannot tell which model answered. Each click is appended to the ratings file
 (`seabench agreement` reads it) and fsynced before the page is told it was saved, so a crash
 loses no acknowledged rating. The server binds to 127.0.0.1, checks the Host header (no DNS
 rebinding) and accepts ratings only as same-origin JSON POSTs.
@@ -10,6 +11,7 @@ rebinding) and accepts ratings only as same-origin JSON POSTs.
 from __future__ import annotations
 
 import json
+import random
 import threading
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -87,22 +89,25 @@ def _items(records: list[tuple[SampleRecord, list[Path]]], rubric_text: Callable
 class AnnotationServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, run_dir: Path, *, port: int, ratings: Path | None = None,
+    def __init__(self, run_dirs: Path | list[Path], *, port: int, ratings: Path | None = None,
                  rubric_text: Callable[[str], str] | None = None, host: str = "127.0.0.1",
-                 tasks: list[str] | None = None) -> None:
-        run = load_run(Path(run_dir))
-        self.run_id = run.result.run_id
-        judged = [n for n, t in run.result.tasks.items() if t.judge or t.rubric]
-        chosen = tasks or judged or sorted(run.records)
+                 tasks: list[str] | None = None, seed: int = 0) -> None:
+        dirs = [Path(run_dirs)] if isinstance(run_dirs, (str, Path)) else [Path(d) for d in run_dirs]
         rows: list[tuple[SampleRecord, list[Path]]] = []
-        for task in sorted(chosen):
-            for _, record in sorted(run.records.get(task, {}).items()):
-                clips = [p for ref in record.audio if (p := resolve_audio(ref.path, Path(run_dir))) is not None
-                         and p.suffix.lower() in AUDIO_TYPES]
-                rows.append((record, clips))
+        for run_dir in dirs:
+            run = load_run(run_dir)
+            judged = [n for n, t in run.result.tasks.items() if t.judge or t.rubric]
+            for task in sorted(tasks or judged or sorted(run.records)):
+                for _, record in sorted(run.records.get(task, {}).items()):
+                    clips = [p for ref in record.audio if (p := resolve_audio(ref.path, run_dir)) is not None
+                             and p.suffix.lower() in AUDIO_TYPES]
+                    rows.append((record, clips))
+        if len(dirs) > 1:
+            random.Random(seed).shuffle(rows)  # mix models so the order does not reveal who answered
+        self.item_runs = [record.run_id for record, _ in rows]  # server side only, never sent to the page
         self.clips = [clips for _, clips in rows]
         self.items = _items(rows, rubric_text)
-        self.ratings_path = Path(ratings) if ratings else Path(run_dir) / RATINGS_FILE
+        self.ratings_path = Path(ratings) if ratings else dirs[0] / RATINGS_FILE
         self.ratings_path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._fh = open(self.ratings_path, "a", encoding="utf-8")
@@ -115,7 +120,8 @@ class AnnotationServer(ThreadingHTTPServer):
 
     def rate(self, req: RateRequest) -> HumanRating:
         item = self.items[req.index]
-        rating = HumanRating(task=item.task, sample_id=item.sample_id, model=self.run_id, rater=req.rater.strip(),
+        rating = HumanRating(task=item.task, sample_id=item.sample_id, model=self.item_runs[req.index],
+                             rater=req.rater.strip(),
                              score=req.score, language=item.language, comment=req.comment,
                              time=datetime.now(timezone.utc).isoformat(timespec="seconds"))
         with self._lock:
@@ -124,11 +130,11 @@ class AnnotationServer(ThreadingHTTPServer):
 
     def rated_by(self, rater: str) -> dict[int, int]:
         """index -> latest score this rater gave (lets a rater resume after a restart)."""
-        index = {(it.task, it.sample_id): it.index for it in self.items}
+        index = {(it.task, it.sample_id, self.item_runs[it.index]): it.index for it in self.items}
         with self._lock:
             ratings = read_ratings(self.ratings_path) if self.ratings_path.stat().st_size else []
-        return {index[(r.task, r.sample_id)]: r.score for r in ratings
-                if r.rater == rater and r.model == self.run_id and (r.task, r.sample_id) in index}
+        return {index[(r.task, r.sample_id, r.model)]: r.score for r in ratings
+                if r.rater == rater and (r.task, r.sample_id, r.model) in index}
 
     def server_close(self) -> None:
         super().server_close()
@@ -221,17 +227,19 @@ class _Handler(BaseHTTPRequestHandler):
         self._json(HTTPStatus.OK, {"saved": True, "index": req.index, "score": rating.score})
 
 
-def make_annotation_server(run_dir: Path, *, port: int = 0, ratings: Path | None = None,
+def make_annotation_server(run_dirs: Path | list[Path], *, port: int = 0, ratings: Path | None = None,
                            rubric_text: Callable[[str], str] | None = None, host: str = "127.0.0.1",
-                           tasks: list[str] | None = None) -> AnnotationServer:
+                           tasks: list[str] | None = None, seed: int = 0) -> AnnotationServer:
     """A bound (not yet serving) server; port 0 picks a free port. Call serve_forever() / shutdown()."""
-    return AnnotationServer(run_dir, port=port, ratings=ratings, rubric_text=rubric_text, host=host, tasks=tasks)
+    return AnnotationServer(run_dirs, port=port, ratings=ratings, rubric_text=rubric_text, host=host, tasks=tasks,
+                            seed=seed)
 
 
-def serve_annotation(run_dir: Path, *, port: int, ratings: Path | None = None,
-                     rubric_text: Callable[[str], str] | None = None, host: str = "127.0.0.1") -> None:
+def serve_annotation(run_dirs: Path | list[Path], *, port: int, ratings: Path | None = None,
+                     rubric_text: Callable[[str], str] | None = None, host: str = "127.0.0.1", seed: int = 0) -> None:
     """Serve until Ctrl-C; prints the URL and where ratings are written."""
-    server = make_annotation_server(run_dir, port=port, ratings=ratings, rubric_text=rubric_text, host=host)
+    server = make_annotation_server(run_dirs, port=port, ratings=ratings, rubric_text=rubric_text, host=host,
+                                    seed=seed)
     print(f"Annotating {len(server.items)} answers at {server.url}  (ratings -> {server.ratings_path}; Ctrl-C to stop)")
     try:
         server.serve_forever()

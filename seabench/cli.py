@@ -195,15 +195,16 @@ def agreement(
 
 @app.command("annotate")
 def annotate(
-    run_dir: Annotated[Path, typer.Argument(help="Run directory whose answers are to be rated.")],
+    run_dirs: Annotated[list[Path], typer.Argument(help="Run directories whose answers are to be rated (mixed blind).")],
     port: Annotated[int, typer.Option(help="Local port for the rating page.")] = 8765,
-    ratings: Annotated[Optional[Path], typer.Option(help="Ratings file (default RUN_DIR/human_ratings.jsonl).")] = None,
+    ratings: Annotated[Optional[Path], typer.Option(help="Ratings file (default: first RUN_DIR/human_ratings.jsonl).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the order in which several runs' answers are mixed.")] = 0,
 ) -> None:
     """Serve a local page where native speakers listen and rate answers 1-5, blind to judge and model."""
     from seabench.leaderboard import serve_annotation
 
     try:
-        serve_annotation(run_dir, port=port, ratings=ratings)
+        serve_annotation(run_dirs, port=port, ratings=ratings, seed=seed)
     except ValueError as exc:
         raise UserError(str(exc)) from None
     except KeyboardInterrupt:

@@ -99,3 +99,26 @@ def test_default_rubric_is_the_one_the_judge_used(tmp_path: Path) -> None:
         assert all(it.rubric == DEFAULT_RUBRIC for it in srv.items)  # fixture verdicts name an unknown rubric
     finally:
         srv.server_close()
+
+
+def test_several_runs_are_mixed_blind_and_ratings_name_the_right_run(tmp_path: Path) -> None:
+    texts = [THAI_REF, "คำตอบ answer 答案"]
+    runs = [make_run(tmp_path / "runs", "run-alpha", "alpha-model", 0.9, n=6, seed=1, texts=texts),
+            make_run(tmp_path / "runs", "run-beta", "beta-model", 0.3, n=6, seed=2, texts=texts)]
+    srv = make_annotation_server(runs, port=0, ratings=tmp_path / "ratings.jsonl", seed=3)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        order = srv.item_runs
+        assert sorted(order) == ["run-alpha"] * 6 + ["run-beta"] * 6
+        assert order != sorted(order) and order != sorted(order, reverse=True)  # interleaved, not run by run
+        page = _request(srv, "/")[1].decode()
+        assert all(name not in page for name in ("run-alpha", "run-beta", "alpha-model", "beta-model"))
+        for index in (0, 1, 2):
+            assert _request(srv, "/api/rate", {"index": index, "score": 3, "rater": "lan"})[0] == 200
+        saved = read_ratings(tmp_path / "ratings.jsonl")
+        assert [r.model for r in saved] == order[:3]
+        assert json.loads(_request(srv, "/api/state?rater=lan")[1]) == {"rated": {"0": 3, "1": 3, "2": 3}}
+    finally:
+        srv.shutdown()
+        srv.server_close()
