@@ -15,10 +15,17 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from seabench.models.hf_common import LongAudioPlan
+
 from seabench.adapter import ModelAdapter, check_options
 from seabench.errors import MissingExtra, UserError
-from seabench.models.hf_common import LongAudioPlan
-from seabench.types import ErrorCode, GenerationConfig, ModelInfo, ModelInput, ModelOutput
+from seabench.types import (
+    ErrorCode,
+    GenerationConfig,
+    ModelInfo,
+    ModelInput,
+    ModelOutput,
+)
 
 if TYPE_CHECKING:
     from seabench.models.reference.inference import ReferenceLALM
@@ -50,7 +57,6 @@ class ReferenceAdapter(ModelAdapter):
             raise UserError(f"reference: {folder} is not a checkpoint folder (no config.json)")
         try:
             import torch
-
             from seabench.models.reference.inference import ReferenceLALM
         except ImportError as exc:
             raise MissingExtra("torch", "reference", "the reference model") from exc

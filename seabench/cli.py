@@ -16,8 +16,9 @@ from seabench.errors import UserError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_enable=False,
                   help="Evaluate audio-language models on Southeast Asian languages.")
-out = Console()
-err = Console(stderr=True)
+# Piped output (CI logs, `| less`) gets wide tables instead of rich's 80-column default.
+out = Console() if sys.stdout.isatty() else Console(width=160)
+err = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=160)
 
 ModelOpt = Annotated[list[str], typer.Option("--model-option", "-M", help="Model option key=value (repeatable).")]
 JudgeOpt = Annotated[list[str], typer.Option("--judge-option", "-J", help="Judge option key=value (repeatable).")]

@@ -41,8 +41,8 @@ LANGUAGES = ("en", "id", "ms", "vi", "th", "zh", "ta")
 # Share of examples per task kind: transcription carries most of the signal the other tasks build on.
 TASK_MIX = {"asr": 0.5, "langid": 0.1, "gender": 0.1, "rate": 0.15, "s2tt": 0.15}
 PRESETS = {
-    "tiny": dict(encoder_dim=160, encoder_layers=3, decoder_dim=224, decoder_layers=3, stack=6, vocab=3000),
-    "micro": dict(encoder_dim=32, encoder_layers=1, decoder_dim=32, decoder_layers=1, stack=4, vocab=400),
+    "tiny": {"encoder_dim": 160, "encoder_layers": 3, "decoder_dim": 224, "decoder_layers": 3, "stack": 6, "vocab": 3000},
+    "micro": {"encoder_dim": 32, "encoder_layers": 1, "decoder_dim": 32, "decoder_layers": 1, "stack": 4, "vocab": 400},
 }
 CTC_WEIGHT = 0.3  # auxiliary CTC on the encoder for transcription examples: aligns audio to text much sooner
 
@@ -248,10 +248,11 @@ class Collator:
         transcribed = torch.tensor([e.kind == "asr" for e in batch])
         ctc_lengths = torch.tensor([len(a) - 1 if e.kind == "asr" else 0 for e, (_, a) in zip(batch, rows, strict=True)])
         ctc_targets = torch.tensor([t for e, (_, a) in zip(batch, rows, strict=True) if e.kind == "asr" for t in a[:-1]])
-        return dict(
-            input_ids=ids, attention_mask=mask, labels=labels, features=features, feature_mask=frame_mask,
-            transcribed=transcribed, ctc_targets=ctc_targets.long(), ctc_lengths=ctc_lengths,
-        )
+        return {
+            "input_ids": ids, "attention_mask": mask, "labels": labels, "features": features,
+            "feature_mask": frame_mask, "transcribed": transcribed, "ctc_targets": ctc_targets.long(),
+            "ctc_lengths": ctc_lengths,
+        }
 
     def _rendered(self, prompt: str) -> str:
         if prompt not in self._prompt_cache:
@@ -262,7 +263,6 @@ class Collator:
 def training_loss(model: ReferenceModel, ctc_head: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
     """Next-token cross-entropy on answer tokens (the vocabulary projection runs only there), plus
     `CTC_WEIGHT` x CTC of the transcript over the encoder frames of transcription examples."""
-    import torch
     import torch.nn.functional as F
 
     from .model import positions_from_mask
@@ -306,6 +306,14 @@ def git_sha() -> str | None:
     return out.stdout.strip() or None
 
 
+def command_line() -> str:
+    """How this run was started, as a user would retype it."""
+    program = Path(sys.argv[0]).name
+    if program == "train.py":
+        return shlex.join(["python", "-m", "seabench.models.reference.train", *sys.argv[1:]])
+    return shlex.join([program, *sys.argv[1:]])
+
+
 def resolve_device(device: str) -> str:
     """`auto` means the first CUDA device when there is one, else the CPU."""
     if device != "auto":
@@ -345,8 +353,8 @@ def save_checkpoint(
     tmp.rename(folder)
 
 
-def export_checkpoint(src: Path, dst: Path, dtype: str = "float16") -> Path:
-    """Copy a checkpoint without trainer state, weights stored in `dtype` (the loader upcasts)."""
+def export_checkpoint(src: Path, dst: Path, dtype: str = "float32") -> Path:
+    """Copy a checkpoint without trainer state; `float16` halves the weights file (the loader upcasts)."""
     import shutil
 
     import torch
@@ -427,7 +435,7 @@ def train_reference(
         optimizer.load_state_dict(state["optimizer"])
         step, history = int(state["step"]), [tuple(h) for h in state["history"]]
     meta = {
-        "command": shlex.join(sys.argv),
+        "command": command_line(),
         "preset": preset,
         "config": json.loads(model.config.model_dump_json()),
         "data_dir": str(data_dir),
@@ -435,7 +443,7 @@ def train_reference(
         "n_clips": len(clips),
         "examples": {k: len(v) for k, v in kinds.items()},
         "task_mix": TASK_MIX,
-        "hyperparameters": dict(steps=steps, batch_size=batch_size, lr=lr, warmup=warmup, seed=seed),
+        "hyperparameters": {"steps": steps, "batch_size": batch_size, "lr": lr, "warmup": warmup, "seed": seed},
         "parameters": sum(p.numel() for p in model.parameters()),
         "seabench_git_sha": git_sha(),
     }
@@ -507,7 +515,13 @@ class _Reporter:
         self.start_step, self.t0, self.ema = start, time.perf_counter(), None
         self.progress = None
         if not quiet and self.console.is_terminal:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
 
             self.progress = Progress(
                 TextColumn("training"), BarColumn(), MofNCompleteColumn(),

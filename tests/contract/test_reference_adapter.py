@@ -14,7 +14,12 @@ from seabench.errors import MissingExtra, UserError
 from seabench.records import iter_records
 from seabench.registry import registry
 from seabench.runner import RunConfig, Runner
-from tests.unit.reference_fixtures import one_torch_thread, tiny_qwen2_audio, tiny_reference_config, tokenizer
+from tests.unit.reference_fixtures import (
+    one_torch_thread,
+    tiny_qwen2_audio,
+    tiny_reference_config,
+    tokenizer,
+)
 
 MINI_TASKS = "mini/asr-th,mini/gender,mini/s2tt-vi-en"
 
@@ -28,7 +33,6 @@ def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A random reference-format checkpoint with sharpened logits (no greedy near-ties)."""
     import torch
-
     from seabench.models.reference.io import save_reference
     from seabench.models.reference.model import ReferenceModel
 

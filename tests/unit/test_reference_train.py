@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from seabench.models.reference import train as T
 
 MINI = Path(T.__file__).resolve().parents[2] / "tasks" / "mini" / "data"
@@ -78,7 +77,7 @@ def test_resume_after_a_crash_replays_the_same_losses(
 
     real, calls = T.training_loss, []
 
-    def crash_at_step_5(*args: object):  # noqa: ANN202
+    def crash_at_step_5(*args: object):
         calls.append(1)
         if len(calls) == 5:
             raise KeyboardInterrupt
