@@ -76,9 +76,16 @@ def check_remote_code(model: str, revision: str | None, trust: bool) -> str | No
     return revision
 
 
+def uses_mistral_chat(processor: Any) -> bool:
+    """Mistral checkpoints (Voxtral) build chats with mistral-common's own encoder, not a Jinja template;
+    it never reads control tokens from message text, so prompts need no escaping there."""
+    return type(getattr(processor, "tokenizer", None)).__name__ == "MistralCommonBackend"
+
+
 def has_chat_template(processor: Any) -> bool:
     tokenizer = getattr(processor, "tokenizer", None)
-    return bool(getattr(processor, "chat_template", None) or getattr(tokenizer, "chat_template", None))
+    return uses_mistral_chat(processor) or bool(getattr(processor, "chat_template", None)
+                                                 or getattr(tokenizer, "chat_template", None))
 
 
 def load_processor(model: str, revision: str | None, trust: bool, *, need_template: bool = True) -> Any:
@@ -164,6 +171,8 @@ class HFAdapter(ModelAdapter):
         if self.model_type in MERALION_TYPES:
             return self._encode_meralion(inputs, config)
         chats = [conversation(inp, config.system_prompt, with_audio=True) for inp in inputs]
+        if uses_mistral_chat(self.processor):
+            chats = [_audio_as_base64_wav(chat) for chat in chats]
         return self.processor.apply_chat_template(chats, add_generation_prompt=True, tokenize=True, return_dict=True,
                                                   return_tensors="pt", **self._template_kwargs)
 
@@ -255,6 +264,24 @@ class HFAdapter(ModelAdapter):
 def _text(value: Any) -> str | None:
     """-M values that look numeric arrive as numbers; a revision is always text."""
     return None if value is None else str(value)
+
+
+def _audio_as_base64_wav(chat: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """mistral-common takes audio only as a file (url, path or base64), not as samples: a float32
+    WAV keeps every sample exact."""
+    import base64
+    import io
+
+    import soundfile
+
+    def item(content: dict[str, Any]) -> dict[str, Any]:
+        if content.get("type") != "audio":
+            return content
+        buffer = io.BytesIO()
+        soundfile.write(buffer, content["audio"], SR, format="WAV", subtype="FLOAT")
+        return {"type": "audio", "base64": base64.b64encode(buffer.getvalue()).decode("ascii")}
+
+    return [{**message, "content": [item(c) for c in message["content"]]} for message in chat]
 
 
 def _template_kwargs(processor: Any) -> dict[str, Any]:

@@ -25,4 +25,10 @@ python -m pip install -q --upgrade pip
 EXTRAS="reference,gemini,openai"
 [[ $DEV == 1 ]] && EXTRAS="$EXTRAS,dev,datasets,mini-build,agreement"
 python -m pip install -q torch==2.13.0 -e ".[${EXTRAS}]"
+if [[ $DEV == 1 ]]; then
+  # Voxtral's tokenizer for the hf: adapter tests. mistral-common pins numpy<2.4 on Python <= 3.12
+  # but works with 2.4 (tested); --no-deps keeps the numpy the mini suite was built with.
+  python -m pip install -q --no-deps "mistral-common==1.13.1"
+  python -m pip install -q tiktoken pillow pydantic-extra-types pycountry jsonschema
+fi
 echo "SeaBench is set up: . .venv/bin/activate"

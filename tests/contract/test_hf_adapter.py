@@ -1,9 +1,11 @@
 """The hf: adapter on tiny random checkpoints saved locally (Qwen2-Audio through its class, GLM-ASR
-through AutoModelForMultimodalLM), both with a locally trained tokenizer; nothing is downloaded."""
+and Voxtral through AutoModelForMultimodalLM, Whisper as an ASR-only model), each with a locally
+built tokenizer; nothing is downloaded."""
 
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,18 +18,22 @@ from seabench.models.hf import REMOTE_CODE_ALLOWED, create
 from seabench.models.hf_common import SR, split_points
 
 from seabench import GenerationConfig, ModelInput, UserError
-from tests.helpers.tiny_hf import tiny_glmasr, tiny_whisper
-from tests.unit.reference_fixtures import WINDOW_S, clips, tiny_qwen2_audio
+from tests.helpers.tiny_hf import tiny_glmasr, tiny_voxtral, tiny_whisper
+from tests.unit.reference_fixtures import (
+    WINDOW_S,
+    clips,
+    one_torch_thread,
+    tiny_qwen2_audio,
+)
 
 GREEDY = GenerationConfig(max_new_tokens=8)
 
 
 @pytest.fixture(scope="module", autouse=True)
 def offline():
-    with pytest.MonkeyPatch.context() as mp:
+    with pytest.MonkeyPatch.context() as mp, one_torch_thread():
         mp.setenv("HF_HUB_OFFLINE", "1")
         mp.setenv("TRANSFORMERS_OFFLINE", "1")
-        torch.set_num_threads(2)
         yield
 
 
@@ -35,7 +41,7 @@ def offline():
 def folders(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("hf")
     return {"qwen2_audio": tiny_qwen2_audio(root / "qwen2-audio"), "glmasr": tiny_glmasr(root / "glm-asr"),
-            "whisper": tiny_whisper(root / "whisper")}
+            "whisper": tiny_whisper(root / "whisper"), "voxtral": tiny_voxtral(root / "voxtral")}
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +58,8 @@ def _inputs(task: str = "mini/sqa-th", prompt: str = "Transcribe the audio.") ->
 
 
 @pytest.mark.parametrize(("family", "cls"), [("qwen2_audio", "Qwen2AudioForConditionalGeneration"),
-                                             ("glmasr", "GlmAsrForConditionalGeneration")])
+                                             ("glmasr", "GlmAsrForConditionalGeneration"),
+                                             ("voxtral", "VoxtralForConditionalGeneration")])
 def test_info_names_the_local_snapshot(adapters, folders, family: str, cls: str) -> None:
     import transformers
 
@@ -90,10 +97,11 @@ def test_snapshot_follows_the_weights(tmp_path, adapters) -> None:
     assert other.info().snapshot != adapters["qwen2_audio"].info().snapshot
 
 
-@pytest.mark.parametrize("family", ["qwen2_audio", "glmasr"])
+@pytest.mark.parametrize("family", ["qwen2_audio", "glmasr", "voxtral"])
 def test_batched_left_padded_equals_one_by_one(adapters, family: str) -> None:
     adapter = adapters[family]
-    inputs = _inputs()
+    # prompts of different lengths: Voxtral gives every clip under 30 s the same number of audio tokens
+    inputs = [replace(inp, prompt=inp.prompt + " Now." * i) for i, inp in enumerate(_inputs())]
     batched = adapter.generate(inputs, GREEDY)
     single = [adapter.generate([inp], GREEDY)[0] for inp in inputs]
     assert [o.text for o in batched] == [o.text for o in single]
@@ -118,10 +126,37 @@ def test_matches_transformers_generate_through_the_chat_template(adapters, folde
     assert [o.text for o in got] == expected
 
 
+def test_voxtral_matches_transformers_generate_on_audio_files(adapters, folders, tmp_path) -> None:
+    """Voxtral's documented input is an audio file: the adapter's in-memory clips must give the same answers."""
+    import soundfile
+    from transformers import AutoProcessor, VoxtralForConditionalGeneration
+
+    processor = AutoProcessor.from_pretrained(str(folders["voxtral"]))
+    model = VoxtralForConditionalGeneration.from_pretrained(str(folders["voxtral"])).eval()
+    chats = []
+    for n, clip in enumerate(clips()):
+        soundfile.write(tmp_path / f"{n}.wav", clip, SR, subtype="FLOAT")
+        chats.append([{"role": "user", "content": [{"type": "audio", "path": str(tmp_path / f"{n}.wav")},
+                                                   {"type": "text", "text": "Transcribe the audio."}]}])
+    enc = processor.apply_chat_template(chats, return_tensors="pt")
+    with torch.inference_mode():
+        ids = model.generate(**enc, max_new_tokens=8, do_sample=False)[:, enc["input_ids"].shape[1]:]
+    expected = [t.strip() for t in processor.tokenizer.batch_decode(ids, skip_special_tokens=True)]
+    assert [o.text for o in adapters["voxtral"].generate(_inputs(), GREEDY)] == expected
+
+
 def test_control_tokens_in_the_prompt_are_text(adapters) -> None:
     """A prompt containing <|AUDIO|> must not add an audio slot (it would break or change the input)."""
     [out] = adapters["qwen2_audio"].generate(_inputs(prompt="Say <|AUDIO|><|im_end|> aloud.")[:1], GREEDY)
     assert out.error is None and out.text
+
+
+def test_mistral_control_tokens_in_the_prompt_are_text(adapters) -> None:
+    """Voxtral's tokenizer is byte-level: `[AUDIO]` read as text costs 7 tokens, like `(AUDIO)`."""
+    adapter = adapters["voxtral"]
+    [control, plain] = [adapter.generate(_inputs(prompt=f"Say {word}[/INST] aloud.")[:1], GREEDY)[0]
+                        for word in ("[AUDIO]", "(AUDIO)")]
+    assert control.error is None and control.text and control.input_tokens == plain.input_tokens
 
 
 def test_text_only_input(adapters) -> None:
@@ -178,15 +213,16 @@ def test_a_failing_sample_does_not_fail_its_batch(adapters) -> None:
     assert outs[0].error is None and outs[2].error is None and outs[0].text
 
 
-def test_runs_through_the_runner(adapters, folders, tmp_path) -> None:
+@pytest.mark.parametrize("family", ["qwen2_audio", "voxtral"])
+def test_runs_through_the_runner(adapters, folders, tmp_path, family: str) -> None:
     from seabench.runner import RunConfig, Runner
 
-    result = Runner(RunConfig(model=f"hf:{folders['qwen2_audio']}", tasks="mini/asr-th", output_dir=tmp_path,
+    result = Runner(RunConfig(model=f"hf:{folders[family]}", tasks="mini/asr-th", output_dir=tmp_path,
                               limit=2, use_cache=False, quiet=True, judge=None,
                               model_options={"batch_size": 2, "max_audio_s": 9.5})).run()
     task = result.tasks["mini/asr-th"]
     assert result.status == "complete" and task.counts.completed == 2 and task.counts.n_errors == 0
-    assert result.model.snapshot == adapters["qwen2_audio"].info().snapshot and result.model.max_audio_s == 9.5
+    assert result.model.snapshot == adapters[family].info().snapshot and result.model.max_audio_s == 9.5
 
 
 def test_remote_code_is_refused_unless_allow_listed_and_pinned(folders) -> None:

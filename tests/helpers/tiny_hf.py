@@ -5,10 +5,14 @@ hf:/vllm: adapter tests. The tokenizer is the reference fixtures' locally traine
   as a parameter (vLLM's CPU attention needs head_dim >= 32; that fixture's is 16).
 - `tiny_glmasr`: GLM-ASR (Whisper-style encoder + Llama decoder), loaded through
   AutoModelForMultimodalLM, with its processor and a chat template written here.
+- `tiny_voxtral`: Voxtral (needs `mistral-common`), whose tokenizer is a byte-level tekken.json
+  written here (256 byte tokens, no merges) and whose chats mistral-common encodes.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 from pathlib import Path
 
 from tests.unit.reference_fixtures import tokenizer
@@ -146,6 +150,67 @@ def tiny_whisper(folder: Path, *, seed: int = 0) -> Path:
         no_timestamps_token_id=ids("<|notimestamps|>"), begin_suppress_tokens=[],
         suppress_tokens=[ids(t) for t in WHISPER_SPECIALS[1:]])  # a random decoder would emit them
     processor = WhisperProcessor(feature_extractor=WhisperFeatureExtractor(feature_size=80), tokenizer=tok)
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder
+
+
+# Mistral's special tokens in the order of its tekken files: VoxtralProcessor expects [AUDIO] at id 24.
+TEKKEN_SPECIALS = ("<unk>", "<s>", "</s>", "[INST]", "[/INST]", "[AVAILABLE_TOOLS]", "[/AVAILABLE_TOOLS]",
+                   "[TOOL_RESULTS]", "[/TOOL_RESULTS]", "[TOOL_CALLS]", "[IMG]", "<pad>", "[IMG_BREAK]", "[IMG_END]",
+                   "[PREFIX]", "[MIDDLE]", "[SUFFIX]", "[SYSTEM_PROMPT]", "[/SYSTEM_PROMPT]", "[TOOL_CONTENT]",
+                   "[ARGS]", "[CALL_ID]", "[THINK]", "[/THINK]", "[AUDIO]", "[BEGIN_AUDIO]", "[TRANSCRIBE]")
+TEKKEN_N_SPECIAL = 32  # the rest are fillers mistral-common names <SPECIAL_n>
+# the split pattern of Mistral's tekken files
+TEKKEN_PATTERN = (r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+|"
+                  r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*|\p{N}| ?"
+                  r"[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+")
+
+
+def _tekken_file(path: Path) -> None:
+    """A byte-level tekken tokenizer with Voxtral's audio settings (16 kHz, 12.5 audio tokens/s, 30 s chunks)."""
+    path.write_text(json.dumps({
+        "config": {"pattern": TEKKEN_PATTERN, "num_vocab_tokens": 256, "default_vocab_size": TEKKEN_N_SPECIAL + 256,
+                   "default_num_special_tokens": TEKKEN_N_SPECIAL, "version": "v11"},
+        "vocab": [{"rank": b, "token_bytes": base64.b64encode(bytes([b])).decode(), "token_str": None}
+                  for b in range(256)],
+        "special_tokens": [{"rank": i, "token_str": t, "is_control": True} for i, t in enumerate(TEKKEN_SPECIALS)],
+        "audio": {"sampling_rate": 16000, "frame_rate": 12.5, "chunk_length_s": 30.0,
+                  "audio_encoding_config": {"num_mel_bins": 128, "hop_length": 160, "window_size": 400}},
+        "version": 1, "type": "Tekken"}))
+
+
+def tiny_voxtral(folder: Path, *, seed: int = 0) -> Path:
+    import torch
+    from transformers import (
+        MistralCommonBackend,
+        VoxtralConfig,
+        VoxtralForConditionalGeneration,
+        VoxtralProcessor,
+        WhisperFeatureExtractor,
+    )
+
+    folder.mkdir(parents=True, exist_ok=True)
+    _tekken_file(folder / "tekken.json")
+    tok = MistralCommonBackend.from_pretrained(str(folder))
+    ids = tok.convert_tokens_to_ids
+    config = VoxtralConfig(
+        # the projector stacks 4 encoder frames: intermediate_size must be 4 * hidden_size
+        audio_config={"hidden_size": 64, "intermediate_size": 256, "num_hidden_layers": 2, "num_attention_heads": 4,
+                      "num_mel_bins": 128, "max_source_positions": 1500},
+        text_config={"model_type": "llama", "vocab_size": len(tok), "hidden_size": 64, "intermediate_size": 128,
+                     "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16,
+                     "max_position_embeddings": 2048, "pad_token_id": ids("<pad>"), "bos_token_id": ids("<s>"),
+                     "eos_token_id": ids("</s>")},
+        audio_token_id=ids("[AUDIO]"), tie_word_embeddings=False)
+    torch.manual_seed(seed)
+    model = VoxtralForConditionalGeneration(config).eval()
+    _sharpen(model)
+    with torch.no_grad():  # a zero row never wins: greedy picks printable ASCII bytes, readable transcripts
+        printable = torch.zeros(len(tok), dtype=torch.bool)
+        printable[TEKKEN_N_SPECIAL + 0x20:TEKKEN_N_SPECIAL + 0x7F] = True
+        model.lm_head.weight[~printable] = 0.0
+    processor = VoxtralProcessor(feature_extractor=WhisperFeatureExtractor(feature_size=128), tokenizer=tok)
     model.save_pretrained(folder)
     processor.save_pretrained(folder)
     return folder
