@@ -11,7 +11,7 @@ with each task's generation settings:
 Goals (issue 5): harness >= 3x the samples/s of (1); harness overhead vs (2) at most 5%.
 All three must produce identical texts (a clip's output does not depend on its batch mates).
 
-    python benchmarks/reference_throughput.py [--model reference] [--repeats 2] [--json out.json]
+    python benchmarks/reference_throughput.py [--model reference] [--repeats 2] [--threads N] [--json out.json]
 """
 
 from __future__ import annotations
@@ -70,11 +70,12 @@ def main() -> None:
     parser.add_argument("--model", default="reference", help="reference or reference:PATH")
     parser.add_argument("--repeats", type=int, default=2, help="best of N for each mode")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch CPU threads")
     args = parser.parse_args()
 
     import torch
 
-    torch.set_num_threads(os.cpu_count() or 1)
+    torch.set_num_threads(args.threads)
     adapter = registry().create_model(args.model, {})
     lalm = adapter.lalm
     work = workload()

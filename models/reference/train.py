@@ -46,6 +46,7 @@ PRESETS = {
 }
 CTC_WEIGHT = 0.3  # auxiliary CTC on the encoder for transcription examples: aligns audio to text much sooner
 
+
 @dataclass(frozen=True)
 class Example:
     clip: int  # index into the feature cache
@@ -135,17 +136,8 @@ def cache_features(data_dir: Path, clips: list[str], config: ReferenceConfig, ca
     mel_path, off_path = cache_dir / f"mels-{key}.npy", cache_dir / f"offsets-{key}.npy"
     if mel_path.exists() and off_path.exists():
         return FeatureCache(np.load(mel_path, mmap_mode="r"), np.load(off_path))
-    import torch
-
     extractor = build_feature_extractor(config)
-    mels: list[np.ndarray] = []
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # one small STFT per clip: extra threads only add contention (15x slower)
-    try:
-        for rel in clips:
-            mels.append(_clip_mels(data_dir / rel, config, extractor))
-    finally:
-        torch.set_num_threads(threads)
+    mels = [_clip_mels(data_dir / rel, config, extractor) for rel in clips]
     offsets = np.concatenate([[0], np.cumsum([m.shape[1] for m in mels])]).astype(np.int64)
     cache_dir.mkdir(parents=True, exist_ok=True)
     np.save(mel_path, np.concatenate(mels, axis=1))
@@ -175,12 +167,13 @@ def tokenizer_corpus(kinds: dict[str, list[Example]]) -> list[str]:
 
 
 def plan_batches(
-    kinds: dict[str, list[Example]], cache: FeatureCache, seed: int, block: int, batch_size: int, step: int
+    kinds: dict[str, list[Example]], cache: FeatureCache, seed: int, block: int, batch_size: int, step: int,
+    mix: dict[str, float] = TASK_MIX,
 ) -> list[Example]:
     """The batch of `step`: each block of steps draws a pool by the task mix and groups it by clip length."""
     rng = np.random.default_rng([seed, step // block])
-    names = sorted(kinds)
-    weights = np.array([TASK_MIX[k] for k in names])
+    names = sorted(k for k in kinds if mix.get(k, 0) > 0)
+    weights = np.array([mix[k] for k in names])
     picks = rng.choice(len(names), size=block * batch_size, p=weights / weights.sum())
     pool = [kinds[names[k]][int(rng.integers(len(kinds[names[k]])))] for k in picks]
     pool.sort(key=lambda e: cache.frames(e.clip))
@@ -260,9 +253,11 @@ class Collator:
         return self._prompt_cache[prompt]
 
 
-def training_loss(model: ReferenceModel, ctc_head: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+def training_loss(
+    model: ReferenceModel, ctc_head: torch.nn.Module, inputs: dict[str, torch.Tensor], ctc_weight: float = CTC_WEIGHT
+) -> torch.Tensor:
     """Next-token cross-entropy on answer tokens (the vocabulary projection runs only there), plus
-    `CTC_WEIGHT` x CTC of the transcript over the encoder frames of transcription examples."""
+    `ctc_weight` x CTC of the transcript over the encoder frames of transcription examples."""
     import torch.nn.functional as F
 
     from .model import positions_from_mask
@@ -281,14 +276,14 @@ def training_loss(model: ReferenceModel, ctc_head: torch.nn.Module, inputs: dict
     keep = targets != -100
     loss = F.cross_entropy(model.decoder.lm_head(hidden[:, :-1][keep]).float(), targets[keep])
     rows = inputs["transcribed"]
-    if bool(rows.any()):
+    if ctc_weight > 0 and bool(rows.any()):
         frames, steps = encoded[0]
         log_probs = ctc_head(frames[rows]).float().log_softmax(-1).transpose(0, 1)
         ctc = F.ctc_loss(
             log_probs, inputs["ctc_targets"], steps[rows], inputs["ctc_lengths"][rows],
             blank=log_probs.shape[-1] - 1, zero_infinity=True,
         )
-        loss = loss + CTC_WEIGHT * ctc
+        loss = loss + ctc_weight * ctc
     return loss
 
 
@@ -385,10 +380,13 @@ def train_reference(
     warmup: int = 200,
     threads: int | None = None,
     quiet: bool = False,
+    task_mix: dict[str, float] | None = None,
+    ctc_weight: float = CTC_WEIGHT,
 ) -> Path:
     """Train (or resume) and return the final checkpoint folder `out_dir/final`.
 
     `max_minutes` stops early at a step boundary (the final checkpoint says how many steps ran).
+    `task_mix` and `ctc_weight` may change between a run and its resumption (a later training stage).
     """
     import torch
 
@@ -426,6 +424,7 @@ def train_reference(
     model.train()
     cache = cache_features(data_dir, clips, model.config, out_dir / "feature-cache")
     collate = Collator(model, tokenizer, cache)
+    mix = {**TASK_MIX, **(task_mix or {})}
     ctc_head = torch.nn.Linear(model.encoder.width, len(tokenizer) + 1).to(device)  # last class = blank
     params = [*model.parameters(), *ctc_head.parameters()]
     optimizer = torch.optim.AdamW(params, lr=lr, betas=(0.9, 0.98), weight_decay=0.01)
@@ -434,16 +433,21 @@ def train_reference(
         ctc_head.load_state_dict(state["ctc_head"])
         optimizer.load_state_dict(state["optimizer"])
         step, history = int(state["step"]), [tuple(h) for h in state["history"]]
-    meta = {
+    stage = {
         "command": command_line(),
+        "task_mix": mix,
+        "ctc_weight": ctc_weight,
+        "hyperparameters": {"steps": steps, "batch_size": batch_size, "lr": lr, "warmup": warmup, "seed": seed},
+        "from_step": step,
+    }
+    meta = {
+        "stages": [*(_previous_stages(latest) if state is not None else []), stage],
         "preset": preset,
         "config": json.loads(model.config.model_dump_json()),
         "data_dir": str(data_dir),
         "data_sha256": data_hash(data_dir),
         "n_clips": len(clips),
         "examples": {k: len(v) for k, v in kinds.items()},
-        "task_mix": TASK_MIX,
-        "hyperparameters": {"steps": steps, "batch_size": batch_size, "lr": lr, "warmup": warmup, "seed": seed},
         "parameters": sum(p.numel() for p in model.parameters()),
         "seabench_git_sha": git_sha(),
     }
@@ -455,12 +459,12 @@ def train_reference(
             if max_minutes is not None and time.perf_counter() - started > max_minutes * 60:
                 stopped_early = True
                 break
-            batch = plan_batches(kinds, cache, seed, block, batch_size, step)
+            batch = plan_batches(kinds, cache, seed, block, batch_size, step, mix)
             inputs = collate(batch, np.random.default_rng([seed, step, 1]))
             inputs = {k: v.to(device) for k, v in inputs.items()}
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(step, steps, lr, warmup, _time_fraction(started, max_minutes))
-            loss = training_loss(model, ctc_head, inputs)
+            loss = training_loss(model, ctc_head, inputs, ctc_weight)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -469,22 +473,34 @@ def train_reference(
             history.append((step, float(loss.detach())))
             report.update(step, history[-1][1])
             if save_every and step % save_every == 0:
+                stage.update(to_step=step, wall_time_s=round(time.perf_counter() - started, 1))
                 save_checkpoint(latest, model, tokenizer, ctc_head, optimizer, step, history, meta)
     finally:
         report.close()
-    wall = time.perf_counter() - started
+    stage.update(to_step=step, wall_time_s=round(time.perf_counter() - started, 1), stopped_early=stopped_early)
     last = [loss for _, loss in history[-50:]]
     meta.update(
         steps_done=step,
-        stopped_early=stopped_early,
         final_loss=float(np.mean(last)) if last else None,
         loss_curve=_curve(history),
-        wall_time_s=round(wall, 1),
+        wall_time_s=round(sum(s.get("wall_time_s") or 0 for s in meta["stages"]), 1),
     )
     save_checkpoint(latest, model, tokenizer, ctc_head, optimizer, step, history, meta)
     final = export_checkpoint(latest, out_dir / FINAL)
     (final / TRAINING_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
     return final
+
+
+def _previous_stages(latest: Path) -> list[dict]:
+    """Stages recorded by the run being resumed (a run from before stages were recorded counts as one)."""
+    path = latest / TRAINING_FILE
+    if not path.exists():
+        return []
+    old = json.loads(path.read_text(encoding="utf-8"))
+    if "stages" in old:
+        return old["stages"]
+    keys = ("command", "task_mix", "ctc_weight", "hyperparameters", "wall_time_s")
+    return [{**{k: old.get(k) for k in keys}, "from_step": 0, "to_step": old.get("steps_done")}]
 
 
 def _time_fraction(started: float, max_minutes: float | None) -> float:
@@ -562,11 +578,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-minutes", type=float, default=None)
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--mix", default="", help="task shares, e.g. asr=0.35,gender=0.3 (others keep defaults)")
+    parser.add_argument("--ctc-weight", type=float, default=CTC_WEIGHT)
     args = parser.parse_args(argv)
+    mix = {k: float(v) for k, v in (item.split("=") for item in args.mix.split(",") if item)}
     final = train_reference(
         args.data, args.out, steps=args.steps, batch_size=args.batch_size, lr=args.lr, resume=args.resume,
         seed=args.seed, preset=args.preset, device=args.device, save_every=args.save_every,
-        max_minutes=args.max_minutes, warmup=args.warmup, threads=args.threads,
+        max_minutes=args.max_minutes, warmup=args.warmup, threads=args.threads, task_mix=mix,
+        ctc_weight=args.ctc_weight,
     )
     print(final)
 

@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from seabench.models.reference import train as T
 
@@ -92,3 +93,17 @@ def test_resume_after_a_crash_replays_the_same_losses(
     resumed = _history(tmp_path / "crashed" / T.LATEST)
     assert [s for s, _ in resumed] == [1, 2, 3, 4, 5, 6]
     assert [loss for _, loss in resumed] == pytest.approx([loss for _, loss in expected], rel=1e-6)
+    stages = json.loads((tmp_path / "crashed" / T.FINAL / T.TRAINING_FILE).read_text())["stages"]
+    assert [(s["from_step"], s["to_step"]) for s in stages] == [(0, 3), (3, 6)]
+
+
+def test_a_later_stage_can_change_the_task_mix(train_dir: Path, tmp_path: Path) -> None:
+    _train(train_dir, tmp_path / "run", 3)
+    final = _train(train_dir, tmp_path / "run", 5, resume=True, task_mix={"asr": 0.0, "gender": 1.0}, ctc_weight=0.0)
+    meta = json.loads((final / T.TRAINING_FILE).read_text())
+    assert meta["steps_done"] == 5
+    assert [s["task_mix"]["gender"] for s in meta["stages"]] == [T.TASK_MIX["gender"], 1.0]
+    clips, kinds = T.build_examples(train_dir, T.harness_prompts())
+    lengths_only = T.FeatureCache(np.zeros((1, 10 * len(clips))), np.arange(0, 10 * len(clips) + 1, 10))
+    batch = T.plan_batches(kinds, lengths_only, 0, 64, 6, 4, {"asr": 0.0, "gender": 1.0})
+    assert {e.kind for e in batch} == {"gender"}
