@@ -221,15 +221,19 @@ app.add_typer(reference_app, name="reference")
 def reference_train(
     data: Annotated[Path, typer.Option(help="Train split folder (python scripts/build_mini.py --train DIR).")],
     out_dir: Annotated[Path, typer.Option("--out", help="Checkpoint folder (resumable).")] = Path("runs/reference-train"),
-    steps: Annotated[int, typer.Option(help="Optimizer steps.")] = 6000,
-    batch_size: Annotated[int, typer.Option(help="Examples per step.")] = 16,
-    lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 1e-3,
+    steps: Annotated[int, typer.Option(help="Optimizer steps.")] = 4000,
+    batch_size: Annotated[int, typer.Option(help="Examples per step.")] = 24,
+    lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 1.2e-3,
+    warmup: Annotated[int, typer.Option(help="Warm-up steps.")] = 200,
     resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue from the last checkpoint in --out.")] = True,
     seed: Annotated[int, typer.Option(help="Seed.")] = 0,
     preset: Annotated[str, typer.Option(help="Model size preset.")] = "tiny",
     device: Annotated[str, typer.Option(help="cpu, cuda or auto.")] = "auto",
-    save_every: Annotated[int, typer.Option(help="Checkpoint every N steps.")] = 250,
+    save_every: Annotated[int, typer.Option(help="Checkpoint every N steps.")] = 200,
     max_minutes: Annotated[Optional[float], typer.Option(help="Stop (with a checkpoint) after this many minutes.")] = None,
+    threads: Annotated[Optional[int], typer.Option(help="Torch CPU threads (default: torch's).")] = None,
+    mix: Annotated[Optional[str], typer.Option(help="Task mix, e.g. asr=0.35,gender=0.3 (default: the preset's).")] = None,
+    ctc_weight: Annotated[float, typer.Option(help="Weight of the encoder's auxiliary CTC loss.")] = 0.3,
 ) -> None:
     """Train the tiny reference model on CPU or GPU, with checkpoints and resume."""
     try:
@@ -237,8 +241,15 @@ def reference_train(
     except ImportError as exc:
         raise UserError("training the reference model needs torch and transformers: "
                         "pip install 'seabench[reference]'") from exc
+    task_mix = None
+    if mix:
+        try:
+            task_mix = {k.strip(): float(v) for k, v in (part.split("=", 1) for part in mix.split(","))}
+        except ValueError:
+            raise UserError(f"--mix {mix!r} must look like asr=0.35,gender=0.3") from None
     folder = train_reference(data, out_dir, steps=steps, batch_size=batch_size, lr=lr, resume=resume, seed=seed,
-                             preset=preset, device=device, save_every=save_every, max_minutes=max_minutes)
+                             preset=preset, device=device, save_every=save_every, max_minutes=max_minutes,
+                             warmup=warmup, threads=threads, task_mix=task_mix, ctc_weight=ctc_weight)
     out.print(f"Checkpoint: {folder}  (evaluate with: seabench run --model reference:{folder})")
 
 

@@ -107,3 +107,19 @@ def test_a_later_stage_can_change_the_task_mix(train_dir: Path, tmp_path: Path) 
     lengths_only = T.FeatureCache(np.zeros((1, 10 * len(clips))), np.arange(0, 10 * len(clips) + 1, 10))
     batch = T.plan_batches(kinds, lengths_only, 0, 64, 6, 4, {"asr": 0.0, "gender": 1.0})
     assert {e.kind for e in batch} == {"gender"}
+
+
+def test_cli_reference_train_runs_and_resumes(train_dir: Path, tmp_path: Path) -> None:
+    """`seabench reference train` as a user runs it: a checkpoint a `reference:PATH` run can load."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "ckpt"
+    cmd = [sys.executable, "-m", "seabench.cli", "reference", "train", "--data", str(train_dir), "--out", str(out),
+           "--steps", "4", "--batch-size", "6", "--preset", "micro", "--device", "cpu", "--threads", "1",
+           "--save-every", "2", "--warmup", "1", "--mix", "asr=0.5,gender=0.5"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "Checkpoint:" in done.stdout and (out / "final" / "model.safetensors").exists()
+    bad = subprocess.run([*cmd[:-2], "--mix", "asr"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "--mix" in bad.stderr
