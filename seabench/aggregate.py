@@ -27,7 +27,10 @@ def group_key(record: SampleRecord, key: str) -> str | None:
     return None if value is None else str(value)
 
 
-def breakdowns(task: Task, records: list[SampleRecord], seed: int) -> dict[str, dict[str, dict[str, MetricValue]]]:
+def breakdowns(task: Task, records: list[SampleRecord], seed: int,
+               overall: dict[str, MetricValue] | None = None) -> dict[str, dict[str, dict[str, MetricValue]]]:
+    """Metrics per language and per metadata key. A language breakdown with a single language is the
+    overall result itself (reused, not recomputed), kept so per-language tables list the task."""
     out: dict[str, dict[str, dict[str, MetricValue]]] = {}
     for key in task.breakdown_keys:
         groups: dict[str, list[SampleRecord]] = defaultdict(list)
@@ -35,8 +38,12 @@ def breakdowns(task: Task, records: list[SampleRecord], seed: int) -> dict[str, 
             g = group_key(r, key)
             if g is not None:
                 groups[g].append(r)
-        if len(groups) > 1 or (key == "language" and groups):
+        if len(groups) > 1:
             out[key] = {g: compute_metrics(task, rs, seed) for g, rs in sorted(groups.items())}
+        elif key == "language" and groups:
+            [(g, rs)] = groups.items()
+            same = overall is not None and len(rs) == len(records)
+            out[key] = {g: overall if same else compute_metrics(task, rs, seed)}  # type: ignore[dict-item]
     return out
 
 
@@ -75,6 +82,6 @@ def aggregate_task(task: Task, records: list[SampleRecord], n_total: int, seed: 
         name=task.name, version=task.version, family=task.family, languages=list(task.languages),
         primary_metric=task.primary_metric, direction=primary.direction,
         status="complete" if counts.completed >= n_total else "partial",
-        metrics=metrics, breakdowns=breakdowns(task, records, seed), counts=counts, rates=rates,
+        metrics=metrics, breakdowns=breakdowns(task, records, seed, metrics), counts=counts, rates=rates,
         rubric=task.rubric, scoring=scoring, dataset_hash=dataset_hash, prompt_hash=prompt_hash,
     )

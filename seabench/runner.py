@@ -199,38 +199,42 @@ class Runner:
         self.failures_in_a_row = 0
         return outputs
 
-    def _batches(self, task: Task, samples: list[Sample]) -> Iterator[list[Prepared]]:
-        """Decode the next batch's audio in a worker thread while the model runs on this one."""
-        chunks = [samples[i:i + self.batch_size] for i in range(0, len(samples), self.batch_size)]
+    def _batches(self, work: list[tuple[Task, list[Sample]]]) -> Iterator[tuple[Task, list[Prepared]]]:
+        """Every task's batches in order. The next batch's audio (of this task or the next) is decoded
+        in a worker thread while the model runs on the current one."""
+        chunks = [(task, todo[i:i + self.batch_size]) for task, todo in work
+                  for i in range(0, len(todo), self.batch_size)]
+
+        def prepare(task: Task, samples: list[Sample]) -> list[Prepared]:
+            return [self._prepare(task, s) for s in samples]
+
         with ThreadPoolExecutor(max_workers=1) as pool:
             pending: Future[list[Prepared]] | None = None
-            for idx in range(len(chunks)):
-                current = pending.result() if pending else [self._prepare(task, s) for s in chunks[idx]]
-                pending = (pool.submit(lambda c=chunks[idx + 1]: [self._prepare(task, s) for s in c])
-                           if idx + 1 < len(chunks) else None)
-                yield current
+            for idx, (task, chunk) in enumerate(chunks):
+                current = pending.result() if pending else prepare(task, chunk)
+                pending = pool.submit(prepare, *chunks[idx + 1]) if idx + 1 < len(chunks) else None
+                yield task, current
 
-    def _run_task(self, task: Task, samples: list[Sample], writer: SampleWriter, progress: RunProgress) -> None:
-        for batch in self._batches(task, samples):
-            ready = [p for p in batch if p.inp is not None]
-            t0 = time.perf_counter()
-            outputs = self._generate(task, [p.inp for p in ready]) if ready else []  # type: ignore[misc]
-            gen_s = time.perf_counter() - t0
-            by_id = {p.sample.id: o for p, o in zip(ready, outputs)}
-            for p in batch:
-                record = p.record
-                if record is None:
-                    assert p.inp is not None
-                    out = by_id[p.sample.id]
-                    record = self._record(task, p.sample, p.inp.prompt, p.inp.audio_refs, p.inp.input_hash)
-                    record.output = out
-                    if out.error is not None:
-                        record.error_code = out.error_code or ErrorCode.MODEL_ERROR
-                        record.error_message = out.error
-                record.timings = {"decode_s": round(p.decode_s, 6), "generate_s": round(gen_s / max(len(ready), 1), 6)}
-                score_record(task, p.sample, record)
-                writer.write(record)
-                progress.advance(task.name, error=record.error_code is not None)
+    def _run_batch(self, task: Task, batch: list[Prepared], writer: SampleWriter, progress: RunProgress) -> None:
+        ready = [p for p in batch if p.inp is not None]
+        t0 = time.perf_counter()
+        outputs = self._generate(task, [p.inp for p in ready]) if ready else []  # type: ignore[misc]
+        gen_s = time.perf_counter() - t0
+        by_id = {p.sample.id: o for p, o in zip(ready, outputs)}
+        for p in batch:
+            record = p.record
+            if record is None:
+                assert p.inp is not None
+                out = by_id[p.sample.id]
+                record = self._record(task, p.sample, p.inp.prompt, p.inp.audio_refs, p.inp.input_hash)
+                record.output = out
+                if out.error is not None:
+                    record.error_code = out.error_code or ErrorCode.MODEL_ERROR
+                    record.error_message = out.error
+            record.timings = {"decode_s": round(p.decode_s, 6), "generate_s": round(gen_s / max(len(ready), 1), 6)}
+            score_record(task, p.sample, record)
+            writer.write(record)
+            progress.advance(task.name, error=record.error_code is not None)
 
     # -- the whole run -----------------------------------------------------------------------
     def run(self) -> RunResult:
@@ -238,10 +242,10 @@ class Runner:
         existing = latest_records(samples_path)
         done = {key for key, r in existing.items() if r.error_code is None or not r.error_code.retryable}
         plan = [(t, list(t.samples(self.config.limit))) for t in self.tasks]
-        manifest = build_manifest(self.config.public(), self.config.seed, self.batch_size)
+        # package versions and git state take tens of ms: gather them while the model works
+        background = ThreadPoolExecutor(max_workers=1)
+        manifest_job = background.submit(build_manifest, self.config.public(), self.config.seed, self.batch_size)
         hashes = {t.name: _task_hashes(t, s) for t, s in plan}
-        manifest.dataset_hashes = {k: v[0] for k, v in hashes.items()}
-        manifest.prompt_hashes = {k: v[1] for k, v in hashes.items()}
         self.adapter.prepare({t.name: [s.id for s in samples] for t, samples in plan})
         writer = SampleWriter(samples_path)
         progress = RunProgress(quiet=self.config.quiet)
@@ -249,10 +253,26 @@ class Runner:
         failing: ModelKeepsFailing | None = None
         try:
             with progress:
-                for task, samples in plan:
-                    todo = [s for s in samples if (task.name, s.id) not in done]
-                    progress.add_task(task.name, total=len(samples), completed=len(samples) - len(todo))
-                    self._run_task(task, todo, writer, progress)
+                work = [(task, [s for s in samples if (task.name, s.id) not in done]) for task, samples in plan]
+                totals = {task.name: len(samples) for task, samples in plan}
+                started: set[str] = set()
+
+                def start_until(name: str | None) -> None:
+                    """Open progress bars in plan order up to `name` (tasks with nothing left included)."""
+                    for task, todo in work:
+                        if task.name in started:
+                            continue
+                        if name is not None and task.name != name and todo:
+                            return
+                        started.add(task.name)
+                        progress.add_task(task.name, total=totals[task.name], completed=totals[task.name] - len(todo))
+                        if task.name == name:
+                            return
+
+                for task, batch in self._batches(work):
+                    start_until(task.name)
+                    self._run_batch(task, batch, writer, progress)
+                start_until(None)
                 writer.close()
                 self._judge(plan, progress)
         except KeyboardInterrupt:
@@ -264,6 +284,10 @@ class Runner:
             self.adapter.close()
             if self.cache:
                 self.cache.close()
+        manifest = manifest_job.result()
+        background.shutdown()
+        manifest.dataset_hashes = {k: v[0] for k, v in hashes.items()}
+        manifest.prompt_hashes = {k: v[1] for k, v in hashes.items()}
         result = self.finalize(plan, manifest, hashes)
         if failing is not None:
             raise failing
