@@ -221,24 +221,18 @@ class FakeGemini(FakeServer):
                                                        "or it may not exist."))
             if f.processing_polls > 0:
                 return Reply(400, self.error_body(400, f"The File {name} is not in an ACTIVE state"))
-        answer = self.responder(req)
-        if isinstance(answer, Reply):
-            return answer
-        if isinstance(answer, dict):
-            return Reply(200, answer)
-        words = answer.split()
-        limit = (body.get("generationConfig") or {}).get("maxOutputTokens")
-        finish = "STOP"
-        if limit is not None and len(words) > int(limit):
-            answer, finish = " ".join(words[: int(limit)]), "MAX_TOKENS"
-            words = answer.split()
+        got = self.answer(req, (body.get("generationConfig") or {}).get("maxOutputTokens"), "MAX_TOKENS")
+        if isinstance(got, Reply):
+            return got
+        answer, n_words, cut = got
+        finish = cut or "STOP"
         n_audio = len(inline_audio(body)) + len(file_parts(body))
         prompt_tokens = len(prompt_text(body).split()) + AUDIO_TOKENS * n_audio
         reply: dict[str, Any] = {
             "candidates": [{"content": {"role": "model", "parts": [{"text": answer}]}, "finishReason": finish,
                             "index": 0}],
-            "usageMetadata": {"promptTokenCount": prompt_tokens, "candidatesTokenCount": len(words),
-                              "totalTokenCount": prompt_tokens + len(words)},
+            "usageMetadata": {"promptTokenCount": prompt_tokens, "candidatesTokenCount": n_words,
+                              "totalTokenCount": prompt_tokens + n_words},
             "responseId": f"resp-{req.index}",
         }
         if self.model_version:

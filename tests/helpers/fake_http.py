@@ -157,6 +157,19 @@ class FakeServer:
     def faultable(self, req: Received) -> bool:
         return True
 
+    def answer(self, req: Received, limit: Any, cut_reason: str) -> Reply | tuple[str, int, str | None]:
+        """The responder's answer: a Reply or whole JSON dict is sent as is; text is cut to `limit` words
+        (the fake's token count) and returned as (text, tokens, cut_reason or None)."""
+        answer = self.responder(req)  # type: ignore[attr-defined]
+        if isinstance(answer, Reply):
+            return answer
+        if isinstance(answer, dict):
+            return Reply(200, answer)
+        words = answer.split()
+        if limit is not None and len(words) > int(limit):
+            return " ".join(words[: int(limit)]), int(limit), cut_reason
+        return answer, len(words), None
+
     # -- lifecycle ------------------------------------------------------------------------------
     @property
     def url(self) -> str:

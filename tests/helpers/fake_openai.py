@@ -89,23 +89,17 @@ class FakeOpenAI(FakeServer):
         return Reply(404, self.error_body(404, f"no route {req.method} {req.path}"))
 
     def _complete(self, req: Received, body: dict[str, Any]) -> Reply:
-        answer = self.responder(req)
-        if isinstance(answer, Reply):
-            return answer
-        if isinstance(answer, dict):
-            return Reply(200, answer)
-        words = answer.split()
-        limit = body.get("max_completion_tokens") or body.get("max_tokens")
-        finish = "stop"
-        if limit is not None and len(words) > int(limit):
-            answer, finish = " ".join(words[: int(limit)]), "length"
-            words = answer.split()
+        got = self.answer(req, body.get("max_completion_tokens") or body.get("max_tokens"), "length")
+        if isinstance(got, Reply):
+            return got
+        answer, n_words, cut = got
+        finish = cut or "stop"
         prompt_tokens = len(user_text(body).split()) + AUDIO_TOKENS * len(audio_parts(body))
         return Reply(200, {
             "id": f"chatcmpl-{next(self._ids)}", "object": "chat.completion", "created": int(time.time()),
             "model": body.get("model", ""), "system_fingerprint": "fp_fake",
             "choices": [{"index": 0, "message": {"role": "assistant", "content": answer},
                          "finish_reason": finish, "logprobs": None}],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": len(words),
-                      "total_tokens": prompt_tokens + len(words)},
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": n_words,
+                      "total_tokens": prompt_tokens + n_words},
         })

@@ -1,8 +1,8 @@
 """Tiny randomly initialised transformers audio-text checkpoints saved to a local folder, for the
 hf:/vllm: adapter tests. The tokenizer is the reference fixtures' locally trained byte-level BPE.
 
-- `tiny_qwen2_audio`: like tests.unit.reference_fixtures.tiny_qwen2_audio but with the head size
-  as a parameter (vLLM's CPU attention needs head_dim >= 32; that fixture's is 16).
+- `tiny_qwen2_audio`: tests.unit.reference_fixtures.tiny_qwen2_audio unsharded, in the hub's key
+  layout (what vLLM loads).
 - `tiny_glmasr`: GLM-ASR (Whisper-style encoder + Llama decoder), loaded through
   AutoModelForMultimodalLM, with its processor and a chat template written here.
 - `tiny_voxtral`: Voxtral (needs `mistral-common`), whose tokenizer is a byte-level tekken.json
@@ -15,6 +15,7 @@ import base64
 import json
 from pathlib import Path
 
+from tests.unit.reference_fixtures import tiny_qwen2_audio as reference_qwen2_audio
 from tests.unit.reference_fixtures import tokenizer
 
 AUDIO_TOKEN = "<|AUDIO|>"
@@ -44,29 +45,8 @@ def _sharpen(model) -> None:
 
 
 def tiny_qwen2_audio(folder: Path, *, hidden: int = 64, heads: int = 4, window_s: int = 10, seed: int = 0) -> Path:
-    import torch
-    from transformers import (
-        Qwen2AudioConfig,
-        Qwen2AudioForConditionalGeneration,
-        Qwen2AudioProcessor,
-        WhisperFeatureExtractor,
-    )
-
-    tok = tokenizer()
-    config = Qwen2AudioConfig(
-        audio_config={"model_type": "qwen2_audio_encoder", "d_model": 64, "encoder_layers": 2,
-                      "encoder_attention_heads": 4, "encoder_ffn_dim": 128, "num_mel_bins": 80,
-                      "max_source_positions": window_s * 50},
-        text_config=_text_config(tok, "qwen2", hidden, heads),
-        audio_token_index=tok.convert_tokens_to_ids(AUDIO_TOKEN),
-    )
-    torch.manual_seed(seed)
-    model = Qwen2AudioForConditionalGeneration(config).eval()
-    _sharpen(model)
-    processor = Qwen2AudioProcessor(feature_extractor=WhisperFeatureExtractor(feature_size=80, chunk_length=window_s),
-                                    tokenizer=tok)
-    model.save_pretrained(folder)
-    processor.save_pretrained(folder)
+    """The reference fixtures' tiny Qwen2-Audio in one weights file with the hub's key layout (for vLLM)."""
+    reference_qwen2_audio(folder, seed, window_s, hidden=hidden, heads=heads, max_shard_size="1GB")
     _hub_layout(folder)
     return folder
 

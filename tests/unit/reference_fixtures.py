@@ -51,8 +51,11 @@ def tokenizer():  # -> PreTrainedTokenizerFast
     return train_tokenizer(CORPUS, vocab_size=400)
 
 
-def tiny_qwen2_audio(folder: Path, seed: int = 0, window_s: int = WINDOW_S) -> Path:
-    """Save a tiny random Qwen2AudioForConditionalGeneration + processor (audio window `window_s`) to `folder`."""
+def tiny_qwen2_audio(folder: Path, seed: int = 0, window_s: int = WINDOW_S, *, hidden: int = 64, heads: int = 4,
+                     max_shard_size: str = "500KB") -> Path:
+    """Save a tiny random Qwen2AudioForConditionalGeneration + processor (audio window `window_s`) to `folder`.
+    Sharded by default, like the 7B checkpoints; `hidden`/`heads` set the decoder's size (vLLM needs
+    head_dim >= 32)."""
     import torch
     from transformers import (
         Qwen2AudioConfig,
@@ -75,11 +78,11 @@ def tiny_qwen2_audio(folder: Path, seed: int = 0, window_s: int = WINDOW_S) -> P
         text_config=dict(
             model_type="qwen2",
             vocab_size=len(tok),
-            hidden_size=64,
-            intermediate_size=128,
+            hidden_size=hidden,
+            intermediate_size=2 * hidden,
             num_hidden_layers=2,
-            num_attention_heads=4,
-            num_key_value_heads=2,
+            num_attention_heads=heads,
+            num_key_value_heads=max(heads // 2, 1),
             max_position_embeddings=2048,
             pad_token_id=tok.pad_token_id,
             eos_token_id=tok.convert_tokens_to_ids("<|im_end|>"),
@@ -93,7 +96,7 @@ def tiny_qwen2_audio(folder: Path, seed: int = 0, window_s: int = WINDOW_S) -> P
         model.lm_head.weight.mul_(8.0)
     extractor = WhisperFeatureExtractor(feature_size=80, chunk_length=window_s)
     processor = Qwen2AudioProcessor(feature_extractor=extractor, tokenizer=tok)
-    model.save_pretrained(folder, max_shard_size="500KB")  # sharded, like the 7B checkpoints
+    model.save_pretrained(folder, max_shard_size=max_shard_size)
     processor.save_pretrained(folder)
     return folder
 
