@@ -25,6 +25,8 @@ COMMON_OPTIONS = {"concurrency", "timeout", "max_retries", "backoff", "max_backo
 class ApiAdapter(AsyncModelAdapter, Generic[C]):
     """Subclasses implement `_open_client()`, `_close_client(client)` and `agenerate`."""
 
+    neutral_options = frozenset({"concurrency", "timeout", "max_retries", "backoff", "max_backoff", "probe"})
+
     def __init__(self, options: dict[str, Any], default_timeout: float) -> None:
         self.concurrency = int(options.get("concurrency", 16))
         self.timeout = float(options.get("timeout", default_timeout))

@@ -67,6 +67,9 @@ class CascadeAdapter(ModelAdapter):
         self.id = spec
         self.asr, self.llm = asr, llm
         self.asr_max_new_tokens = asr_max_new_tokens
+        self.generation_keys = llm.generation_keys  # the task's settings go to the LLM; the ASR side is greedy
+        self.neutral_options = frozenset({f"asr.{k}" for k in asr.neutral_options} |
+                                         {f"llm.{k}" for k in llm.neutral_options})
         self.default_batch_size = asr.default_batch_size
         self.max_audio_s = asr.max_audio_s
         self.warnings: list[str] = []

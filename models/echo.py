@@ -10,10 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from seabench import check_options, GenerationConfig, ModelAdapter, ModelInfo, ModelInput, ModelOutput
+from seabench.generation import cut_at_stop
 
 
 class EchoAdapter(ModelAdapter):
+    """Takes every generation setting (so harness tests can exercise them) and honours `stop`."""
+
     id = "echo"
+    neutral_options = frozenset({"delay", "log"})
 
     def __init__(self, text: str | None = None, delay: float = 0.0, log: str | None = None,
                  max_audio_s: float | None = None) -> None:
@@ -31,8 +35,8 @@ class EchoAdapter(ModelAdapter):
         if self.log:
             with open(self.log, "a", encoding="utf-8") as fh:
                 fh.writelines(f"{i.task}\t{i.sample_id}\n" for i in batch)
-        return [ModelOutput(text=self.text if self.text is not None else i.prompt, finish_reason="stop")
-                for i in batch]
+        return [ModelOutput(text=cut_at_stop(self.text if self.text is not None else i.prompt, config.stop)[0],
+                            finish_reason="stop") for i in batch]
 
 
 def create(spec: str, options: dict[str, Any]) -> EchoAdapter:

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from seabench.adapter import check_options
+from seabench.adapter import ALL_GENERATION_KEYS, check_options
 from seabench.audio_encode import GEMINI_FORMATS, EncodedAudio, encode_inputs
 from seabench.cache import cache_dir
 from seabench.errors import UserError, require
@@ -169,6 +169,10 @@ def _retry_info(details: Any) -> float | None:
 
 
 class GeminiAdapter(ApiAdapter[Any]):
+    # Gemini has presence/frequency penalties, which are not transformers' repetition penalty
+    generation_keys = ALL_GENERATION_KEYS - {"repetition_penalty"}
+    neutral_options = ApiAdapter.neutral_options | {"processing_poll_s", "inline_limit_mb"}
+
     def __init__(self, model: str, key: str, base_url: str | None, options: dict[str, Any]) -> None:
         super().__init__(options, default_timeout=300.0)
         self.model = model
@@ -303,8 +307,10 @@ class GeminiAdapter(ApiAdapter[Any]):
         thinking = (types.ThinkingConfig(thinking_budget=self.thinking_budget)
                     if self.thinking_budget is not None else None)
         return types.GenerateContentConfig(
-            system_instruction=config.system_prompt or None, temperature=config.temperature, top_p=config.top_p,
-            max_output_tokens=config.max_new_tokens, seed=config.seed, thinking_config=thinking)
+            system_instruction=config.system_prompt or None,
+            temperature=config.temperature if config.sampling else 0.0, top_p=config.top_p,
+            max_output_tokens=config.max_new_tokens, seed=config.seed, thinking_config=thinking,
+            stop_sequences=list(config.stop) or None)
 
     async def agenerate(self, inp: ModelInput, config: GenerationConfig) -> ModelOutput:
         from google.genai import types

@@ -27,6 +27,7 @@ from seabench.models.hf_common import (
 
 from seabench.adapter import ModelAdapter, check_options
 from seabench.errors import UserError, require
+from seabench.generation import cut_at_stop
 from seabench.languages import primary
 from seabench.types import (
     ErrorCode,
@@ -104,6 +105,7 @@ def load_processor(model: str, revision: str | None, trust: bool, *, need_templa
 
 
 class HFAdapter(ModelAdapter):
+    neutral_options = frozenset({"batch_size"})  # batched outputs equal one-by-one outputs (tested)
     max_audio_s = None  # long audio is chunked or truncated here, not rejected by the runner
 
     def __init__(self, model: str, options: dict[str, Any]) -> None:
@@ -195,7 +197,7 @@ class HFAdapter(ModelAdapter):
         new = sequences[:, enc["input_ids"].shape[1]:]
         share = (time.perf_counter() - start) / len(inputs)
         prompt_lengths = enc["attention_mask"].sum(dim=1).tolist()
-        return [self._output(row.tolist(), int(n_in), share) for row, n_in in zip(new, prompt_lengths)]
+        return [self._output(row.tolist(), int(n_in), share, config.stop) for row, n_in in zip(new, prompt_lengths)]
 
     def _forward_asr(self, inputs: list[ModelInput], config: GenerationConfig) -> list[ModelOutput]:
         """Transcribe each clip in its sample's language (one generate per language in the batch)."""
@@ -217,7 +219,7 @@ class HFAdapter(ModelAdapter):
                 ids = row.tolist()
                 while ids and ids[0] in prefix:  # decoder start, language and task tokens
                     ids.pop(0)
-                outputs[n] = self._output(ids, None, share)
+                outputs[n] = self._output(ids, None, share, config.stop)
         return outputs
 
     def _asr_language(self, language: str) -> str | None:
@@ -230,9 +232,13 @@ class HFAdapter(ModelAdapter):
         torch = self._torch
         enc = {k: v.to(self.device, dtype=self.model.dtype) if v.is_floating_point() else v.to(self.device)
                for k, v in enc.items() if hasattr(v, "to")}
-        sampled = config.temperature > 0
+        sampled = config.sampling
         kwargs: dict[str, Any] = {"max_new_tokens": config.max_new_tokens, "do_sample": sampled,
                                   "pad_token_id": self.tokenizer.pad_token_id, **extra}
+        if config.repetition_penalty != 1.0:
+            kwargs["repetition_penalty"] = config.repetition_penalty
+        if config.stop:  # transformers stops on the strings; the text is cut before them in _output
+            kwargs.update(stop_strings=list(config.stop), tokenizer=self.tokenizer)
         if sampled:
             kwargs.update(temperature=config.temperature, top_p=config.top_p)
             torch.manual_seed(config.seed)
@@ -246,12 +252,13 @@ class HFAdapter(ModelAdapter):
     def _stop(self) -> set[int]:
         return _eos_ids(self.model.generation_config, self.tokenizer)
 
-    def _output(self, ids: list[int], n_in: int | None, latency_s: float) -> ModelOutput:
+    def _output(self, ids: list[int], n_in: int | None, latency_s: float, stop_strings: tuple[str, ...] = ()) -> ModelOutput:
         stop = self._stop
         end = next((i for i, t in enumerate(ids) if t in stop), None)
         kept = ids if end is None else ids[:end]
-        return ModelOutput(text=self.tokenizer.decode(kept, skip_special_tokens=True).strip(),
-                           finish_reason="length" if end is None else "stop", input_tokens=n_in,
+        text, hit = cut_at_stop(self.tokenizer.decode(kept, skip_special_tokens=True), stop_strings)
+        return ModelOutput(text=text.strip(), finish_reason="length" if end is None and not hit else "stop",
+                           input_tokens=n_in,
                            output_tokens=len(kept) + (end is not None), latency_s=latency_s)
 
     def close(self) -> None:

@@ -118,8 +118,14 @@ class OpenAICompatAdapter(ApiAdapter[Any]):
         if config.system_prompt:
             messages.append({"role": "system", "content": config.system_prompt})
         messages.append({"role": "user", "content": content})
-        return {"model": self.model, "messages": messages, "temperature": config.temperature,
-                "top_p": config.top_p, "max_tokens": config.max_new_tokens, "seed": config.seed}
+        request: dict[str, Any] = {"model": self.model, "messages": messages,
+                                   "temperature": config.temperature if config.sampling else 0.0,
+                                   "top_p": config.top_p, "max_tokens": config.max_new_tokens, "seed": config.seed}
+        if config.stop:
+            request["stop"] = list(config.stop)
+        if config.repetition_penalty != 1.0:  # not an OpenAI parameter: vLLM and SGLang servers take it
+            request["extra_body"] = {"repetition_penalty": config.repetition_penalty}
+        return request
 
     async def agenerate(self, inp: ModelInput, config: GenerationConfig) -> ModelOutput:
         start = time.perf_counter()

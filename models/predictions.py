@@ -44,6 +44,7 @@ def load_predictions(path: Path) -> dict[tuple[str | None, str], str]:
 
 class PredictionsAdapter(ModelAdapter):
     cacheable = False
+    generation_keys = None  # stored outputs: generation settings do not apply
     default_batch_size = 256
 
     def __init__(self, path: Path, check_audio: bool = False) -> None:

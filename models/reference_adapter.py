@@ -19,6 +19,7 @@ from seabench.models.hf_common import LongAudioPlan
 
 from seabench.adapter import ModelAdapter, check_options
 from seabench.errors import MissingExtra, UserError
+from seabench.generation import cut_at_stop
 from seabench.types import (
     ErrorCode,
     GenerationConfig,
@@ -31,13 +32,14 @@ if TYPE_CHECKING:
     from seabench.models.reference.inference import ReferenceLALM
 
 EMBEDDED = Path(__file__).resolve().parent / "reference" / "checkpoint"
-OPTIONS = {"device", "dtype", "batch_size", "max_new_tokens", "max_audio_s", "threads"}
+OPTIONS = {"device", "dtype", "batch_size", "max_audio_s", "threads"}
 DTYPES = ("float32", "bfloat16", "float16")
 WEIGHT_SUFFIXES = (".safetensors", ".bin")
 
 
 class ReferenceAdapter(ModelAdapter):
     default_batch_size = 16
+    neutral_options = frozenset({"threads", "batch_size"})  # batched outputs equal one-by-one outputs (tested)
 
     def __init__(
         self,
@@ -47,7 +49,6 @@ class ReferenceAdapter(ModelAdapter):
         device: str = "auto",
         dtype: str | None = None,
         batch_size: int = 16,
-        max_new_tokens: int | None = None,
         max_audio_s: float | None = None,
         threads: int | None = None,
     ) -> None:
@@ -68,7 +69,6 @@ class ReferenceAdapter(ModelAdapter):
         self.id = model_id
         self.folder = folder
         self.default_batch_size = batch_size
-        self.max_new_tokens = max_new_tokens
         self.max_audio_s = max_audio_s  # a hard limit the runner enforces; None = handle long audio here
         self.lalm: ReferenceLALM = ReferenceLALM.from_pretrained(folder, device=device, dtype=dtype, batch_size=batch_size)
         self.window_s = min(self.lalm.model.config.max_audio_seconds, self.lalm.model.config.window_seconds)
@@ -101,32 +101,28 @@ class ReferenceAdapter(ModelAdapter):
     def generate(self, batch: list[ModelInput], config: GenerationConfig) -> list[ModelOutput]:
         plan = LongAudioPlan.build(batch, self.window_s)
         pieces = [piece.inp for piece in plan.pieces]
-        limit = config.max_new_tokens if self.max_new_tokens is None else min(config.max_new_tokens, self.max_new_tokens)
         start = time.perf_counter()
         try:
             results = self.lalm.generate(
                 [p.audio for p in pieces],
                 [p.prompt for p in pieces],
-                max_new_tokens=limit,
-                temperature=config.temperature,
+                max_new_tokens=config.max_new_tokens,
+                temperature=config.temperature if config.sampling else 0.0,
                 top_p=config.top_p,
                 seed=config.seed,
                 system_prompt=config.system_prompt,
+                repetition_penalty=config.repetition_penalty,
             )
         except Exception as exc:  # noqa: BLE001 - one failed batch is recorded per sample, never raised
             message = f"{type(exc).__name__}: {exc}"
             return [ModelOutput(error=message, error_code=ErrorCode.MODEL_ERROR) for _ in batch]
         latency = time.perf_counter() - start  # every sample of a batch waits for the whole batch
-        outputs = [
-            ModelOutput(
-                text=r.text,
-                finish_reason=r.finish_reason,
-                input_tokens=r.n_input_tokens,
-                output_tokens=r.n_output_tokens,
-                latency_s=latency,
-            )
-            for r in results
-        ]
+        outputs = []
+        for r in results:
+            text, hit = cut_at_stop(r.text, config.stop)
+            outputs.append(ModelOutput(text=text, finish_reason="stop" if hit else r.finish_reason,
+                                       input_tokens=r.n_input_tokens, output_tokens=r.n_output_tokens,
+                                       latency_s=latency))
         return plan.merge(outputs)
 
 
@@ -169,7 +165,6 @@ def create(spec: str, options: dict[str, Any]) -> ReferenceAdapter:
         device=str(options.get("device", "auto")),
         dtype=options.get("dtype"),
         batch_size=number("batch_size", int) or ReferenceAdapter.default_batch_size,
-        max_new_tokens=number("max_new_tokens", int),
         max_audio_s=number("max_audio_s", float),
         threads=number("threads", int),
     )

@@ -70,10 +70,12 @@ class VllmAdapter(ModelAdapter):
         return req
 
     def sampling(self, config: GenerationConfig) -> Any:
-        sampled = config.temperature > 0
-        return self._vllm.SamplingParams(max_tokens=config.max_new_tokens, temperature=config.temperature,
+        sampled = config.sampling
+        return self._vllm.SamplingParams(max_tokens=config.max_new_tokens,
+                                         temperature=config.temperature if sampled else 0.0,
                                          top_p=config.top_p if sampled else 1.0,
-                                         seed=config.seed if sampled else None)
+                                         seed=config.seed if sampled else None,
+                                         repetition_penalty=config.repetition_penalty, stop=list(config.stop))
 
     def generate(self, batch: list[ModelInput], config: GenerationConfig) -> list[ModelOutput]:
         plan = LongAudioPlan.build(batch, self.window_s)

@@ -9,7 +9,9 @@ import time
 from abc import ABC, abstractmethod
 from typing import Any
 
-from seabench.types import ErrorCode, GenerationConfig, ModelInfo, ModelInput, ModelOutput
+from seabench.types import GENERATION_KEYS, ErrorCode, GenerationConfig, ModelInfo, ModelInput, ModelOutput
+
+ALL_GENERATION_KEYS = frozenset(GENERATION_KEYS)
 
 
 class ModelAdapter(ABC):
@@ -20,9 +22,19 @@ class ModelAdapter(ABC):
     needs_audio: bool = True  # False: the runner does not decode audio (e.g. stored predictions)
     cacheable: bool = True  # False: outputs are not stored in the response cache
     max_audio_s: float | None = None
+    # Generation settings this adapter honours (names from GENERATION_KEYS, adapter-specific ones as
+    # "extra.NAME"); None: it generates nothing (stored outputs), so settings do not apply.
+    generation_keys: frozenset[str] | None = ALL_GENERATION_KEYS
+    # -M options that cannot change an answer (timeouts, concurrency ...); every other option is part
+    # of the response-cache key.
+    neutral_options: frozenset[str] = frozenset()
 
     @abstractmethod
     def info(self) -> ModelInfo: ...
+
+    def answer_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        """The -M options that can change an answer, for the response-cache key."""
+        return {k: v for k, v in sorted(options.items()) if k not in self.neutral_options}
 
     @abstractmethod
     def generate(self, batch: list[ModelInput], config: GenerationConfig) -> list[ModelOutput]:
@@ -100,6 +112,10 @@ def check_options(model: str, options: dict[str, Any], allowed: set[str]) -> Non
     from seabench.errors import UserError
 
     unknown = sorted(set(options) - allowed)
+    settings = [k for k in unknown if k in GENERATION_KEYS]
+    if settings:
+        raise UserError(f"{settings[0]} is a generation setting, not a model option: "
+                        f"pass it as -G {settings[0]}=VALUE")
     if unknown:
         raise UserError(f"model {model!r} does not take option(s) {', '.join(unknown)}; "
                         f"it takes: {', '.join(sorted(allowed)) or 'none'}")

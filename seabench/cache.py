@@ -4,10 +4,12 @@ generation config. An identical run into a new output dir calls the model zero t
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sqlite3
 import threading
 from pathlib import Path
+from typing import Any
 
 from seabench.types import GenerationConfig, ModelOutput
 
@@ -21,8 +23,23 @@ def cache_dir() -> Path:
     return Path(user_cache_dir("seabench"))
 
 
-def response_key(snapshot: str, input_hash: str, config: GenerationConfig) -> str:
-    payload = "\x00".join([snapshot, input_hash, config.model_dump_json()])
+def data_dir() -> Path:
+    """Where real datasets live: `$SEABENCH_DATA_DIR`, else the user data dir, beside (never inside) the
+    cache, so clearing the cache never deletes downloaded data."""
+    env = os.environ.get("SEABENCH_DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("seabench"))
+
+
+def response_key(snapshot: str, input_hash: str, config: GenerationConfig,
+                 options: dict[str, Any] | None = None) -> str:
+    """Everything that can change an answer: model snapshot, input (prompt + audio), generation
+    settings, and the answer-changing -M options."""
+    payload = "\x00".join([snapshot, input_hash, config.model_dump_json(),
+                           json.dumps(options or {}, sort_keys=True, default=str)])
     return hashlib.sha256(payload.encode()).hexdigest()
 
 

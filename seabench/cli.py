@@ -22,6 +22,11 @@ err = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, widt
 
 ModelOpt = Annotated[list[str], typer.Option("--model-option", "-M", help="Model option key=value (repeatable).")]
 JudgeOpt = Annotated[list[str], typer.Option("--judge-option", "-J", help="Judge option key=value (repeatable).")]
+GenOpt = Annotated[list[str], typer.Option(
+    "--gen", "-G", help="Generation setting key=value over every task's default (repeatable): max_new_tokens, "
+                        "temperature, top_p, do_sample, repetition_penalty, seed, system_prompt, stop.")]
+GenKwargs = Annotated[Optional[str], typer.Option(
+    "--gen-kwargs", help="The same settings lm-eval style: k=v,k=v.")]
 
 
 @app.command()
@@ -33,6 +38,8 @@ def run(
     batch_size: Annotated[Optional[int], typer.Option(help="Samples per model call (default: the adapter's).")] = None,
     seed: Annotated[int, typer.Option(help="Seed for sampling and bootstrap CIs.")] = 0,
     model_option: ModelOpt = [],  # noqa: B006 - typer needs a literal default
+    gen: GenOpt = [],  # noqa: B006
+    gen_kwargs: GenKwargs = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the response cache.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
     judge: Annotated[Optional[str], typer.Option(help="Judge for judge-scored tasks (default: gemini:gemini-2.5-flash when GEMINI_API_KEY is set; 'none' to skip).")] = None,
@@ -41,11 +48,13 @@ def run(
 ) -> None:
     """Run a model over tasks; re-running the same command resumes an interrupted run."""
     from seabench.adapter import parse_options
+    from seabench.generation import parse_generation, split_gen_kwargs
     from seabench.runner import Interrupted, RunConfig, Runner
 
     directory = output_dir or Path("runs") / model.replace(":", "_").replace("/", "_").replace("@", "_")
     config = RunConfig(model=model, tasks=tasks, output_dir=directory, model_options=parse_options(model_option),
-                       limit=limit, batch_size=batch_size, seed=seed, use_cache=not no_cache, quiet=quiet,
+                       generation=parse_generation([*split_gen_kwargs(gen_kwargs), *gen]), limit=limit,
+                       batch_size=batch_size, seed=seed, use_cache=not no_cache, quiet=quiet,
                        judge="auto" if judge is None else (None if judge == "none" else judge),
                        judge_samples=judge_samples, judge_options=parse_options(judge_option))
     try:

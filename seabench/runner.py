@@ -18,6 +18,7 @@ from seabench.aggregate import aggregate_task
 from seabench.audio import AudioError, load_audio
 from seabench.cache import ResponseCache, response_key
 from seabench.errors import UserError
+from seabench.generation import merge_generation, refuse_unsupported, settle
 from seabench.manifest import build_manifest, now
 from seabench.progress import RunProgress
 from seabench.records import (RESULTS_FILE, SAMPLES_FILE, SampleWriter, atomic_write_text, latest_records,
@@ -38,6 +39,7 @@ class RunConfig:
     tasks: str = DEFAULT_TASKS
     output_dir: Path = Path("runs/latest")
     model_options: dict[str, Any] = field(default_factory=dict)
+    generation: dict[str, Any] = field(default_factory=dict)  # the user's -G settings, over task defaults
     limit: int | None = None
     batch_size: int | None = None
     seed: int = 0
@@ -50,7 +52,7 @@ class RunConfig:
     def public(self) -> dict[str, Any]:
         """What goes in the manifest (options are the user's own -M values; keys never come from flags)."""
         return {"model": self.model, "tasks": self.tasks, "model_options": self.model_options,
-                "limit": self.limit, "batch_size": self.batch_size, "seed": self.seed,
+                "generation": self.generation, "limit": self.limit, "batch_size": self.batch_size, "seed": self.seed,
                 "judge": self.judge_spec, "judge_samples": self.judge_samples, "judge_options": self.judge_options}
 
     @property
@@ -104,13 +106,29 @@ class Runner:
         self.tasks = self.registry.resolve_tasks(config.tasks)
         self._check_output_dir()
         self.adapter: ModelAdapter = self.registry.create_model(config.model, config.model_options)
+        refuse_unsupported(config.model, self.adapter.generation_keys, config.generation)
         self.info: ModelInfo = self.adapter.info()
+        self.answer_options = self.adapter.answer_options(config.model_options)
         self.batch_size = config.batch_size or self.adapter.default_batch_size
         self.cache = ResponseCache() if (config.use_cache and self.adapter.cacheable) else None
         self.run_id = self._claim_output_dir()
         self.model_calls = 0
         self.failures_in_a_row = 0
         self.warnings: list[str] = []
+        self._generation: dict[str, GenerationConfig] = {}
+        for task in self.tasks:  # bad -G values fail now, not after the first batch
+            self.generation(task)
+
+    def generation(self, task: Task) -> GenerationConfig:
+        """The settings this task's samples are generated with (what the manifest and cache keys record)."""
+        if task.name not in self._generation:
+            merged = merge_generation(task.generation, self.config.generation, self.config.seed)
+            settled, dropped = settle(merged, self.adapter.generation_keys)
+            if dropped:
+                self.warnings.append(f"{task.name}: {self.config.model} cannot honour the task's default "
+                                     f"{', '.join(dropped)}; generated without")
+            self._generation[task.name] = settled
+        return self._generation[task.name]
 
     # -- output dir ------------------------------------------------------------------------
     def _existing_run(self) -> dict[str, Any] | None:
@@ -154,7 +172,7 @@ class Runner:
             return Prepared(sample, None, record, time.perf_counter() - start)
         inp = ModelInput(sample_id=sample.id, task=task.name, prompt=prompt, audio=waves, audio_refs=refs,
                          language=sample.language,
-                         input_hash=ModelInput.hash_of(prompt, refs, task.generation.system_prompt))
+                         input_hash=ModelInput.hash_of(prompt, refs, self.generation(task).system_prompt))
         return Prepared(sample, inp, None, time.perf_counter() - start)
 
     def _record(self, task: Task, sample: Sample, prompt: str, refs: list[AudioRef], input_hash: str) -> SampleRecord:
@@ -166,8 +184,8 @@ class Runner:
 
     # -- generation ------------------------------------------------------------------------
     def _generate(self, task: Task, inputs: list[ModelInput]) -> list[ModelOutput]:
-        config = task.generation.model_copy(update={"seed": self.config.seed})
-        keys = [response_key(self.info.snapshot, i.input_hash, config) for i in inputs]
+        config = self.generation(task)
+        keys = [response_key(self.info.snapshot, i.input_hash, config, self.answer_options) for i in inputs]
         cached = self.cache.get_many(keys) if self.cache else {}
         results: list[ModelOutput | None] = [
             cached[k].model_copy(update={"cached": True}) if k in cached else None for k in keys]
@@ -246,6 +264,7 @@ class Runner:
         background = ThreadPoolExecutor(max_workers=1)
         manifest_job = background.submit(build_manifest, self.config.public(), self.config.seed, self.batch_size)
         hashes = {t.name: _task_hashes(t, s) for t, s in plan}
+        generation = {t.name: self.generation(t).model_dump(mode="json") for t, _ in plan}
         self.adapter.prepare({t.name: [s.id for s in samples] for t, samples in plan})
         writer = SampleWriter(samples_path)
         progress = RunProgress(quiet=self.config.quiet)
@@ -288,6 +307,7 @@ class Runner:
         background.shutdown()
         manifest.dataset_hashes = {k: v[0] for k, v in hashes.items()}
         manifest.prompt_hashes = {k: v[1] for k, v in hashes.items()}
+        manifest.generation = generation
         result = self.finalize(plan, manifest, hashes)
         if failing is not None:
             raise failing

@@ -13,7 +13,7 @@ from enum import Enum
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 SCHEMA_VERSION = 1
 
@@ -77,14 +77,45 @@ class Sample(BaseModel):
         return [self.reference] if isinstance(self.reference, str) else list(self.reference)
 
 
-class GenerationConfig(BaseModel):
-    model_config = ConfigDict(frozen=True)
+GENERATION_KEYS = ("max_new_tokens", "temperature", "top_p", "do_sample", "repetition_penalty", "seed",
+                   "system_prompt", "stop")
 
-    max_new_tokens: int = 256
-    temperature: float = 0.0
-    top_p: float = 1.0
+
+class GenerationConfig(BaseModel):
+    """How an answer is generated: merged task default <- benchmark preset <- the user's `-G key=value`.
+
+    Part of every response-cache key and recorded in the manifest. `extra` holds adapter-specific
+    settings (e.g. `language` for Whisper-style models); an adapter refuses keys it cannot honour."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_new_tokens: int = Field(256, ge=1)
+    temperature: float = Field(0.0, ge=0.0)
+    top_p: float = Field(1.0, gt=0.0, le=1.0)
+    do_sample: bool | None = None  # None: sample exactly when temperature > 0
+    repetition_penalty: float = Field(1.0, gt=0.0)
     seed: int = 0
     system_prompt: str | None = None
+    stop: tuple[str, ...] = ()
+    extra: dict[str, str | int | float | bool] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> GenerationConfig:
+        if self.do_sample and self.temperature == 0:
+            raise ValueError("do_sample=true needs temperature > 0")
+        return self
+
+    @property
+    def sampling(self) -> bool:
+        """True when tokens are drawn at random; False means greedy decoding."""
+        return self.do_sample if self.do_sample is not None else self.temperature > 0
+
+    def non_default(self) -> dict[str, Any]:
+        """The settings that differ from the defaults (what an adapter must be able to honour)."""
+        base = GenerationConfig()
+        out = {k: getattr(self, k) for k in GENERATION_KEYS if getattr(self, k) != getattr(base, k)}
+        out.update({f"extra.{k}": v for k, v in self.extra.items()})
+        return out
 
 
 @dataclass
@@ -123,6 +154,9 @@ class ModelOutput(BaseModel):
     error_code: ErrorCode | None = None
     warnings: list[str] = Field(default_factory=list)
     intermediate: dict[str, str] = Field(default_factory=dict)  # e.g. a cascade's transcript
+    # serving-latency measurements where the backend exposes them, in seconds unless named otherwise:
+    # ttft_s, itl_mean_s, itl_p95_s, tokens_per_s (streaming APIs); prefill_s, decode_s (local engines)
+    timing: dict[str, float] = Field(default_factory=dict)
 
 
 class ModelInfo(BaseModel):
@@ -256,6 +290,7 @@ class Manifest(BaseModel):
     batch_size: int
     dataset_hashes: dict[str, str] = Field(default_factory=dict)
     prompt_hashes: dict[str, str] = Field(default_factory=dict)
+    generation: dict[str, dict[str, Any]] = Field(default_factory=dict)  # task -> settings it was generated with
     created_at: str
     finished_at: str | None = None
 

@@ -98,6 +98,7 @@ class ReferenceLALM:
         top_k: int = 0,
         seed: int = 0,
         system_prompt: str | None = None,
+        repetition_penalty: float = 1.0,
     ) -> list[GenerationResult]:
         """Answer each prompt about its clip(s); batches group clips of similar length, results keep input order."""
         import torch
@@ -108,7 +109,8 @@ class ReferenceLALM:
             raise ValueError(f"{len(audios)} audio items but {len(prompts)} prompts")
         items = [_as_clips(a) for a in audios]
         rendered = [self.render(p, len(c), system_prompt) for p, c in zip(prompts, items, strict=True)]
-        sampling = SamplingParams(temperature=temperature, top_p=top_p, top_k=top_k)
+        sampling = SamplingParams(temperature=temperature, top_p=top_p, top_k=top_k,
+                                  repetition_penalty=repetition_penalty)
         generator = torch.Generator(device=self.device).manual_seed(seed)
         results: list[GenerationResult | None] = [None] * len(items)
         with torch.inference_mode():

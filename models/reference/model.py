@@ -143,11 +143,14 @@ class GenerationOutput:
 
 @dataclass(frozen=True)
 class SamplingParams:
-    """Greedy when temperature is 0; otherwise temperature / top-k / top-p sampling from a seeded generator."""
+    """Greedy when temperature is 0; otherwise temperature / top-k / top-p sampling from a seeded generator.
+    `repetition_penalty` (> 1 discourages) applies to every token already in the prompt or the answer, as in
+    transformers: positive logits are divided by it, negative ones multiplied."""
 
     temperature: float = 0.0
     top_p: float = 1.0
     top_k: int = 0
+    repetition_penalty: float = 1.0
 
 
 class ReferenceModel(nn.Module):
@@ -251,9 +254,15 @@ class ReferenceModel(nn.Module):
         stopped = torch.zeros(batch, dtype=torch.bool, device=device)
         n_tokens = torch.zeros(batch, dtype=torch.long, device=device)
         steps: list[torch.Tensor] = []
+        seen = self._seen_tokens(input_ids, mask, out.logits.shape[-1]) if sampling.repetition_penalty != 1.0 else None
         for step in range(max_new_tokens):
-            token = choose_next(out.logits[:, -1, :].float(), sampling, generator)
+            logits = out.logits[:, -1, :].float()
+            if seen is not None:
+                logits = penalise_repeats(logits, seen, sampling.repetition_penalty)
+            token = choose_next(logits, sampling, generator)
             token = token.masked_fill(stopped, pad_token_id)
+            if seen is not None:
+                seen[torch.arange(batch, device=device), token] = True
             steps.append(token)
             n_tokens += (~stopped).long()
             stopped |= torch.isin(token, stops)
@@ -270,6 +279,21 @@ class ReferenceModel(nn.Module):
             next_position = next_position + 1
         tokens = torch.stack(steps, dim=1) if steps else input_ids.new_zeros(batch, 0)
         return GenerationOutput(tokens=tokens, n_tokens=n_tokens, stopped=stopped)
+
+
+    @staticmethod
+    def _seen_tokens(input_ids: torch.Tensor, mask: torch.Tensor, vocab: int) -> torch.Tensor:
+        """(batch, vocab) flags of the real (unpadded) prompt tokens; audio placeholders are prompt tokens too."""
+        seen = torch.zeros(input_ids.shape[0], vocab, dtype=torch.bool, device=input_ids.device)
+        rows, cols = mask.nonzero(as_tuple=True)
+        seen[rows, input_ids[rows, cols].clamp(max=vocab - 1)] = True
+        return seen
+
+
+def penalise_repeats(logits: torch.Tensor, seen: torch.Tensor, penalty: float) -> torch.Tensor:
+    """transformers' repetition penalty: seen tokens' logits / penalty if positive, * penalty if negative."""
+    scaled = torch.where(logits > 0, logits / penalty, logits * penalty)
+    return torch.where(seen, scaled, logits)
 
 
 def decoder_config(spec: dict) -> PretrainedConfig:

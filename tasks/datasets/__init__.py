@@ -1,7 +1,7 @@
 """Real benchmarks read from their published formats (docs/DATASETS.md).
 
 Each module reads one format and declares its tasks; data is looked for under
-`$SEABENCH_DATA_DIR/<dataset>/` (default `<seabench cache>/data`). Listing tasks touches no data
+`$SEABENCH_DATA_DIR/<dataset>/` (default: the user data dir, beside the cache). Listing tasks touches no data
 and imports no heavy library: `Task.data_status()` checks a few paths and returns the command or
 folder that provides missing data, and running a task whose data is absent raises a UserError
 with the same hint. pyarrow/datasets are imported only when a parquet or saved dataset is read.

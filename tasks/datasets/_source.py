@@ -1,6 +1,7 @@
 """Where a real dataset lives on this machine, and what to tell the user when it is absent.
 
-Every dataset sits under `$SEABENCH_DATA_DIR/<dataset>/` (default: `<seabench cache>/data`).
+Every dataset sits under `$SEABENCH_DATA_DIR/<dataset>/` (default: the user data dir, see
+`seabench.cache.data_dir`).
 Checking readiness only tests a few paths, so `seabench tasks` stays fast however big the
 data is; nothing is read until a run asks for samples.
 """
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from seabench import DataStatus, Sample, UserError
-from seabench.cache import cache_dir
+from seabench.cache import data_dir
 
 DATA_ENV = "SEABENCH_DATA_DIR"
 DOC = "docs/DATASETS.md"
@@ -22,7 +23,7 @@ DOC = "docs/DATASETS.md"
 def data_root() -> Path:
     """Read at call time (not import time) so the environment can change between calls."""
     env = os.environ.get(DATA_ENV)
-    return Path(env).expanduser() if env else cache_dir() / "data"
+    return Path(env).expanduser() if env else data_dir()
 
 
 def _present(base: Path, pattern: str) -> bool:

@@ -126,6 +126,28 @@ def test_matches_transformers_generate_through_the_chat_template(adapters, folde
     assert [o.text for o in got] == expected
 
 
+def test_repetition_penalty_and_stop_match_transformers_generate(adapters, folders) -> None:
+    """-G repetition_penalty reaches transformers' generate; -G stop cuts the text before the stop string."""
+    from transformers import AutoProcessor, Qwen2AudioForConditionalGeneration
+
+    processor = AutoProcessor.from_pretrained(str(folders["qwen2_audio"]))
+    processor.tokenizer.padding_side = "left"
+    model = Qwen2AudioForConditionalGeneration.from_pretrained(str(folders["qwen2_audio"])).eval()
+    chat = [{"role": "user", "content": [{"type": "audio"}, {"type": "text", "text": "Transcribe the audio."}]}]
+    text = processor.apply_chat_template(chat, add_generation_prompt=True, tokenize=False)
+    enc = processor(text=[text] * 3, audio=clips(), sampling_rate=SR, return_tensors="pt", padding=True)
+    with torch.inference_mode():
+        ids = model.generate(**enc, max_new_tokens=8, do_sample=False, repetition_penalty=1.8)
+    expected = [t.strip() for t in processor.batch_decode(ids[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)]
+    penalised = adapters["qwen2_audio"].generate(_inputs(), GREEDY.model_copy(update={"repetition_penalty": 1.8}))
+    assert [o.text for o in penalised] == expected
+    plain = adapters["qwen2_audio"].generate(_inputs(), GREEDY)
+    assert [o.text for o in plain] != expected  # the penalty changed something, so the check above means something
+    word = plain[0].text[2:4]
+    stopped = adapters["qwen2_audio"].generate(_inputs()[:1], GREEDY.model_copy(update={"stop": (word,)}))
+    assert stopped[0].text == plain[0].text[:plain[0].text.find(word)].strip() and stopped[0].finish_reason == "stop"
+
+
 def test_voxtral_matches_transformers_generate_on_audio_files(adapters, folders, tmp_path) -> None:
     """Voxtral's documented input is an audio file: the adapter's in-memory clips must give the same answers."""
     import soundfile

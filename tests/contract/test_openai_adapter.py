@@ -170,8 +170,10 @@ def test_spec_parsing_and_env_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
         registry().create_model("openai:gpt-4o-audio-preview", {})
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     assert registry().create_model("openai:m", {}).base_url == "http://127.0.0.1:9/v1"
-    with pytest.raises(UserError, match="does not take option"):
+    with pytest.raises(UserError, match="generation setting, not a model option.*-G temperature"):
         registry().create_model("openai:m@http://h/v1", {"temperature": 1})
+    with pytest.raises(UserError, match="does not take option"):
+        registry().create_model("openai:m@http://h/v1", {"temprature": 1})
 
 
 def test_url_credentials_stay_out_of_info() -> None:

@@ -126,7 +126,8 @@ def test_all_prompts_go_in_one_call_with_audio_as_multimodal_data(fake_vllm, fol
         assert f"<|audio_bos|><|AUDIO|><|audio_eos|>\nQuestion {i}?<|im_end|>" in req["prompt"]
         [(wave, rate)] = req["multi_modal_data"]["audio"]
         assert rate == SR and np.array_equal(wave, clip)
-    assert params == {"max_tokens": 12, "temperature": 0.0, "top_p": 1.0, "seed": None}
+    assert params == {"max_tokens": 12, "temperature": 0.0, "top_p": 1.0, "seed": None, "repetition_penalty": 1.0,
+                      "stop": []}
     assert outs[0].input_tokens == len(requests[0]["prompt"]) and outs[0].output_tokens == 2
 
 
@@ -146,7 +147,29 @@ def test_placeholders_satisfy_templates_that_look_for_an_audio_key(fake_vllm, fo
 def test_sampling_params_follow_the_task(fake_vllm, folder: Path) -> None:
     adapter = create(f"vllm:{folder}", {})
     adapter.generate(_inputs()[:1], GenerationConfig(max_new_tokens=5, temperature=0.7, top_p=0.9, seed=3))
-    assert FakeLLM.made[0].calls[0][1] == {"max_tokens": 5, "temperature": 0.7, "top_p": 0.9, "seed": 3}
+    assert FakeLLM.made[0].calls[0][1] == {"max_tokens": 5, "temperature": 0.7, "top_p": 0.9, "seed": 3,
+                                           "repetition_penalty": 1.0, "stop": []}
+
+
+def test_generation_settings_reach_sampling_params_and_the_cache_key(fake_vllm, folder: Path, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from seabench.runner import RunConfig, Runner
+    from tests.helpers.core import make_samples, make_task, registry_with
+
+    monkeypatch.setenv("SEABENCH_CACHE_DIR", str(tmp_path / "cache"))
+    task = make_task(make_samples(tmp_path / "audio", 2))
+
+    def calls(name: str, generation: dict[str, str], **options: object) -> int:
+        runner = Runner(RunConfig(model=f"vllm:{folder}", tasks="test/echo", output_dir=tmp_path / name, quiet=True,
+                                  judge=None, generation=generation, model_options=dict(options)), registry_with(task))
+        runner.run()
+        return runner.model_calls
+
+    assert calls("a", {}) == 2 and calls("b", {}) == 0
+    assert calls("c", {"repetition_penalty": "1.1", "stop": "###"}) == 2
+    assert FakeLLM.made[-1].calls[0][1] == {"max_tokens": 256, "temperature": 0.0, "top_p": 1.0, "seed": None,
+                                            "repetition_penalty": 1.1, "stop": ["###"]}
+    assert calls("d", {}, max_model_len=4096) == 2  # an engine argument can change answers
 
 
 def test_long_asr_audio_becomes_several_requests(fake_vllm, folder: Path) -> None:

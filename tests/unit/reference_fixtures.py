@@ -135,3 +135,17 @@ def tiny_reference_config(vocab_size: int, audio_token_id: int, **encoder):  # -
         audio_token_id=audio_token_id,
         max_audio_seconds=8.0,
     )
+
+
+def tiny_reference_checkpoint(folder: Path) -> Path:
+    """A random reference-format checkpoint with sharpened logits (no greedy near-ties), saved to `folder`."""
+    import torch
+    from seabench.models.reference.io import save_reference
+    from seabench.models.reference.model import ReferenceModel
+
+    tok = tokenizer()
+    torch.manual_seed(0)
+    model = ReferenceModel(tiny_reference_config(len(tok), tok.convert_tokens_to_ids("<|AUDIO|>"))).eval()
+    with torch.no_grad():
+        model.decoder.lm_head.weight.mul_(8.0)
+    return save_reference(model, tok, folder)
