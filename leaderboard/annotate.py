@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from seabench.leaderboard.data import AUDIO_TYPES, load_run, resolve_audio
 from seabench.leaderboard.ratings import HumanRating, append_rating, read_ratings
@@ -59,6 +59,13 @@ class RateRequest(BaseModel):
     score: int = Field(ge=1, le=5)
     rater: str = Field(min_length=1, max_length=100)
     comment: str = Field(default="", max_length=2000)
+
+    @field_validator("rater")
+    @classmethod
+    def _named(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("give your rater name")
+        return value.strip()
 
 
 def recorded_rubric(record: SampleRecord) -> str:
@@ -211,7 +218,11 @@ class _Handler(BaseHTTPRequestHandler):
         if not self.headers.get("Content-Type", "").startswith("application/json"):
             self._json(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, {"error": "send JSON"})
             return
-        length = int(self.headers.get("Content-Length") or 0)
+        declared = (self.headers.get("Content-Length") or "").strip()
+        if not declared.isdigit():  # missing, non-numeric or negative: never read an unbounded body
+            self._json(HTTPStatus.BAD_REQUEST, {"error": "a numeric Content-Length is required"})
+            return
+        length = int(declared)
         if length > MAX_BODY:
             self._json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": "too large"})
             return

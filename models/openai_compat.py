@@ -18,6 +18,7 @@ from seabench.adapter import check_options
 from seabench.audio_encode import OPENAI_FORMATS, encode_inputs
 from seabench.errors import UserError, require
 from seabench.retry import CallError, parse_retry_after
+from seabench.secrets import redact
 from seabench.types import GenerationConfig, ModelInfo, ModelInput, ModelOutput
 
 from seabench.models.api_common import COMMON_OPTIONS, ApiAdapter
@@ -39,11 +40,11 @@ def parse_spec(spec: str) -> tuple[str, str | None]:
 
 
 def public_url(url: str) -> str:
-    """The URL without user:password, for logs and the manifest."""
+    """The URL without user:password or key-like query values, for logs and the manifest."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+    return redact(urlunsplit((parts.scheme, netloc, parts.path, parts.query, "")))
 
 
 def _translate(exc: Exception) -> CallError:

@@ -10,11 +10,12 @@ import hashlib
 import io
 import os
 import re
+import stat
 from dataclasses import dataclass
 
 import numpy as np
 
-from seabench.types import AudioRef, ErrorCode
+from seabench.types import ErrorCode
 
 TARGET_SR = 16000
 
@@ -34,13 +35,41 @@ class LoadedAudio:
     sha256: str
 
 
-def _read_bytes(path: str) -> bytes:
-    if not os.path.exists(path):
-        raise AudioError(ErrorCode.AUDIO_MISSING, f"audio file not found: {path}")
-    if os.path.isdir(path):
+def max_file_bytes() -> int:
+    """Largest audio file read (`SEABENCH_MAX_AUDIO_MB`, default 1024 MB): a bigger one is an error, not a
+    memory spike (an hour of 16 kHz 16-bit mono WAV is 115 MB)."""
+    return int(float(os.environ.get("SEABENCH_MAX_AUDIO_MB", "1024")) * 1024 * 1024)
+
+
+def check_file(path: str) -> int:
+    """Size of `path` after checking, without opening it, that it is a regular file of a sane size: a FIFO
+    would block forever, a device (or a symlink to /dev/zero) never ends, a multi-GB file exhausts memory."""
+    try:
+        info = os.stat(path)  # follows symlinks: what would be read
+    except FileNotFoundError:
+        raise AudioError(ErrorCode.AUDIO_MISSING, f"audio file not found: {path}") from None
+    except OSError as exc:
+        raise AudioError(ErrorCode.AUDIO_UNREADABLE, f"cannot read audio {path}: {exc.strerror}") from None
+    if stat.S_ISDIR(info.st_mode):
         raise AudioError(ErrorCode.AUDIO_UNREADABLE, f"audio path is a directory: {path}")
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a FIFO" if stat.S_ISFIFO(info.st_mode) else "a device or socket"
+        raise AudioError(ErrorCode.AUDIO_UNREADABLE, f"audio path is {kind}, not a regular file: {path}")
+    limit = max_file_bytes()
+    if info.st_size > limit:
+        raise AudioError(ErrorCode.AUDIO_TOO_LONG, f"audio file is {info.st_size / 2**20:.0f} MB, over the "
+                         f"{limit / 2**20:.0f} MB limit (SEABENCH_MAX_AUDIO_MB): {path}")
+    if info.st_size == 0:
+        raise AudioError(ErrorCode.AUDIO_EMPTY, f"audio file is empty (0 bytes): {path}")
+    return info.st_size
+
+
+def _read_bytes(path: str) -> bytes:
+    size = check_file(path)
     with open(path, "rb") as fh:
-        data = fh.read()
+        data = fh.read(size + 1)  # a file that grew since stat is cut at the checked size, never read unbounded
+    if len(data) > size:
+        raise AudioError(ErrorCode.AUDIO_UNREADABLE, f"audio file changed while being read: {path}")
     if not data:
         raise AudioError(ErrorCode.AUDIO_EMPTY, f"audio file is empty (0 bytes): {path}")
     return data
@@ -79,24 +108,3 @@ def load_audio(path: str, sr: int = TARGET_SR, max_duration_s: float | None = No
         mono = soxr.resample(mono, source_rate, sr)
     mono = np.ascontiguousarray(mono, dtype=np.float32)
     return LoadedAudio(mono, sr, source_rate, len(mono) / sr, digest)
-
-
-def describe(path: str) -> AudioRef:
-    """An AudioRef with hash, rate and duration read from the file (no decoding of samples)."""
-    import soundfile as sf
-
-    data = _read_bytes(path)
-    try:
-        info = sf.info(io.BytesIO(data))
-        return AudioRef(path=path, sha256=hashlib.sha256(data).hexdigest(),
-                        sample_rate=info.samplerate, duration_s=info.duration)
-    except Exception:
-        return AudioRef(path=path, sha256=hashlib.sha256(data).hexdigest())
-
-
-def file_sha256(path: str) -> str | None:
-    try:
-        with open(path, "rb") as fh:
-            return hashlib.sha256(fh.read()).hexdigest()
-    except OSError:
-        return None

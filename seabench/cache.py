@@ -3,11 +3,13 @@ generation config. An identical run into a new output dir calls the model zero t
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -45,33 +47,91 @@ def response_key(snapshot: str, input_hash: str, config: GenerationConfig,
 
 class SqliteStore:
     """A thread-safe key -> text table in one SQLite file (WAL), committed on every write so a
-    crash loses nothing already stored. Shared by the response and judge caches."""
+    crash loses nothing already stored. Shared by the response and judge caches.
+
+    A corrupt or unreadable file is moved aside once (`<name>.corrupt-<time>`) and an empty store
+    started in its place; if even that fails the store is bypassed (every lookup misses, writes are
+    dropped). Either way `problem` says what happened, once, and the run goes on: a cache can only
+    ever cost time, never an answer."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self.problem: str | None = None
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, timeout=30, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-        self._db.commit()
+        self._db: sqlite3.Connection | None = None
+        try:
+            self._db = self._open()
+        except (sqlite3.DatabaseError, OSError) as exc:
+            self._recover(exc)
+
+    def _open(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            db.execute("SELECT key FROM entries LIMIT 1").fetchall()
+            db.commit()
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _recover(self, exc: Exception) -> None:
+        """Move a broken file aside and start empty; bypass the cache if that fails too."""
+        if self._db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
+            self._db = None
+        if self.problem is not None:  # recovered once already: stop using the cache
+            return
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+        try:
+            for suffix in ("", "-wal", "-shm"):
+                old = self.path.with_name(self.path.name + suffix)
+                if old.exists():
+                    old.replace(aside.with_name(aside.name + suffix))
+            self._db = self._open()
+            self.problem = (f"cache {self.path} was unreadable ({exc}); moved it to {aside} and started an "
+                            f"empty one")
+        except (sqlite3.DatabaseError, OSError) as again:
+            self.problem = f"cache {self.path} is unusable ({again}); running without it"
 
     def get_many(self, keys: list[str]) -> dict[str, str]:
         if not keys:
             return {}
         with self._lock:
-            marks = ",".join("?" * len(keys))
-            return dict(self._db.execute(f"SELECT key, value FROM entries WHERE key IN ({marks})", keys).fetchall())
+            for _attempt in range(2):
+                if self._db is None:
+                    return {}
+                try:
+                    marks = ",".join("?" * len(keys))
+                    return dict(self._db.execute(f"SELECT key, value FROM entries WHERE key IN ({marks})",
+                                                 keys).fetchall())
+                except sqlite3.DatabaseError as exc:
+                    self._recover(exc)
+            return {}
 
     def put_many(self, items: dict[str, str]) -> None:
         if not items:
             return
         with self._lock:
-            self._db.executemany("INSERT OR REPLACE INTO entries (key, value) VALUES (?, ?)", list(items.items()))
-            self._db.commit()
+            for _attempt in range(2):
+                if self._db is None:
+                    return
+                try:
+                    self._db.executemany("INSERT OR REPLACE INTO entries (key, value) VALUES (?, ?)",
+                                         list(items.items()))
+                    self._db.commit()
+                    return
+                except sqlite3.DatabaseError as exc:
+                    self._recover(exc)
 
     def close(self) -> None:
-        self._db.close()
+        if self._db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
+            self._db = None
 
 
 class ResponseCache:
@@ -92,3 +152,38 @@ class ResponseCache:
 
     def close(self) -> None:
         self.store.close()
+
+
+def cache_usage() -> dict[str, tuple[int, int]]:
+    """What the cache dir holds: entry (file or folder) -> (bytes, files)."""
+    root = cache_dir()
+    usage: dict[str, tuple[int, int]] = {}
+    if not root.is_dir():
+        return usage
+    for entry in sorted(root.iterdir()):
+        files = [entry] if entry.is_file() else [p for p in entry.rglob("*") if p.is_file()]
+        usage[entry.name] = (sum(p.stat().st_size for p in files), len(files))
+    return usage
+
+
+def clear_cache(only: str | None = None) -> list[str]:
+    """Delete the cache dir's contents (or one entry: responses, judgements, ...); never the data dir,
+    even when SEABENCH_DATA_DIR points inside the cache."""
+    import shutil
+
+    root, data = cache_dir().resolve(), data_dir().resolve()
+    if not root.is_dir():
+        return []
+    removed = []
+    for entry in sorted(root.iterdir()):
+        if only is not None and not entry.name.startswith(only):
+            continue
+        resolved = entry.resolve()
+        if resolved == data or data.is_relative_to(resolved) or resolved.is_relative_to(data):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+        removed.append(entry.name)
+    return removed

@@ -3,7 +3,12 @@ user mistakes. Plugin packages are imported inside the commands that need them."
 
 from __future__ import annotations
 
+import contextlib
+import re
+import signal
 import sys
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -13,6 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from seabench.errors import UserError
+from seabench.secrets import redact
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_enable=False,
                   help="Evaluate audio-language models on Southeast Asian languages.")
@@ -34,7 +40,8 @@ def run(
     model: Annotated[str, typer.Option("--model", "-m", help="Model id, e.g. reference, hf:ORG/NAME, predictions:FILE.")],
     tasks: Annotated[str, typer.Option("--tasks", "-t", help="Tasks: names, globs (asr/*), suites (mini), FAMILY@manifest.jsonl; comma-separated.")] = "mini",
     output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="Run directory (default runs/<model>).")] = None,
-    limit: Annotated[Optional[int], typer.Option(help="At most N samples per task.")] = None,
+    limit: Annotated[Optional[str], typer.Option(metavar="N", help="Samples per task (50) or a fraction of each (0.1): a seeded sample stratified by language and subset.")] = None,
+    shard: Annotated[Optional[str], typer.Option(metavar="I/N", help="Run shard I of N (a stable split by task and sample id); merge shards with `seabench merge`.")] = None,
     batch_size: Annotated[Optional[int], typer.Option(help="Samples per model call (default: the adapter's).")] = None,
     seed: Annotated[int, typer.Option(help="Seed for sampling and bootstrap CIs.")] = 0,
     model_option: ModelOpt = [],  # noqa: B006 - typer needs a literal default
@@ -49,25 +56,62 @@ def run(
     """Run a model over tasks; re-running the same command resumes an interrupted run."""
     from seabench.adapter import parse_options
     from seabench.generation import parse_generation, split_gen_kwargs
-    from seabench.runner import Interrupted, RunConfig, Runner
+    from seabench.runner import Interrupted, ModelKeepsFailing, RunConfig, Runner
+    from seabench.selection import Shard, parse_limit
 
-    directory = output_dir or Path("runs") / model.replace(":", "_").replace("/", "_").replace("@", "_")
+    directory = output_dir or Path("runs") / default_run_name(model)
     config = RunConfig(model=model, tasks=tasks, output_dir=directory, model_options=parse_options(model_option),
-                       generation=parse_generation([*split_gen_kwargs(gen_kwargs), *gen]), limit=limit,
-                       batch_size=batch_size, seed=seed, use_cache=not no_cache, quiet=quiet,
+                       generation=parse_generation([*split_gen_kwargs(gen_kwargs), *gen]), limit=parse_limit(limit),
+                       shard=Shard.parse(shard), batch_size=batch_size, seed=seed, use_cache=not no_cache, quiet=quiet,
                        judge="auto" if judge is None else (None if judge == "none" else judge),
                        judge_samples=judge_samples, judge_options=parse_options(judge_option))
     try:
-        result = Runner(config).run()
+        with sigterm_as_interrupt() as received:
+            result = Runner(config).run()
     except Interrupted as stop:
         err.print(f"Interrupted after {stop.done}/{stop.total} samples; partial results in {directory}/results.json.")
-        err.print(f"Resume with the same command: {' '.join(_quote(a) for a in ['seabench', *sys.argv[1:]])}")
-        raise typer.Exit(130) from None
+        command = redact(" ".join(_quote(a) for a in ["seabench", *sys.argv[1:]]))
+        err.print(f"Resume with the same command: {command}", highlight=False, markup=False)
+        raise typer.Exit(EXIT_TERMINATED if received else EXIT_INTERRUPTED) from None
+    except ModelKeepsFailing as exc:
+        err.print(f"error: {exc}; partial results in {directory}/results.json", highlight=False, markup=False)
+        raise typer.Exit(EXIT_FAILED) from None
     for warning in result.warnings:
         err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     if not quiet:
         _print_results(result)
         out.print(f"Results: {directory / 'results.json'}  Samples: {directory / 'samples.jsonl'}")
+    if result.status == "failed":
+        errors = Counter(code for t in result.tasks.values() for code, n in t.counts.errors.items() for _ in range(n))
+        common = ", ".join(f"{code} x{n}" for code, n in errors.most_common(3))
+        err.print(f"error: no sample succeeded ({common}); see {directory / 'samples.jsonl'}", highlight=False,
+                  markup=False)
+        raise typer.Exit(EXIT_FAILED)
+
+
+EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 2, 130, 143
+
+
+def default_run_name(model: str) -> str:
+    """runs/<model> with anything but letters, digits, '.', '-' folded to '_' (credentials never in a path)."""
+    return re.sub(r"[^A-Za-z0-9.-]+", "_", redact(model).replace("***", "")).strip("_") or "run"
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[list[int]]:
+    """SIGTERM (a job scheduler's stop) behaves like Ctrl-C: partial results are saved. The list is
+    non-empty once SIGTERM arrived."""
+    received: list[int] = []
+
+    def on_term(signum: int, _frame: object) -> None:
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield received
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _quote(arg: str) -> str:
@@ -81,7 +125,7 @@ def _fmt(value: float | None) -> str:
 
 
 def _print_results(result) -> None:  # noqa: ANN001 - RunResult, imported lazily
-    table = Table(title=f"{result.model.id} ({result.status})")
+    table = Table(title=f"{redact(result.model.id)} ({result.status})")
     for col in ("task", "metric", "value", "95% CI", "n", "errors", "empty", "extract fail", "wrong lang"):
         table.add_column(col)
     for name, t in result.tasks.items():
@@ -221,6 +265,40 @@ def annotate(
         err.print("Stopped; every rating given so far is saved.")
 
 
+cache_app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                        help="The response and judge caches (never the datasets).")
+app.add_typer(cache_app, name="cache")
+
+
+@cache_app.command("info")
+def cache_info() -> None:
+    """Where the cache and the data live, and what the cache holds."""
+    from seabench.cache import cache_dir, cache_usage, data_dir
+
+    out.print(f"cache: {cache_dir()}  (SEABENCH_CACHE_DIR)")
+    out.print(f"data:  {data_dir()}  (SEABENCH_DATA_DIR; never touched by `seabench cache clear`)")
+    usage = cache_usage()
+    for name, (size, files) in usage.items():
+        out.print(f"  {name}: {size / 2**20:.1f} MB in {files} file(s)")
+    if not usage:
+        out.print("  (empty)")
+
+
+@cache_app.command("clear")
+def cache_clear(
+    only: Annotated[Optional[str], typer.Option(metavar="NAME", help="Only entries starting with NAME, e.g. responses or judgements.")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+) -> None:
+    """Delete cached responses, judgements and uploads; datasets are kept."""
+    from seabench.cache import cache_dir, clear_cache
+
+    if not yes and not typer.confirm(f"Delete {'entries ' + repr(only) + ' of ' if only else ''}{cache_dir()}?"):
+        raise typer.Exit(1)
+    removed = clear_cache(only)
+    out.print(f"removed {len(removed)} entr{'y' if len(removed) == 1 else 'ies'} from {cache_dir()}"
+              + (f": {', '.join(removed)}" if removed else ""))
+
+
 reference_app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                             help="The included reference audio-language model.")
 app.add_typer(reference_app, name="reference")
@@ -266,8 +344,8 @@ def main() -> None:
     try:
         app()
     except UserError as exc:
-        err.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
-        sys.exit(2)
+        err.print(f"error: {redact(str(exc))}", highlight=False, markup=False, soft_wrap=True)
+        sys.exit(EXIT_USAGE)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from seabench.manifest import now
 from seabench.progress import RunProgress
 from seabench.records import RESULTS_FILE, SAMPLES_FILE, atomic_write_text, latest_records, rewrite_records
 from seabench.registry import Registry, registry
+from seabench.rundir import run_lock
 from seabench.scoring import score_record
 from seabench.task import Task
 from seabench.types import RunResult, TaskResult
@@ -47,6 +48,13 @@ def rescore(run_dir: Path, reg: Registry | None = None, *, judge: str | None = N
             n_samples: int = 1, quiet: bool = True, judge_options: dict[str, Any] | None = None,
             batch: bool = False) -> RunResult:
     previous = load_result(run_dir)
+    with run_lock(run_dir):  # rewrites samples.jsonl: never while a run (or another score) writes it
+        return _rescore(run_dir, previous, reg, judge=judge, only_failed=only_failed, n_samples=n_samples,
+                        quiet=quiet, judge_options=judge_options, batch=batch)
+
+
+def _rescore(run_dir: Path, previous: RunResult, reg: Registry | None, *, judge: str | None, only_failed: bool,
+             n_samples: int, quiet: bool, judge_options: dict[str, Any] | None, batch: bool) -> RunResult:
     reg = reg or registry()
     tasks = run_tasks(previous, reg)
     path = run_dir / SAMPLES_FILE

@@ -4,14 +4,12 @@ cache), score, append each record as it completes, then aggregate into results.j
 from __future__ import annotations
 
 import hashlib
-import json
 import time
-import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from seabench.adapter import ModelAdapter
 from seabench.aggregate import aggregate_task
@@ -24,12 +22,14 @@ from seabench.progress import RunProgress
 from seabench.records import (RESULTS_FILE, SAMPLES_FILE, SampleWriter, atomic_write_text, latest_records,
                               rewrite_records)
 from seabench.registry import Registry, registry
+from seabench.rundir import RunIdentity, TaskIdentity, new_run_id, read_identity, reconcile, run_lock, write_identity
+from seabench.secrets import redact
+from seabench.selection import Shard
 from seabench.scoring import score_record
 from seabench.task import Task
 from seabench.types import (AudioRef, ErrorCode, GenerationConfig, ModelInfo, ModelInput, ModelOutput, RunResult, Sample,
                             SampleRecord, TaskResult)
 
-RUN_FILE = "run.json"
 DEFAULT_TASKS = "mini"
 
 
@@ -40,7 +40,8 @@ class RunConfig:
     output_dir: Path = Path("runs/latest")
     model_options: dict[str, Any] = field(default_factory=dict)
     generation: dict[str, Any] = field(default_factory=dict)  # the user's -G settings, over task defaults
-    limit: int | None = None
+    limit: int | float | None = None  # samples per task, or a fraction of each task
+    shard: Shard | None = None
     batch_size: int | None = None
     seed: int = 0
     use_cache: bool = True
@@ -52,7 +53,7 @@ class RunConfig:
     def public(self) -> dict[str, Any]:
         """What goes in the manifest (options are the user's own -M values; keys never come from flags)."""
         return {"model": self.model, "tasks": self.tasks, "model_options": self.model_options,
-                "generation": self.generation, "limit": self.limit, "batch_size": self.batch_size, "seed": self.seed,
+                "generation": self.generation, "limit": self.limit, "shard": str(self.shard) if self.shard else None, "batch_size": self.batch_size, "seed": self.seed,
                 "judge": self.judge_spec, "judge_samples": self.judge_samples, "judge_options": self.judge_options}
 
     @property
@@ -89,12 +90,14 @@ class Prepared:
     decode_s: float = 0.0
 
 
-def _task_hashes(task: Task, samples: list[Sample]) -> tuple[str, str]:
-    data, prompts = hashlib.sha256(), hashlib.sha256()
+def _task_hashes(task: Task, samples: list[Sample]) -> tuple[str, str, str]:
+    """Hashes of the samples' data, their rendered prompts and their ids (in order)."""
+    data, prompts, ids = hashlib.sha256(), hashlib.sha256(), hashlib.sha256()
     for s in samples:
         data.update(s.model_dump_json(include={"id", "audio", "reference", "choices", "label", "language"}).encode())
         prompts.update(task.render(s).encode() + b"\x00")
-    return data.hexdigest()[:16], prompts.hexdigest()[:16]
+        ids.update(s.id.encode() + b"\x00")
+    return data.hexdigest()[:16], prompts.hexdigest()[:16], ids.hexdigest()[:16]
 
 
 class Runner:
@@ -104,16 +107,20 @@ class Runner:
         self.out = config.output_dir
         self.registry.model_entry(config.model)  # an unknown model fails before anything is loaded
         self.tasks = self.registry.resolve_tasks(config.tasks)
-        self._check_output_dir()
+        existing = read_identity(self.out)
+        if existing is not None and existing.model != redact(config.model):  # fail before loading anything
+            raise UserError(f"{self.out} holds a run of model {existing.model!r}; "
+                            f"use another --output-dir for {redact(config.model)!r}")
         self.adapter: ModelAdapter = self.registry.create_model(config.model, config.model_options)
         refuse_unsupported(config.model, self.adapter.generation_keys, config.generation)
         self.info: ModelInfo = self.adapter.info()
         self.answer_options = self.adapter.answer_options(config.model_options)
         self.batch_size = config.batch_size or self.adapter.default_batch_size
         self.cache = ResponseCache() if (config.use_cache and self.adapter.cacheable) else None
-        self.run_id = self._claim_output_dir()
+        self.run_id = existing.run_id if existing is not None else new_run_id()
         self.model_calls = 0
         self.failures_in_a_row = 0
+        self.last_failure = ""
         self.warnings: list[str] = []
         self._generation: dict[str, GenerationConfig] = {}
         for task in self.tasks:  # bad -G values fail now, not after the first batch
@@ -129,27 +136,6 @@ class Runner:
                                      f"{', '.join(dropped)}; generated without")
             self._generation[task.name] = settled
         return self._generation[task.name]
-
-    # -- output dir ------------------------------------------------------------------------
-    def _existing_run(self) -> dict[str, Any] | None:
-        run_file = self.out / RUN_FILE
-        return json.loads(run_file.read_text()) if run_file.exists() else None
-
-    def _check_output_dir(self) -> None:
-        meta = self._existing_run()
-        if meta and meta.get("model") != self.config.model:
-            raise UserError(f"{self.out} holds a run of model {meta.get('model')!r}; "
-                            f"use another --output-dir for {self.config.model!r}")
-
-    def _claim_output_dir(self) -> str:
-        self.out.mkdir(parents=True, exist_ok=True)
-        meta = self._existing_run()
-        if meta:
-            return str(meta["run_id"])
-        run_file = self.out / RUN_FILE
-        run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
-        atomic_write_text(run_file, json.dumps({"run_id": run_id, "model": self.config.model, "created_at": now()}))
-        return run_id
 
     # -- preparing inputs --------------------------------------------------------------------
     def _prepare(self, task: Task, sample: Sample) -> Prepared:
@@ -200,21 +186,23 @@ class Runner:
         return [out for out in results if out is not None]
 
     def _call_model(self, inputs: list[ModelInput], config: GenerationConfig) -> list[ModelOutput]:
-        """A batch that raises is retried one sample at a time, so one bad input costs one sample;
-        a model that fails on every sample stops the run (results so far are kept)."""
+        """A batch that raises is retried one sample at a time, so one bad input costs one sample.
+        Transient failures in a row are counted: a model that fails on every sample stops the run
+        (after the batch is recorded, see _run_batch)."""
         try:
             outputs = self.adapter.generate(inputs, config)
         except Exception as exc:  # adapters report per-sample failures in outputs; this is the fallback
             if len(inputs) > 1:
                 return [self._call_model([inp], config)[0] for inp in inputs]
-            self.failures_in_a_row += 1
-            if self.failures_in_a_row >= MAX_FAILURES_IN_A_ROW:
-                raise ModelKeepsFailing(f"model {self.config.model} failed on {self.failures_in_a_row} samples in a "
-                                        f"row; last error: {type(exc).__name__}: {exc}") from exc
-            return [ModelOutput(error=f"{type(exc).__name__}: {exc}", error_code=ErrorCode.MODEL_ERROR)]
+            outputs = [ModelOutput(error=f"{type(exc).__name__}: {exc}", error_code=ErrorCode.MODEL_ERROR)]
         if len(outputs) != len(inputs):
             raise RuntimeError(f"model {self.config.model} returned {len(outputs)} outputs for {len(inputs)} inputs")
-        self.failures_in_a_row = 0
+        for out in outputs:
+            if out.error is None:
+                self.failures_in_a_row = 0
+            elif (out.error_code or ErrorCode.MODEL_ERROR).retryable:
+                self.failures_in_a_row += 1
+                self.last_failure = out.error
         return outputs
 
     def _batches(self, work: list[tuple[Task, list[Sample]]]) -> Iterator[tuple[Task, list[Prepared]]]:
@@ -253,18 +241,48 @@ class Runner:
             score_record(task, p.sample, record)
             writer.write(record)
             progress.advance(task.name, error=record.error_code is not None)
+        if self.failures_in_a_row >= MAX_FAILURES_IN_A_ROW:
+            raise ModelKeepsFailing(f"model {redact(self.config.model)} failed on {self.failures_in_a_row} samples "
+                                    f"in a row; last error: {self.last_failure}")
 
     # -- the whole run -----------------------------------------------------------------------
     def run(self) -> RunResult:
+        with run_lock(self.out):
+            return self._run_locked()
+
+    def _plan(self) -> tuple[list[tuple[Task, list[Sample]]], RunIdentity, dict[str, list[str]]]:
+        """Every task's samples after --limit, the run's identity (from those, before --shard), and the
+        samples of this shard. Also: which ids --limit chose, for the manifest."""
+        tasks: dict[str, TaskIdentity] = {}
+        plan: list[tuple[Task, list[Sample]]] = []
+        chosen: dict[str, list[str]] = {}
+        shard = self.config.shard
+        for task in self.tasks:
+            samples = task.samples(self.config.limit, self.config.seed)
+            data, prompts, ids = _task_hashes(task, samples)
+            tasks[task.name] = TaskIdentity(version=task.version, generation=self.generation(task).model_dump(mode="json"),
+                                            prompt_hash=prompts, dataset_hash=data, samples_hash=ids, n=len(samples),
+                                            limit=self.config.limit)
+            if self.config.limit is not None:
+                chosen[task.name] = [s.id for s in samples]
+            plan.append((task, [s for s in samples if shard.holds(task.name, s.id)] if shard else samples))
+        identity = RunIdentity(run_id=self.run_id, created_at=now(), model=redact(self.config.model),
+                               snapshot=self.info.snapshot,
+                               options=self.answer_options, seed=self.config.seed,
+                               shard=str(shard) if shard else None, task_specs=[self.config.tasks], tasks=tasks)
+        return plan, identity, chosen
+
+    def _run_locked(self) -> RunResult:
+        plan, wanted, chosen = self._plan()
+        identity = reconcile(self.out, wanted)
+        write_identity(self.out, identity)
+        self.run_id = identity.run_id
         samples_path = self.out / SAMPLES_FILE
         existing = latest_records(samples_path)
         done = {key for key, r in existing.items() if r.error_code is None or not r.error_code.retryable}
-        plan = [(t, list(t.samples(self.config.limit))) for t in self.tasks]
         # package versions and git state take tens of ms: gather them while the model works
         background = ThreadPoolExecutor(max_workers=1)
         manifest_job = background.submit(build_manifest, self.config.public(), self.config.seed, self.batch_size)
-        hashes = {t.name: _task_hashes(t, s) for t, s in plan}
-        generation = {t.name: self.generation(t).model_dump(mode="json") for t, _ in plan}
         self.adapter.prepare({t.name: [s.id for s in samples] for t, samples in plan})
         writer = SampleWriter(samples_path)
         progress = RunProgress(quiet=self.config.quiet)
@@ -305,15 +323,19 @@ class Runner:
                 self.cache.close()
         manifest = manifest_job.result()
         background.shutdown()
-        manifest.dataset_hashes = {k: v[0] for k, v in hashes.items()}
-        manifest.prompt_hashes = {k: v[1] for k, v in hashes.items()}
-        manifest.generation = generation
-        result = self.finalize(plan, manifest, hashes)
+        manifest.config_hash = identity.config_hash
+        manifest.dataset_hashes = {name: t.dataset_hash for name, t in wanted.tasks.items()}
+        manifest.prompt_hashes = {name: t.prompt_hash for name, t in wanted.tasks.items()}
+        manifest.generation = {name: t.generation for name, t in wanted.tasks.items()}
+        manifest.sample_ids = chosen
+        manifest.shard = wanted.shard
+        manifest.config["tasks"] = ",".join(identity.task_specs)  # every task this dir holds, for `seabench score`
+        result = self.finalize(plan, manifest)
         if failing is not None:
             raise failing
         if interrupted:
             total = sum(len(s) for _, s in plan)
-            done_now = sum(t.counts.completed for t in result.tasks.values())
+            done_now = sum(result.tasks[t.name].counts.completed for t, _ in plan)
             raise Interrupted(result, done_now, total)
         return result
 
@@ -329,29 +351,57 @@ class Runner:
         judge_stored_records(self.out, judged, spec, self.registry, progress, n_samples=self.config.judge_samples,
                              options=self.config.judge_options)
 
-    def finalize(self, plan: list[tuple[Task, list[Sample]]], manifest: Any, hashes: dict[str, tuple[str, str]]) -> RunResult:
+    def finalize(self, plan: list[tuple[Task, list[Sample]]], manifest: Any) -> RunResult:
         path = self.out / SAMPLES_FILE
         records = latest_records(path)
         n_lines = path.read_bytes().count(b"\n") if path.exists() else 0
         if n_lines != len(records):  # retried samples left superseded lines: keep one per sample
             rewrite_records(path, list(records.values()))
         task_results: dict[str, TaskResult] = {}
+        planned: list[SampleRecord] = []
         for task, samples in plan:
             ids = {s.id for s in samples}
             recs = [r for (t, sid), r in records.items() if t == task.name and sid in ids]
-            task_results[task.name] = aggregate_task(task, recs, len(samples), self.config.seed, *hashes[task.name])
+            planned.extend(recs)
+            task_results[task.name] = aggregate_task(task, recs, len(samples), self.config.seed,
+                                                     manifest.dataset_hashes[task.name], manifest.prompt_hashes[task.name])
         manifest.finished_at = now()
-        status = "complete" if all(t.status == "complete" for t in task_results.values()) else "partial"
-        result = RunResult(run_id=self.run_id, status=status, model=self.info, tasks=task_results, manifest=manifest)
+        status = run_status(task_results.values(), planned)
+        kept = earlier_results(self.out, set(task_results))  # tasks of this run dir not asked for this time
+        result = RunResult(run_id=self.run_id, status=status, model=self.info, tasks={**kept, **task_results},
+                           manifest=manifest)
         result.warnings.extend(p for task, _ in plan for p in task.problems)
         result.warnings.extend(self.warnings)
         result.warnings.extend(getattr(self.adapter, "warnings", []))
+        if self.cache is not None and self.cache.store.problem:
+            result.warnings.append(self.cache.store.problem)
         atomic_write_text(self.out / RESULTS_FILE, result.model_dump_json(indent=2))
         return result
 
 
 def run(config: RunConfig) -> RunResult:
     return Runner(config).run()
+
+
+def run_status(tasks: Iterable[TaskResult], records: Iterable[SampleRecord]) -> Literal["complete", "partial", "failed"]:
+    """`failed` when samples were attempted and none succeeded (a 401, a server that never answers)."""
+    tasks = list(tasks)
+    attempted = sum(t.counts.completed for t in tasks)
+    if attempted and not any(r.error_code is None for r in records):
+        return "failed"
+    return "complete" if all(t.status == "complete" for t in tasks) else "partial"
+
+
+def earlier_results(run_dir: Path, asked: set[str]) -> dict[str, TaskResult]:
+    """Results already in run_dir for tasks this invocation did not ask for (a resume of some tasks only)."""
+    path = run_dir / RESULTS_FILE
+    if not path.exists():
+        return {}
+    try:
+        previous = RunResult.model_validate_json(path.read_text(encoding="utf-8"))
+    except ValueError:
+        return {}
+    return {name: t for name, t in previous.tasks.items() if name not in asked}
 
 
 def judge_stored_records(run_dir: Path, tasks: dict[str, Task], spec: str, reg: Registry, progress: RunProgress,

@@ -11,6 +11,12 @@ import re
 
 _SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL)", re.I)
 _MIN_LEN = 8
+# credentials that travel inside text: user:password@ in a URL, key-like query parameters, HTTP auth headers
+_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/\s@'\"<>]+@")
+_QUERY_SECRET = re.compile(r"(?P<name>[?&;](?:[A-Za-z_-]*(?:key|token|secret|password|sig|signature|auth)"
+                           r"[A-Za-z_-]*)=)[^&#\s'\"<>]+", re.I)
+_AUTH_HEADER = re.compile(r"(?P<name>\b(?:authorization|proxy-authorization)\b[\"']?\s*[:=]\s*[\"']?"
+                          r"(?:basic|bearer|token)?\s*)[A-Za-z0-9+/=._~-]{6,}", re.I)
 
 
 def secret_values() -> list[str]:
@@ -22,7 +28,15 @@ def secret_values() -> list[str]:
 
 
 def redact(text: str) -> str:
+    """`text` with secret environment values, URL credentials, key-like query parameters and
+    Authorization header values masked as ***."""
     for value in secret_values():
         if value in text:
             text = text.replace(value, "***")
+    if "@" in text:
+        text = _URL_USERINFO.sub(r"\g<scheme>***@", text)
+    if "=" in text:
+        text = _QUERY_SECRET.sub(r"\g<name>***", text)
+    if "uthorization" in text or "UTHORIZATION" in text:
+        text = _AUTH_HEADER.sub(r"\g<name>***", text)
     return text

@@ -74,8 +74,8 @@ class Task:
                 return m
         raise KeyError(f"task {self.name} has no metric {name!r}")
 
-    def samples(self, limit: int | None = None) -> Iterable[Sample]:
-        for i, s in enumerate(self.load()):
-            if limit is not None and i >= limit:
-                return
-            yield s
+    def samples(self, limit: int | float | None = None, seed: int = 0) -> list[Sample]:
+        """All samples, or a seeded sample stratified by language and subset (`seabench.selection`)."""
+        from seabench.selection import select
+
+        return select(list(self.load()), limit, seed)

@@ -291,6 +291,8 @@ class Manifest(BaseModel):
     dataset_hashes: dict[str, str] = Field(default_factory=dict)
     prompt_hashes: dict[str, str] = Field(default_factory=dict)
     generation: dict[str, dict[str, Any]] = Field(default_factory=dict)  # task -> settings it was generated with
+    sample_ids: dict[str, list[str]] = Field(default_factory=dict)  # task -> ids --limit chose (when given)
+    shard: str | None = None  # I/N when this run is one shard of a larger one
     created_at: str
     finished_at: str | None = None
 
@@ -298,7 +300,7 @@ class Manifest(BaseModel):
 class RunResult(BaseModel):
     schema_version: int = SCHEMA_VERSION
     run_id: str
-    status: Literal["complete", "partial"]
+    status: Literal["complete", "partial", "failed"]  # failed: samples were attempted and none succeeded
     model: ModelInfo
     tasks: dict[str, TaskResult]
     manifest: Manifest

@@ -16,10 +16,11 @@ import csv
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from seabench import AudioRef, Sample, Task, UserError
+from seabench.languages import is_known
 
 KNOWN = {"id", "audio", "language", "instruction", "reference", "target_language", "choices", "label", "metadata"}
 
@@ -31,24 +32,59 @@ class ManifestData:
     problems: list[str] = field(default_factory=list)
 
 
+MAX_LINE_BYTES = 1 << 20  # a manifest row is a few hundred bytes; a 1 MiB line is not a row
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str | None, str | None]]:
+    """(line number, decoded line or None, why not) — invalid UTF-8 and over-long lines are row errors, and
+    an over-long line is skipped without being held in memory."""
+    with open(path, "rb") as fh:
+        n = 0
+        while True:
+            raw = fh.readline(MAX_LINE_BYTES + 1)
+            if not raw:
+                return
+            n += 1
+            if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                size = len(raw)
+                while raw and not raw.endswith(b"\n"):  # skip the rest of the line in bounded chunks
+                    raw = fh.readline(MAX_LINE_BYTES)
+                    size += len(raw)
+                yield n, None, f"line is {size / 2**20:.1f} MiB, over the 1 MiB limit for one row"
+                continue
+            try:
+                yield n, raw.decode("utf-8"), None
+            except UnicodeDecodeError as exc:
+                yield n, None, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})"
+
+
 def _raw_rows(path: Path) -> list[tuple[int, dict[str, Any] | None, str | None]]:
     """(row number, row or None, parse error)."""
     rows: list[tuple[int, dict[str, Any] | None, str | None]] = []
     if path.suffix.lower() == ".csv":
-        with open(path, newline="", encoding="utf-8") as fh:
-            for n, row in enumerate(csv.DictReader(fh), 2):  # row 1 is the header
-                rows.append((n, _from_csv(row), None))
-        return rows
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                rows.append((n, None, f"not valid JSON ({exc.msg})"))
-                continue
-            rows.append((n, obj, None) if isinstance(obj, dict) else (n, None, "not a JSON object"))
+        good: list[str] = []
+        for n, line, error in _lines(path):
+            if line is None:
+                rows.append((n, None, error))
+                good.append("\n")  # keeps csv's line numbers equal to the file's
+            else:
+                good.append(line)
+        reader = csv.DictReader(good)
+        for row in reader:
+            rows.append((reader.line_num, _from_csv(row), None))
+        return sorted(rows, key=lambda r: r[0])
+    for n, line, error in _lines(path):
+        if line is None:
+            rows.append((n, None, error))
+            continue
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            rows.append((n, None, f"not valid JSON ({exc.msg})"))
+            continue
+        rows.append((n, obj, None) if isinstance(obj, dict) else (n, None, "not a JSON object"))
     return rows
 
 
@@ -73,6 +109,10 @@ def _sample(path: Path, n: int, row: dict[str, Any], need: tuple[str, ...]) -> S
     for name in ("id", "language", *need):
         if row.get(name) in (None, "", []):
             raise fail(name, "is required")
+    for name in ("language", "target_language"):
+        code = row.get(name)
+        if code is not None and not (isinstance(code, str) and is_known(code)):
+            raise fail(name, f"{code!r} is not a language code (BCP-47, e.g. th, vi, en-SG, zh-Hant)")
     audio = row.get("audio") or []
     audio = [audio] if isinstance(audio, str) else audio
     if not isinstance(audio, list) or not all(isinstance(a, str) for a in audio):

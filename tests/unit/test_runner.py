@@ -20,9 +20,9 @@ def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SEABENCH_CACHE_DIR", str(tmp_path / "cache"))
 
 
-def _run(tmp_path: Path, samples: list[Sample], out: str = "run", **options: object):
+def _run(tmp_path: Path, samples: list[Sample], out: str = "run", use_cache: bool = True, **options: object):
     reg = registry_with(make_task(samples))
-    config = RunConfig(model="echo", tasks="test/*", output_dir=tmp_path / out, quiet=True,
+    config = RunConfig(model="echo", tasks="test/*", output_dir=tmp_path / out, quiet=True, use_cache=use_cache,
                        model_options={"log": str(tmp_path / "calls.log"), **options}, batch_size=4)
     runner = Runner(config, reg)
     return runner, runner.run()
@@ -49,12 +49,12 @@ def test_run_writes_one_record_per_sample_and_results(tmp_path: Path) -> None:
 
 def test_resume_skips_completed_and_ignores_torn_line(tmp_path: Path) -> None:
     samples = make_samples(tmp_path / "audio", 12)
-    _run(tmp_path, samples[:5])
-    path = tmp_path / "run" / "samples.jsonl"
-    with open(path, "a") as fh:
-        fh.write('{"run_id": "x", "task": "test/echo", "sample_id": "s00')  # torn by kill -9
-    (tmp_path / "calls.log").unlink()
     _run(tmp_path, samples)
+    path = tmp_path / "run" / "samples.jsonl"
+    kept = path.read_text().splitlines(keepends=True)[:5]  # as if killed after five records ...
+    path.write_text("".join(kept) + '{"run_id": "x", "task": "test/echo", "sample_id": "s00')  # ... mid-write
+    (tmp_path / "calls.log").unlink()
+    _run(tmp_path, samples, use_cache=False)
     assert sorted(_calls(tmp_path)) == sorted(f"test/echo\t{s.id}" for s in samples[5:])
     lines = path.read_text().splitlines()
     assert len(lines) == 12 and all(json.loads(line) for line in lines)
@@ -181,5 +181,6 @@ def test_a_model_failing_on_everything_stops_with_partial_results(tmp_path: Path
     with pytest.raises(ModelKeepsFailing, match="failed on 20 samples in a row; last error: ValueError"):
         _run(tmp_path, samples)
     saved = json.loads((tmp_path / "run" / "results.json").read_text())
-    # batches of 4: four batches are recorded as failed, the fifth stops the run before it is written
-    assert saved["status"] == "partial" and saved["tasks"]["test/echo"]["counts"]["errors"] == {"model_error": 16}
+    # batches of 4: the fifth failed batch is recorded, then the run stops; no sample succeeded
+    assert saved["status"] == "failed" and saved["tasks"]["test/echo"]["status"] == "partial"
+    assert saved["tasks"]["test/echo"]["counts"]["errors"] == {"model_error": 20}
