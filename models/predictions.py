@@ -17,28 +17,49 @@ from seabench import ErrorCode, check_options, GenerationConfig, ModelAdapter, M
 OUTPUT_COLUMNS = ("output", "prediction", "response", "text")
 
 
-def _rows(path: Path) -> list[dict[str, Any]]:
+def _rows(path: Path, problems: list[str]) -> list[tuple[int, dict[str, Any]]]:
+    """(row number, row) of every readable row; an unreadable one is named in `problems` and skipped,
+    so its sample is reported as missing while the other rows are scored."""
     if path.suffix.lower() == ".csv":
-        with open(path, newline="", encoding="utf-8") as fh:
-            return list(csv.DictReader(fh))
+        with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+            return list(enumerate(csv.DictReader(fh), 2))
     rows = []
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if line.strip():
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise UserError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
+    with open(path, "rb") as fh:
+        for n, raw in enumerate(fh, 1):
+            if not raw.strip():
+                continue
+            try:
+                row = json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                problems.append(f"{path}:{n}: skipped, not valid JSON ({getattr(exc, 'msg', None) or exc.reason})")
+                continue
+            if not isinstance(row, dict):
+                problems.append(f"{path}:{n}: skipped, a row must be a JSON object")
+                continue
+            rows.append((n, row))
     return rows
 
 
-def load_predictions(path: Path) -> dict[tuple[str | None, str], str]:
+def load_predictions(path: Path, problems: list[str]) -> dict[tuple[str | None, str], str]:
+    """Outputs by (task or None, sample id). Duplicate ids are an error listing them: which of two
+    answers is the model's cannot be guessed."""
     out: dict[tuple[str | None, str], str] = {}
-    for n, row in enumerate(_rows(path), 1):
+    first_row: dict[tuple[str | None, str], int] = {}
+    duplicates: list[str] = []
+    for n, row in _rows(path, problems):
         column = next((c for c in OUTPUT_COLUMNS if c in row), None)
         if "id" not in row or column is None:
-            raise UserError(f"{path}: row {n} needs an 'id' and one of {', '.join(OUTPUT_COLUMNS)}")
-        out[(row.get("task") or None, str(row["id"]))] = "" if row[column] is None else str(row[column])
+            problems.append(f"{path}:{n}: skipped, a row needs an 'id' and one of {', '.join(OUTPUT_COLUMNS)}")
+            continue
+        key = (row.get("task") or None, str(row["id"]))
+        if key in first_row:
+            duplicates.append(f"{key[0] + '/' if key[0] else ''}{key[1]} (rows {first_row[key]} and {n})")
+            continue
+        first_row[key] = n
+        out[key] = "" if row[column] is None else str(row[column])
+    if duplicates:
+        shown = "; ".join(duplicates[:10]) + (f"; ... (+{len(duplicates) - 10})" if len(duplicates) > 10 else "")
+        raise UserError(f"{path}: {len(duplicates)} duplicate prediction id(s): {shown}; keep one answer per id")
     return out
 
 
@@ -53,8 +74,8 @@ class PredictionsAdapter(ModelAdapter):
         self.path = path
         self.id = f"predictions:{path}"
         self.needs_audio = check_audio
-        self.predictions = load_predictions(path)
         self.warnings: list[str] = []
+        self.predictions = load_predictions(path, self.warnings)
         self._digest = hashlib.sha256(path.read_bytes()).hexdigest()
 
     def info(self) -> ModelInfo:

@@ -193,6 +193,24 @@ def test_bad_manifest_rows_are_named_and_good_rows_run(tmp_path: Path) -> None:
     assert f"{manifest}: row 4, field 'language': 'klingon' is not a language code" in done.stderr
 
 
+def test_predictions_with_duplicate_ids_are_refused_and_a_bad_row_spares_the_others(tmp_path: Path) -> None:
+    manifest = _manifest(tmp_path, 3)
+    dup = tmp_path / "dup.jsonl"
+    dup.write_text("".join(json.dumps({"id": i, "output": "x"}) + "\n" for i in ("u000", "u001", "u000", "u001")))
+    refused = _run(tmp_path, "--model", f"predictions:{dup}", "--tasks", f"asr@{manifest}", "--quiet")
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "2 duplicate prediction id(s): u000 (rows 1 and 3); u001 (rows 2 and 4)" in refused.stderr
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(b'{"id": "u000", "output": "number 0"}\n{"id": "u001", "output": \n'
+                    b'{"id": "u002", "output": "number 2"}\n')
+    done = _run(tmp_path, "--model", f"predictions:{bad}", "--tasks", f"asr@{manifest}", "-o",
+                str(tmp_path / "run"), "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert f"{bad}:2: skipped, not valid JSON" in done.stderr
+    errors = {r["sample_id"]: r.get("error_code") for r in _records(tmp_path / "run")}
+    assert errors == {"u000": None, "u001": "missing_prediction", "u002": None}
+
+
 def test_a_corrupt_cache_is_reported_once_and_bypassed(tmp_path: Path) -> None:
     manifest = _manifest(tmp_path, 3)
     (tmp_path / "cache").mkdir()
