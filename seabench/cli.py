@@ -321,6 +321,9 @@ def reference_train(
     threads: Annotated[Optional[int], typer.Option(help="Torch CPU threads (default: torch's).")] = None,
     mix: Annotated[Optional[str], typer.Option(help="Task mix, e.g. asr=0.35,gender=0.3 (default: the preset's).")] = None,
     ctc_weight: Annotated[float, typer.Option(help="Weight of the encoder's auxiliary CTC loss.")] = 0.3,
+    align: Annotated[str, typer.Option(help="none, or dtw: U-Align (DTW between adapted frames and transcript embeddings).")] = "none",
+    align_weight: Annotated[float, typer.Option(help="Weight of the U-Align loss.")] = 1.0,
+    export_dtype: Annotated[str, typer.Option(help="Weights dtype of the exported checkpoint: float32 or float16.")] = "float32",
 ) -> None:
     """Train the tiny reference model on CPU or GPU, with checkpoints and resume."""
     try:
@@ -328,6 +331,12 @@ def reference_train(
     except ImportError as exc:
         raise UserError("training the reference model needs torch and transformers: "
                         "pip install 'seabench[reference]'") from exc
+    from seabench.models.reference.train import ALIGN_METHODS, PRESETS
+
+    for name, value, allowed in (("--align", align, ALIGN_METHODS), ("--preset", preset, tuple(PRESETS)),
+                                 ("--export-dtype", export_dtype, ("float32", "float16", "bfloat16"))):
+        if value not in allowed:
+            raise UserError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
     task_mix = None
     if mix:
         try:
@@ -336,7 +345,8 @@ def reference_train(
             raise UserError(f"--mix {mix!r} must look like asr=0.35,gender=0.3") from None
     folder = train_reference(data, out_dir, steps=steps, batch_size=batch_size, lr=lr, resume=resume, seed=seed,
                              preset=preset, device=device, save_every=save_every, max_minutes=max_minutes,
-                             warmup=warmup, threads=threads, task_mix=task_mix, ctc_weight=ctc_weight)
+                             warmup=warmup, threads=threads, task_mix=task_mix, ctc_weight=ctc_weight,
+                             align=align, align_weight=align_weight, export_dtype=export_dtype)
     out.print(f"Checkpoint: {folder}  (evaluate with: seabench run --model reference:{folder})")
 
 

@@ -33,18 +33,23 @@ if TYPE_CHECKING:
 
 ASR_MANIFEST = "train-asr.jsonl"
 S2TT_MANIFEST = "train-s2tt.jsonl"
+SOUNDS_MANIFEST = "train-sounds.jsonl"  # multiple-choice sound items (scripts/build_train.py)
 STATE_FILE = "trainer_state.pt"
 TRAINING_FILE = "training.json"
 LATEST = "checkpoint-latest"
 FINAL = "final"
 LANGUAGES = ("en", "id", "ms", "vi", "th", "zh", "ta")
 # Share of examples per task kind: transcription carries most of the signal the other tasks build on.
-TASK_MIX = {"asr": 0.5, "langid": 0.1, "gender": 0.1, "rate": 0.15, "s2tt": 0.15}
+# Kinds without examples in the train split (e.g. sounds in an old split) are left out of the draw.
+TASK_MIX = {"asr": 0.45, "langid": 0.1, "gender": 0.12, "rate": 0.1, "s2tt": 0.13, "sounds": 0.1}
 PRESETS = {
+    "small": {"encoder_dim": 256, "encoder_layers": 4, "decoder_dim": 256, "decoder_layers": 4, "stack": 4, "vocab": 4000},
     "tiny": {"encoder_dim": 160, "encoder_layers": 3, "decoder_dim": 224, "decoder_layers": 3, "stack": 6, "vocab": 3000},
     "micro": {"encoder_dim": 32, "encoder_layers": 1, "decoder_dim": 32, "decoder_layers": 1, "stack": 4, "vocab": 400},
 }
 CTC_WEIGHT = 0.3  # auxiliary CTC on the encoder for transcription examples: aligns audio to text much sooner
+ALIGN_WEIGHT = 1.0  # U-Align (`align="dtw"`): DTW loss between adapted frames and transcript token embeddings
+ALIGN_METHODS = ("none", "dtw")
 
 
 @dataclass(frozen=True)
@@ -92,7 +97,7 @@ def read_jsonl(path: Path) -> list[dict]:
 def data_hash(data_dir: Path) -> str:
     """sha256 over the train manifests (which name every clip), recorded with the checkpoint."""
     digest = hashlib.sha256()
-    for name in (ASR_MANIFEST, S2TT_MANIFEST):
+    for name in (ASR_MANIFEST, S2TT_MANIFEST, SOUNDS_MANIFEST):
         path = data_dir / name
         if path.exists():
             digest.update(name.encode() + b"\0" + path.read_bytes())
@@ -100,12 +105,17 @@ def data_hash(data_dir: Path) -> str:
 
 
 def build_examples(data_dir: Path, prompts: dict[str, str]) -> tuple[list[str], dict[str, list[Example]]]:
-    """Clip paths and the examples of every task kind; tasks absent from the mini suite are skipped."""
+    """Clip paths and the examples of every task kind; tasks absent from the mini suite are skipped.
+
+    Sound items answer with the text of the right option, which the harness's choice extraction maps
+    back to its letter; their prompts (question + lettered options) are rendered per item by the task.
+    """
     asr = read_jsonl(data_dir / ASR_MANIFEST)
     s2tt = read_jsonl(data_dir / S2TT_MANIFEST) if (data_dir / S2TT_MANIFEST).exists() else []
+    sounds = sound_examples(data_dir) if (data_dir / SOUNDS_MANIFEST).exists() else []
     clips: list[str] = []
     index: dict[str, int] = {}
-    for row in asr + s2tt:
+    for row in asr + s2tt + [{"audio": audio} for audio, _, _ in sounds]:
         if row["audio"] not in index:
             index[row["audio"]] = len(clips)
             clips.append(row["audio"])
@@ -123,7 +133,19 @@ def build_examples(data_dir: Path, prompts: dict[str, str]) -> tuple[list[str], 
         name = f"mini/s2tt-{row['language']}-{row['target_language']}"
         if name in prompts:
             kinds["s2tt"].append(Example(index[row["audio"]], prompts[name], row["reference"], "s2tt"))
+    kinds["sounds"] = [Example(index[audio], prompt, answer, "sounds") for audio, prompt, answer in sounds]
     return clips, {k: v for k, v in kinds.items() if v}
+
+
+def sound_examples(data_dir: Path) -> list[tuple[str, str, str]]:
+    """(clip, prompt as `mini/sounds` renders it, right option) of every train sound item."""
+    from seabench.registry import registry
+    from seabench.tasks.manifest import read_manifest
+
+    (task,) = registry().resolve_tasks("mini/sounds")
+    rows = read_jsonl(data_dir / SOUNDS_MANIFEST)
+    samples = read_manifest(data_dir / SOUNDS_MANIFEST).samples
+    return [(row["audio"], task.render(sample), str(sample.label)) for row, sample in zip(rows, samples, strict=True)]
 
 
 def cache_features(data_dir: Path, clips: list[str], config: ReferenceConfig, cache_dir: Path) -> FeatureCache:
@@ -254,27 +276,35 @@ class Collator:
 
 
 def training_loss(
-    model: ReferenceModel, ctc_head: torch.nn.Module, inputs: dict[str, torch.Tensor], ctc_weight: float = CTC_WEIGHT
-) -> torch.Tensor:
+    model: ReferenceModel, ctc_head: torch.nn.Module, inputs: dict[str, torch.Tensor], ctc_weight: float = CTC_WEIGHT,
+    align_weight: float = 0.0,
+) -> tuple[torch.Tensor, dict[str, float]]:
     """Next-token cross-entropy on answer tokens (the vocabulary projection runs only there), plus
-    `ctc_weight` x CTC of the transcript over the encoder frames of transcription examples."""
+    `ctc_weight` x CTC of the transcript over the encoder frames of transcription examples, plus
+    `align_weight` x the U-Align DTW loss between their adapted frames and transcript token embeddings.
+    Returns the total and its parts (unweighted), so runs with different weights can be compared."""
     import torch.nn.functional as F
 
     from .model import positions_from_mask
 
     encoded: list[tuple[torch.Tensor, torch.Tensor]] = []
-    hook = model.encoder.register_forward_hook(lambda _m, _i, out: encoded.append(out))
+    adapted: list[torch.Tensor] = []
+    hooks = [model.encoder.register_forward_hook(lambda _m, _i, out: encoded.append(out))]
+    if align_weight > 0:
+        hooks.append(model.adapter.register_forward_hook(lambda _m, _i, out: adapted.append(out)))
     try:
         mask = inputs["attention_mask"]
         embeds = model.embed(inputs["input_ids"], inputs["features"], inputs["feature_mask"])
     finally:
-        hook.remove()
+        for hook in hooks:
+            hook.remove()
     hidden = model.decoder.model(
         inputs_embeds=embeds, attention_mask=mask, position_ids=positions_from_mask(mask), use_cache=False
     ).last_hidden_state
     targets = inputs["labels"][:, 1:]
     keep = targets != -100
     loss = F.cross_entropy(model.decoder.lm_head(hidden[:, :-1][keep]).float(), targets[keep])
+    parts = {"ce": float(loss.detach())}
     rows = inputs["transcribed"]
     if ctc_weight > 0 and bool(rows.any()):
         frames, steps = encoded[0]
@@ -284,7 +314,30 @@ def training_loss(
             blank=log_probs.shape[-1] - 1, zero_infinity=True,
         )
         loss = loss + ctc_weight * ctc
-    return loss
+        parts["ctc"] = float(ctc.detach())
+    if align_weight > 0 and bool(rows.any()):
+        align = _align_loss(model, adapted[0], encoded[0][1], inputs)
+        loss = loss + align_weight * align
+        parts["align"] = float(align.detach())
+    return loss, parts
+
+
+def _align_loss(
+    model: ReferenceModel, adapted: torch.Tensor, encoder_steps: torch.Tensor, inputs: dict[str, torch.Tensor]
+) -> torch.Tensor:
+    """U-Align over the transcription examples: their adapter outputs against their transcripts' embeddings."""
+    import torch
+
+    from .align import dtw_align_loss
+
+    rows = inputs["transcribed"]
+    lengths = inputs["ctc_lengths"][rows]
+    ids = torch.zeros(len(lengths), max(1, int(lengths.max())), dtype=torch.long, device=adapted.device)
+    for r, chunk in enumerate(inputs["ctc_targets"].split(lengths.tolist())):
+        ids[r, : len(chunk)] = chunk
+    tokens = model.decoder.get_input_embeddings()(ids)
+    frame_lengths = model.adapter.output_lengths(encoder_steps)[rows]
+    return dtw_align_loss(adapted[rows], frame_lengths, tokens, lengths)
 
 
 # ---- training
@@ -330,15 +383,21 @@ def lr_at(step: int, total: int, peak: float, warmup: int, time_fraction: float 
 def save_checkpoint(
     folder: Path, model: ReferenceModel, tokenizer: PreTrainedTokenizerBase, ctc_head: torch.nn.Module,
     optimizer: torch.optim.Optimizer, step: int, history: list[tuple[int, float]], meta: dict,
+    parts: list[dict] | None = None,
 ) -> None:
-    """Weights + tokenizer in the reference format, plus optimizer/step/loss history for resume."""
+    """Weights + tokenizer in the reference format, plus optimizer/step/loss history (total and parts) for resume."""
     import torch
 
     from .io import save_reference
 
     tmp = folder.with_name(folder.name + ".tmp")
+    if tmp.exists():  # a save interrupted by a crash
+        import shutil
+
+        shutil.rmtree(tmp)
     save_reference(model, tokenizer, tmp)
-    state = {"optimizer": optimizer.state_dict(), "ctc_head": ctc_head.state_dict(), "step": step, "history": history}
+    state = {"optimizer": optimizer.state_dict(), "ctc_head": ctc_head.state_dict(), "step": step, "history": history,
+             "parts": parts or []}
     torch.save(state, tmp / STATE_FILE)
     (tmp / TRAINING_FILE).write_text(json.dumps({**meta, "steps_done": step}, indent=2), encoding="utf-8")
     if folder.exists():
@@ -382,11 +441,16 @@ def train_reference(
     quiet: bool = False,
     task_mix: dict[str, float] | None = None,
     ctc_weight: float = CTC_WEIGHT,
+    align: str = "none",
+    align_weight: float = ALIGN_WEIGHT,
+    export_dtype: str = "float32",
 ) -> Path:
     """Train (or resume) and return the final checkpoint folder `out_dir/final`.
 
     `max_minutes` stops early at a step boundary (the final checkpoint says how many steps ran).
-    `task_mix` and `ctc_weight` may change between a run and its resumption (a later training stage).
+    `task_mix`, `ctc_weight` and `align` may change between a run and its resumption (a later training stage).
+    `align="dtw"` adds the U-Align loss (`align.py`) with weight `align_weight`. `export_dtype="float16"`
+    halves the exported weights file (training itself always runs in float32).
     """
     import torch
 
@@ -395,6 +459,10 @@ def train_reference(
     from .presets import tiny_config
     from .tokenizer import train_tokenizer
 
+    if align not in ALIGN_METHODS:
+        raise ValueError(f"align must be one of {', '.join(ALIGN_METHODS)}, not {align!r}")
+    if preset not in PRESETS:
+        raise ValueError(f"preset must be one of {', '.join(PRESETS)}, not {preset!r}")
     started = time.perf_counter()
     device = resolve_device(device)
     torch.set_num_threads(threads or max(1, os.cpu_count() or 1))
@@ -428,15 +496,19 @@ def train_reference(
     ctc_head = torch.nn.Linear(model.encoder.width, len(tokenizer) + 1).to(device)  # last class = blank
     params = [*model.parameters(), *ctc_head.parameters()]
     optimizer = torch.optim.AdamW(params, lr=lr, betas=(0.9, 0.98), weight_decay=0.01)
-    step, history = 0, []
+    step, history, parts_history = 0, [], []
     if state is not None:
         ctc_head.load_state_dict(state["ctc_head"])
         optimizer.load_state_dict(state["optimizer"])
         step, history = int(state["step"]), [tuple(h) for h in state["history"]]
+        parts_history = list(state.get("parts", []))
+    weight = align_weight if align == "dtw" else 0.0
     stage = {
         "command": command_line(),
         "task_mix": mix,
         "ctc_weight": ctc_weight,
+        "align": align,
+        "align_weight": weight,
         "hyperparameters": {"steps": steps, "batch_size": batch_size, "lr": lr, "warmup": warmup, "seed": seed},
         "from_step": step,
     }
@@ -464,17 +536,18 @@ def train_reference(
             inputs = {k: v.to(device) for k, v in inputs.items()}
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(step, steps, lr, warmup, _time_fraction(started, max_minutes))
-            loss = training_loss(model, ctc_head, inputs, ctc_weight)
+            loss, parts = training_loss(model, ctc_head, inputs, ctc_weight, weight)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             optimizer.step()
             step += 1
             history.append((step, float(loss.detach())))
+            parts_history.append({"step": step, **parts})
             report.update(step, history[-1][1])
             if save_every and step % save_every == 0:
                 stage.update(to_step=step, wall_time_s=round(time.perf_counter() - started, 1))
-                save_checkpoint(latest, model, tokenizer, ctc_head, optimizer, step, history, meta)
+                save_checkpoint(latest, model, tokenizer, ctc_head, optimizer, step, history, meta, parts_history)
     finally:
         report.close()
     stage.update(to_step=step, wall_time_s=round(time.perf_counter() - started, 1), stopped_early=stopped_early)
@@ -483,10 +556,12 @@ def train_reference(
         steps_done=step,
         final_loss=float(np.mean(last)) if last else None,
         loss_curve=_curve(history),
+        loss_parts_curve={k: _curve([(p["step"], p[k]) for p in parts_history if k in p]) for k in ("ce", "ctc", "align")},
         wall_time_s=round(sum(s.get("wall_time_s") or 0 for s in meta["stages"]), 1),
+        weights_dtype=export_dtype,
     )
-    save_checkpoint(latest, model, tokenizer, ctc_head, optimizer, step, history, meta)
-    final = export_checkpoint(latest, out_dir / FINAL)
+    save_checkpoint(latest, model, tokenizer, ctc_head, optimizer, step, history, meta, parts_history)
+    final = export_checkpoint(latest, out_dir / FINAL, export_dtype)
     (final / TRAINING_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
     return final
 
@@ -580,13 +655,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--mix", default="", help="task shares, e.g. asr=0.35,gender=0.3 (others keep defaults)")
     parser.add_argument("--ctc-weight", type=float, default=CTC_WEIGHT)
+    parser.add_argument("--align", choices=ALIGN_METHODS, default="none", help="dtw: add the U-Align loss")
+    parser.add_argument("--align-weight", type=float, default=ALIGN_WEIGHT)
+    parser.add_argument("--export-dtype", choices=("float32", "float16", "bfloat16"), default="float32")
     args = parser.parse_args(argv)
     mix = {k: float(v) for k, v in (item.split("=") for item in args.mix.split(",") if item)}
     final = train_reference(
         args.data, args.out, steps=args.steps, batch_size=args.batch_size, lr=args.lr, resume=args.resume,
         seed=args.seed, preset=args.preset, device=args.device, save_every=args.save_every,
         max_minutes=args.max_minutes, warmup=args.warmup, threads=args.threads, task_mix=mix,
-        ctc_weight=args.ctc_weight,
+        ctc_weight=args.ctc_weight, align=args.align, align_weight=args.align_weight, export_dtype=args.export_dtype,
     )
     print(final)
 

@@ -1,7 +1,9 @@
-"""Training the reference model: the loss falls, and a crashed run resumes to the very same losses."""
+"""Training the reference model: the loss falls, a crashed run resumes to the very same losses, and the
+U-Align DTW loss follows the cheapest alignment (checked against brute force)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 from pathlib import Path
@@ -28,8 +30,12 @@ def train_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         if row["language"] == "vi":
             s2tt.append({**row, "instruction": "Translate the Vietnamese speech into English.",
                          "reference": "A sentence in English.", "target_language": "en"})
+    sounds = [json.loads(line) for line in (MINI / "sounds.jsonl").read_text(encoding="utf-8").splitlines()[:2]]
+    for row in sounds:
+        shutil.copy(MINI / row["audio"], out / row["audio"])
     (out / T.ASR_MANIFEST).write_text("".join(json.dumps(r) + "\n" for r in asr), encoding="utf-8")
     (out / T.S2TT_MANIFEST).write_text("".join(json.dumps(r) + "\n" for r in s2tt), encoding="utf-8")
+    (out / T.SOUNDS_MANIFEST).write_text("".join(json.dumps(r) + "\n" for r in sounds), encoding="utf-8")
     return out
 
 
@@ -48,11 +54,104 @@ def _train(data: Path, out: Path, steps: int, **kwargs: object) -> Path:
 def test_examples_use_the_harness_prompts(train_dir: Path) -> None:
     prompts = T.harness_prompts()
     clips, kinds = T.build_examples(train_dir, prompts)
-    assert len(clips) == 14 and set(kinds) == {"asr", "langid", "gender", "rate", "s2tt"}
+    assert len(clips) == 16 and set(kinds) == {"asr", "langid", "gender", "rate", "s2tt", "sounds"}
     th = next(e for e in kinds["asr"] if e.prompt == prompts["mini/asr-th"])
     assert th.answer and all(e.answer in ("male", "female") for e in kinds["gender"])
     assert {e.answer for e in kinds["langid"]} == set(T.LANGUAGES)
     assert all(e.prompt == prompts["mini/s2tt-vi-en"] for e in kinds["s2tt"])
+    from seabench.extract.choice import extract_choice
+    from seabench.registry import registry
+
+    (sounds_task,) = registry().resolve_tasks("mini/sounds")
+    for example, sample in zip(kinds["sounds"], sounds_task.samples()[:2], strict=True):
+        assert example.prompt == sounds_task.render(sample) and example.answer == sample.label
+        # the answer is the option's text, which the harness maps back to the right letter
+        assert sample.choices[extract_choice(example.answer, sample.choices).index] == sample.label
+
+
+def _brute_force(cost: np.ndarray) -> tuple[float, list[tuple[int, int]]]:
+    """Cheapest path over every monotonic step sequence from (0, 0) to (T-1, N-1)."""
+    rows, cols = cost.shape
+    best: tuple[float, list[tuple[int, int]]] = (float("inf"), [])
+
+    def walk(path: list[tuple[int, int]]) -> None:
+        nonlocal best
+        i, j = path[-1]
+        if (i, j) == (rows - 1, cols - 1):
+            total = float(sum(cost[p] for p in path))
+            if total < best[0]:
+                best = (total, list(path))
+            return
+        for di, dj in ((1, 0), (0, 1), (1, 1)):
+            if i + di < rows and j + dj < cols:
+                walk([*path, (i + di, j + dj)])
+
+    walk([(0, 0)])
+    return best
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 4), (4, 1), (2, 3), (3, 5), (4, 4), (6, 3)])
+def test_dtw_path_equals_brute_force(shape: tuple[int, int]) -> None:
+    from seabench.models.reference.align import dtw_path
+
+    for seed in range(5):
+        cost = np.random.default_rng([seed, *shape]).random(shape)
+        expected_cost, expected_path = _brute_force(cost)
+        path = dtw_path(cost)
+        assert path == expected_path
+        assert sum(cost[p] for p in path) == pytest.approx(expected_cost)
+
+
+def test_dtw_path_on_a_known_alignment() -> None:
+    """Three frames of token 0, then two of token 1: the path must follow the zero-cost cells."""
+    from seabench.models.reference.align import dtw_path
+
+    cost = np.ones((5, 2))
+    cost[:3, 0] = 0.0
+    cost[3:, 1] = 0.0
+    assert dtw_path(cost) == [(0, 0), (1, 0), (2, 0), (3, 1), (4, 1)]
+
+
+def test_align_loss_moves_frames_towards_tokens_only() -> None:
+    import torch
+    from seabench.models.reference.align import cosine_costs, dtw_align_loss, dtw_path
+
+    gen = torch.Generator().manual_seed(0)
+    frames = torch.randn(2, 6, 8, generator=gen, requires_grad=True)
+    tokens = torch.randn(2, 3, 8, generator=gen, requires_grad=True)
+    lengths, token_lengths = torch.tensor([6, 4]), torch.tensor([3, 2])
+    loss = dtw_align_loss(frames, lengths, tokens, token_lengths)
+    by_hand = []
+    for b in range(2):
+        cost = cosine_costs(frames[b, : lengths[b]], tokens[b, : token_lengths[b]]).detach().numpy()
+        path = dtw_path(cost)
+        by_hand.append(np.mean([cost[p] for p in path]))
+    assert loss.item() == pytest.approx(float(np.mean(by_hand)), rel=1e-5)
+    loss.backward()
+    assert tokens.grad is None  # token embeddings are targets, not moved
+    assert float(frames.grad[1, 4:].abs().sum()) == 0.0  # padded frames get no gradient
+    with torch.no_grad():
+        moved = frames - 0.5 * frames.grad
+    assert dtw_align_loss(moved, lengths, tokens, token_lengths).item() < loss.item()
+
+
+def test_training_with_u_align_records_its_loss(train_dir: Path, tmp_path: Path) -> None:
+    import torch
+
+    final = _train(train_dir, tmp_path / "run", 4, align="dtw", align_weight=0.5, export_dtype="float16")
+    state = torch.load(tmp_path / "run" / T.LATEST / T.STATE_FILE, weights_only=False)
+    assert [p["step"] for p in state["parts"]] == [1, 2, 3, 4]
+    assert all(p["align"] > 0 and p["ce"] > 0 for p in state["parts"] if "ctc" in p)
+    meta = json.loads((final / T.TRAINING_FILE).read_text())
+    assert meta["stages"][0]["align"] == "dtw" and meta["stages"][0]["align_weight"] == 0.5
+    assert meta["loss_parts_curve"]["align"] and meta["weights_dtype"] == "float16"
+    from safetensors.torch import load_file
+
+    assert {v.dtype for v in load_file(str(final / "model.safetensors")).values()} == {torch.float16}
+    from seabench.models.reference.inference import ReferenceLALM
+
+    lalm = ReferenceLALM.from_pretrained(final)  # float16 on disk, float32 in memory
+    assert lalm.dtype == torch.float32
 
 
 def test_loss_falls_and_checkpoint_loads(train_dir: Path, tmp_path: Path) -> None:
