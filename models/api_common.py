@@ -1,16 +1,21 @@
 """What the HTTP API adapters (openai, gemini) share: the retry/concurrency options, an event loop
 on a background thread that lives as long as the adapter (so one HTTP client with its connection
 pool and TLS context serves every batch, instead of a new one per asyncio.run), an AdaptiveLimiter
-kept across batches, and turning a final failure into a ModelOutput instead of an exception."""
+kept across batches, turning a final failure into a ModelOutput instead of an exception, and the
+clock that times streamed answers (time to first token, gaps between tokens)."""
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import threading
 import time
 from abc import abstractmethod
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
+
+import numpy as np
 
 from seabench.adapter import AsyncModelAdapter
 from seabench.retry import AdaptiveLimiter, Outcome, RetryPolicy, with_retries
@@ -19,13 +24,73 @@ from seabench.types import GenerationConfig, ModelInput, ModelOutput
 C = TypeVar("C")
 T = TypeVar("T")
 
-COMMON_OPTIONS = {"concurrency", "timeout", "max_retries", "backoff", "max_backoff", "max_audio_s"}
+COMMON_OPTIONS = {"concurrency", "timeout", "max_retries", "backoff", "max_backoff", "max_audio_s", "stream"}
+
+
+def transport_errors() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
+    """Timeout and transport exception classes of whichever HTTP stacks the clients use (httpx,
+    httpx2, aiohttp); a stream being read raises them unwrapped."""
+    timeouts: list[type[BaseException]] = [asyncio.TimeoutError, TimeoutError]
+    transport: list[type[BaseException]] = []
+    for name in ("httpx", "httpx2"):
+        try:
+            mod = importlib.import_module(name)
+        except ImportError:
+            continue
+        timeouts.append(mod.TimeoutException)
+        transport.append(mod.TransportError)
+    try:
+        import aiohttp
+
+        transport.append(aiohttp.ClientError)
+    except ImportError:
+        pass
+    return tuple(timeouts), tuple(transport)
+
+
+@dataclass
+class StreamClock:
+    """When the pieces of one streamed answer arrived (time.perf_counter seconds). `start` is taken
+    just before the request is sent, so the time to first token includes the upload and the server's
+    queue and prefill, as a user of the server experiences it."""
+
+    start: float = field(default_factory=time.perf_counter)
+    arrivals: list[float] = field(default_factory=list)
+
+    def tick(self) -> None:
+        """A piece carrying generated text arrived now."""
+        self.arrivals.append(time.perf_counter())
+
+    @property
+    def ttft_s(self) -> float | None:
+        return self.arrivals[0] - self.start if self.arrivals else None
+
+    @property
+    def gaps(self) -> list[float]:
+        """Inter-token latencies: the time between consecutive pieces."""
+        return [b - a for a, b in zip(self.arrivals, self.arrivals[1:])]
+
+    def timing(self, tokens: int | None) -> dict[str, float]:
+        """The ModelOutput.timing entries. `tokens` is the server's count of generated tokens; without
+        it every streamed piece counts as one token."""
+        if not self.arrivals:
+            return {}
+        gaps = self.gaps
+        elapsed = self.arrivals[-1] - self.start
+        out = {"ttft_s": self.arrivals[0] - self.start, "stream_chunks": float(len(self.arrivals))}
+        if gaps:
+            out["itl_mean_s"] = float(np.mean(gaps))
+            out["itl_p95_s"] = float(np.percentile(gaps, 95))
+        if elapsed > 0:
+            out["tokens_per_s"] = (tokens if tokens is not None else len(self.arrivals)) / elapsed
+        return out
 
 
 class ApiAdapter(AsyncModelAdapter, Generic[C]):
     """Subclasses implement `_open_client()`, `_close_client(client)` and `agenerate`."""
 
-    neutral_options = frozenset({"concurrency", "timeout", "max_retries", "backoff", "max_backoff", "probe"})
+    # streaming changes how an answer arrives, never what it says (tested)
+    neutral_options = frozenset({"concurrency", "timeout", "max_retries", "backoff", "max_backoff", "probe", "stream"})
 
     def __init__(self, options: dict[str, Any], default_timeout: float) -> None:
         self.concurrency = int(options.get("concurrency", 16))
@@ -34,6 +99,7 @@ class ApiAdapter(AsyncModelAdapter, Generic[C]):
                                   base_delay=float(options.get("backoff", 1.0)),
                                   max_delay=float(options.get("max_backoff", 60.0)))
         self.max_audio_s = float(options["max_audio_s"]) if options.get("max_audio_s") is not None else None
+        self.stream = bool(options.get("stream", False))  # answers streamed and timed (ModelOutput.timing)
         self.limiter = AdaptiveLimiter(self.concurrency)
         self.warnings: list[str] = []
         self._client: C | None = None

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import importlib
 import io
 import json
 import os
@@ -28,7 +27,7 @@ from seabench.errors import UserError, require
 from seabench.retry import CallError, Outcome, parse_retry_after
 from seabench.types import GenerationConfig, ModelInfo, ModelInput, ModelOutput
 
-from seabench.models.api_common import COMMON_OPTIONS, ApiAdapter
+from seabench.models.api_common import COMMON_OPTIONS, ApiAdapter, transport_errors
 
 KEY_VARS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
 BASE_URL_VAR = "GOOGLE_GEMINI_BASE_URL"
@@ -127,7 +126,7 @@ def _translate(exc: Exception) -> CallError:
             retry_after = _retry_info(exc.details)
         return CallError(f"{exc.status or ''} {exc.message or ''}".strip()[:500], status=exc.code,
                          retry_after=retry_after)
-    timeouts, transport = _transport_errors()
+    timeouts, transport = transport_errors()
     if isinstance(exc, timeouts):
         return CallError("request timed out", timeout=True)
     if isinstance(exc, transport):  # connection refused or dropped, protocol errors
@@ -135,26 +134,6 @@ def _translate(exc: Exception) -> CallError:
     if isinstance(exc, (json.JSONDecodeError, pydantic.ValidationError)):
         return CallError(f"malformed response: {type(exc).__name__}: {exc}"[:500])
     return CallError(f"{type(exc).__name__}: {exc}"[:500], retryable=False)
-
-
-def _transport_errors() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
-    """Timeout and transport exception classes of whichever HTTP stacks google-genai may use."""
-    timeouts: list[type[BaseException]] = [asyncio.TimeoutError, TimeoutError]
-    transport: list[type[BaseException]] = []
-    for name in ("httpx", "httpx2"):
-        try:
-            mod = importlib.import_module(name)
-        except ImportError:
-            continue
-        timeouts.append(mod.TimeoutException)
-        transport.append(mod.TransportError)
-    try:
-        import aiohttp
-
-        transport.append(aiohttp.ClientError)
-    except ImportError:
-        pass
-    return tuple(timeouts), tuple(transport)
 
 
 def _retry_info(details: Any) -> float | None:

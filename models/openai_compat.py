@@ -4,24 +4,29 @@ OpenAI API, a proxy). Audio goes as `input_audio` content parts, the prompt as a
 The key comes from OPENAI_API_KEY only; a local server that needs none gets the placeholder
 "EMPTY" (what vLLM's docs use). Without `@BASE_URL`, OPENAI_BASE_URL or the client's default
 (api.openai.com, which does need a key) is used. The client's own retries are off: ours count
-retries per sample and slow every request down on 429s."""
+retries per sample and slow every request down on 429s.
+
+`-M stream=true` asks for the answer as server-sent events and times it: ModelOutput.timing gets
+the time to first token, the mean and p95 of the gaps between streamed pieces, and tokens/s. The
+text is the same as without streaming (the pieces joined); `seabench serve-bench` builds on this."""
 
 from __future__ import annotations
 
 import os
 import re
 import time
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from seabench.adapter import check_options
 from seabench.audio_encode import OPENAI_FORMATS, encode_inputs
 from seabench.errors import UserError, require
-from seabench.retry import CallError, parse_retry_after
+from seabench.retry import CallError, Outcome, parse_retry_after
 from seabench.secrets import redact
 from seabench.types import GenerationConfig, ModelInfo, ModelInput, ModelOutput
 
-from seabench.models.api_common import COMMON_OPTIONS, ApiAdapter
+from seabench.models.api_common import COMMON_OPTIONS, ApiAdapter, StreamClock, transport_errors
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 PLACEHOLDER_KEY = "EMPTY"
@@ -48,11 +53,15 @@ def public_url(url: str) -> str:
 
 
 def _translate(exc: Exception) -> CallError:
-    """openai client exceptions -> CallError (status, Retry-After, timeout)."""
+    """openai client exceptions -> CallError (status, Retry-After, timeout). While a stream is read,
+    the HTTP stack's own errors come through unwrapped (a read timeout, a connection dropped mid-answer)."""
     import openai
 
-    if isinstance(exc, openai.APITimeoutError):
+    timeouts, transport = transport_errors()
+    if isinstance(exc, (openai.APITimeoutError, *timeouts)):
         return CallError("request timed out", timeout=True)
+    if isinstance(exc, transport):
+        return CallError(f"{type(exc).__name__}: {exc}"[:500])
     if isinstance(exc, openai.APIStatusError):
         retry_after = parse_retry_after(exc.response.headers.get("retry-after"))
         return CallError(str(exc.message)[:500], status=exc.status_code, retry_after=retry_after)
@@ -60,6 +69,18 @@ def _translate(exc: Exception) -> CallError:
         # connection dropped, or a body that is not the protocol's JSON (JSONDecodeError is a ValueError)
         return CallError(f"{type(exc).__name__}: {exc}"[:500])
     return CallError(f"{type(exc).__name__}: {exc}"[:500], retryable=False)
+
+
+@dataclass
+class Answer:
+    """What one successful call returned; `clock` is set when the answer was streamed."""
+
+    text: str
+    finish_reason: str | None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    refusal: str | None = None
+    clock: StreamClock | None = None
 
 
 class OpenAICompatAdapter(ApiAdapter[Any]):
@@ -130,29 +151,64 @@ class OpenAICompatAdapter(ApiAdapter[Any]):
 
     async def agenerate(self, inp: ModelInput, config: GenerationConfig) -> ModelOutput:
         start = time.perf_counter()
-        request = self.request(inp, config)
-
-        async def once() -> Any:
-            try:
-                response = await self.client().chat.completions.create(**request)
-            except Exception as exc:
-                raise _translate(exc) from exc
-            if not getattr(response, "choices", None) or getattr(response.choices[0], "message", None) is None:
-                raise CallError("malformed response: no choices[0].message")
-            return response
-
-        outcome = await self.call(once)
+        outcome = await self.answer(self.request(inp, config))
         if not outcome.ok:
             return self.failed(outcome, outcome.retries, start)
-        response = outcome.value
+        got = outcome.value
+        assert got is not None
+        return ModelOutput(text=got.text, finish_reason=got.finish_reason, input_tokens=got.input_tokens,
+                           output_tokens=got.output_tokens, latency_s=time.perf_counter() - start,
+                           retries=outcome.retries, warnings=[f"refusal: {got.refusal}"] if got.refusal else [],
+                           timing=got.clock.timing(got.output_tokens) if got.clock else {})
+
+    async def answer(self, request: dict[str, Any]) -> Outcome[Answer]:
+        """One request (built by `request()`) with our retries; streamed when `-M stream=true`."""
+        once = self._streamed if self.stream else self._whole
+        return await self.call(lambda: once(request))
+
+    async def _whole(self, request: dict[str, Any]) -> Answer:
+        try:
+            response = await self.client().chat.completions.create(**request)
+        except Exception as exc:
+            raise _translate(exc) from exc
+        if not getattr(response, "choices", None) or getattr(response.choices[0], "message", None) is None:
+            raise CallError("malformed response: no choices[0].message")
         choice = response.choices[0]
-        message = choice.message
         usage = getattr(response, "usage", None)
-        warnings = [f"refusal: {message.refusal}"] if getattr(message, "refusal", None) else []
-        return ModelOutput(text=message.content or "", finish_reason=choice.finish_reason,
-                           input_tokens=getattr(usage, "prompt_tokens", None),
-                           output_tokens=getattr(usage, "completion_tokens", None),
-                           latency_s=time.perf_counter() - start, retries=outcome.retries, warnings=warnings)
+        return Answer(choice.message.content or "", choice.finish_reason, getattr(usage, "prompt_tokens", None),
+                      getattr(usage, "completion_tokens", None), getattr(choice.message, "refusal", None) or None)
+
+    async def _streamed(self, request: dict[str, Any]) -> Answer:
+        """The answer as server-sent events. A piece counts as a token arrival when it carries text,
+        a refusal or reasoning; the empty role chunk servers send first does not."""
+        client = self.client()  # made before the clock starts: building a client is not the server's time
+        clock = StreamClock()
+        text: list[str] = []
+        refusal: list[str] = []
+        finish: str | None = None
+        usage: Any = None
+        try:
+            stream = await client.chat.completions.create(**request, stream=True,
+                                                          stream_options={"include_usage": True})
+            async with stream:
+                async for chunk in stream:
+                    usage = getattr(chunk, "usage", None) or usage
+                    for choice in getattr(chunk, "choices", None) or []:
+                        delta = choice.delta
+                        extra = (getattr(delta, "model_extra", None) or {}) if delta is not None else {}
+                        piece = (delta.content or "") if delta is not None else ""
+                        refused = (getattr(delta, "refusal", None) or "") if delta is not None else ""
+                        if piece or refused or extra.get("reasoning_content") or extra.get("reasoning"):
+                            clock.tick()
+                        text.append(piece)
+                        refusal.append(refused)
+                        finish = choice.finish_reason or finish
+        except Exception as exc:
+            raise _translate(exc) from exc
+        if finish is None:  # a stream cut short is not an answer
+            raise CallError("malformed response: the stream ended without a finish_reason")
+        return Answer("".join(text), finish, getattr(usage, "prompt_tokens", None),
+                      getattr(usage, "completion_tokens", None), "".join(refusal) or None, clock)
 
 
 def create(spec: str, options: dict[str, Any]) -> OpenAICompatAdapter:

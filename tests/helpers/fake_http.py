@@ -1,7 +1,8 @@
 """Machinery shared by the fake OpenAI and Gemini servers: a ThreadingHTTPServer on 127.0.0.1
 (port 0) in a thread, a record of every request, per-request latency and a fault schedule
 (429 with Retry-After, 5xx, slow answers that trip client timeouts, malformed bodies, dropped
-connections). Protocol specifics live in the subclasses (fake_openai.py, fake_gemini.py)."""
+connections), streamed (chunked) bodies sent piece by piece after set pauses, and a count of
+simultaneous requests. Protocol specifics live in the subclasses (fake_openai.py, fake_gemini.py)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,8 @@ class Reply:
     status: int = 200
     body: Any = None  # bytes are sent as is; anything else as JSON
     headers: dict[str, str] = field(default_factory=dict)
+    # a streamed body instead: (pause before the piece in seconds, piece) sent with chunked encoding
+    events: list[tuple[float, bytes]] | None = None
 
     def encoded(self) -> bytes:
         if isinstance(self.body, bytes):
@@ -48,11 +51,12 @@ class Reply:
 class Fault:
     """What to do instead of (or before) answering normally."""
 
-    kind: str  # "status" | "slow" | "malformed" | "drop"
+    kind: str  # "status" | "slow" | "malformed" | "drop" | "cut"
     status: int = 500
     retry_after: str | None = None
     delay_s: float = 0.0
     body: bytes = b'{"choices": [ {"oops"'
+    pieces: int = 0  # "cut": a streamed answer stops after this many pieces, the connection dropped
 
 
 def rate_limited(retry_after: str | None = "0") -> Fault:
@@ -80,6 +84,11 @@ def malformed(body: bytes = b'{"choices": [ {"oops"') -> Fault:
 def dropped() -> Fault:
     """Close the connection without any response."""
     return Fault("drop")
+
+
+def cut_stream(pieces: int) -> Fault:
+    """A streamed answer that breaks off after `pieces` pieces (the connection closes mid-body)."""
+    return Fault("cut", pieces=pieces)
 
 
 FaultRule = Callable[[Received], "Fault | None"]
@@ -142,6 +151,9 @@ class FakeServer:
         self.latency_s = latency_s
         self.requests: list[Received] = []
         self.injected: list[tuple[int, Fault]] = []  # (request index, fault) actually applied
+        self.in_flight = 0  # faultable requests being answered right now
+        self.peak_in_flight = 0
+        self.in_flight_at_arrival: list[int] = []  # per faultable request, counting itself
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._httpd: ThreadingHTTPServer | None = None
@@ -218,6 +230,20 @@ class FakeServer:
             req = Received(h.command, parts.path, parts.query, {k.lower(): v for k, v in h.headers.items()},
                            body, len(self.requests))
             self.requests.append(req)
+        counted = self.faultable(req)
+        if counted:
+            with self._lock:
+                self.in_flight += 1
+                self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+                self.in_flight_at_arrival.append(self.in_flight)
+        try:
+            self._answer(req, h)
+        finally:
+            if counted:
+                with self._lock:
+                    self.in_flight -= 1
+
+    def _answer(self, req: Received, h: BaseHTTPRequestHandler) -> None:
         latency = self.latency_s(req) if callable(self.latency_s) else self.latency_s
         if latency and self._stop.wait(latency):
             return
@@ -228,6 +254,9 @@ class FakeServer:
         try:
             reply = self._apply(fault, req, h)
             if reply is None:
+                return
+            if reply.events is not None:
+                self._stream(reply, h, cut=fault.pieces if fault is not None and fault.kind == "cut" else None)
                 return
             data = reply.encoded()
             h.send_response(reply.status)
@@ -240,12 +269,32 @@ class FakeServer:
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
             h.close_connection = True
 
+    def _stream(self, reply: Reply, h: BaseHTTPRequestHandler, cut: int | None = None) -> None:
+        """Headers now, then each piece after its pause, flushed at once (chunked transfer encoding).
+        With `cut`, the connection is dropped after that many pieces, without the closing chunk."""
+        h.send_response(reply.status)
+        for k, v in {"Content-Type": "text/event-stream", "Cache-Control": "no-cache", **reply.headers}.items():
+            h.send_header(k, v)
+        h.send_header("Transfer-Encoding", "chunked")
+        h.end_headers()
+        h.wfile.flush()
+        for n, (pause, piece) in enumerate(reply.events or []):
+            if (pause and self._stop.wait(pause)) or n == cut:
+                h.close_connection = True
+                return
+            h.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            h.wfile.flush()
+        h.wfile.write(b"0\r\n\r\n")
+        h.wfile.flush()
+
     def _apply(self, fault: Fault | None, req: Received, h: BaseHTTPRequestHandler) -> Reply | None:
         if fault is None:
             return self.route(req)
         if fault.kind == "status":
             headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
             return Reply(fault.status, self.error_body(fault.status, "injected fault"), headers)
+        if fault.kind == "cut":
+            return self.route(req)
         if fault.kind == "slow":
             if self._stop.wait(fault.delay_s):
                 return None

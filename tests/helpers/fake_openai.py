@@ -7,12 +7,19 @@
 
 `responder(req)` may return a str (the assistant's content), a dict (the whole JSON body) or a
 Reply. The default echoes the last user message's text. `max_tokens` truncates the reply by words
-and sets finish_reason "length"; usage counts words (text) and 10 tokens per audio part."""
+and sets finish_reason "length"; usage counts words (text) and 10 tokens per audio part.
+
+`"stream": true` requests get server-sent events as `vllm serve` sends them: a role chunk at once,
+then one chunk per word (with its leading whitespace) — the first after `first_token_s`, each next
+one `token_interval_s` later — a finish chunk, a usage chunk when `stream_options.include_usage`
+asks for it, and `data: [DONE]`. Both pauses may be functions of the request."""
 
 from __future__ import annotations
 
 import base64
 import itertools
+import json
+import re
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -20,6 +27,7 @@ from typing import Any
 from tests.helpers.fake_http import Fault, FakeServer, FaultRule, Received, Reply
 
 Responder = Callable[[Received], "str | dict[str, Any] | Reply"]
+Pause = float | Callable[[Received], float]
 AUDIO_TOKENS = 10
 
 
@@ -51,12 +59,30 @@ def echo(req: Received) -> str:
     return user_text(req.json or {})
 
 
+def pieces(answer: str) -> list[str]:
+    """The streamed pieces of an answer: each word with the whitespace before it; they join back exactly."""
+    found = re.findall(r"\s*\S+", answer)
+    tail = answer[len("".join(found)):]
+    if tail and found:
+        found[-1] += tail
+    elif tail:
+        found = [tail]
+    return found
+
+
+def _sse(data: dict[str, Any] | str) -> bytes:
+    return b"data: " + (data if isinstance(data, str) else json.dumps(data)).encode() + b"\n\n"
+
+
 class FakeOpenAI(FakeServer):
     def __init__(self, responder: Responder = echo, faults: FaultRule | Sequence[Fault | None] | None = None,
                  latency_s: float | Callable[[Received], float] = 0.0, api_key: str | None = None,
-                 models: Sequence[dict[str, Any]] | None = None) -> None:
+                 models: Sequence[dict[str, Any]] | None = None, first_token_s: Pause = 0.0,
+                 token_interval_s: Pause = 0.0) -> None:
         super().__init__(faults, latency_s)
         self.responder = responder
+        self.first_token_s = first_token_s
+        self.token_interval_s = token_interval_s
         self.api_key = api_key  # when set, other bearer tokens get 401
         self.models = list(models) if models is not None else None
         self._ids = itertools.count()
@@ -95,11 +121,32 @@ class FakeOpenAI(FakeServer):
         answer, n_words, cut = got
         finish = cut or "stop"
         prompt_tokens = len(user_text(body).split()) + AUDIO_TOKENS * len(audio_parts(body))
+        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": n_words, "total_tokens": prompt_tokens + n_words}
+        if body.get("stream"):
+            return self._stream_reply(req, body, answer, finish, usage)
         return Reply(200, {
             "id": f"chatcmpl-{next(self._ids)}", "object": "chat.completion", "created": int(time.time()),
             "model": body.get("model", ""), "system_fingerprint": "fp_fake",
             "choices": [{"index": 0, "message": {"role": "assistant", "content": answer},
                          "finish_reason": finish, "logprobs": None}],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": n_words,
-                      "total_tokens": prompt_tokens + n_words},
+            "usage": usage,
         })
+
+    def _stream_reply(self, req: Received, body: dict[str, Any], answer: str, finish: str,
+                      usage: dict[str, int]) -> Reply:
+        first = self.first_token_s(req) if callable(self.first_token_s) else self.first_token_s
+        interval = self.token_interval_s(req) if callable(self.token_interval_s) else self.token_interval_s
+        head = {"id": f"chatcmpl-{next(self._ids)}", "object": "chat.completion.chunk", "created": int(time.time()),
+                "model": body.get("model", ""), "system_fingerprint": "fp_fake"}
+
+        def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> bytes:
+            return _sse({**head, "choices": [{"index": 0, "delta": delta, "logprobs": None,
+                                              "finish_reason": finish_reason}]})
+
+        events = [(0.0, chunk({"role": "assistant", "content": ""}))]
+        events += [(first if n == 0 else interval, chunk({"content": piece})) for n, piece in enumerate(pieces(answer))]
+        events.append((0.0, chunk({}, finish)))
+        if (body.get("stream_options") or {}).get("include_usage"):
+            events.append((0.0, _sse({**head, "choices": [], "usage": usage})))
+        events.append((0.0, _sse("[DONE]")))
+        return Reply(200, events=events)
