@@ -170,6 +170,7 @@ def _builtin() -> Registry:
     for family in ("asr", "s2tt", "mcq"):
         reg.add_family(family, f"seabench.tasks.manifest:{family}_from_manifest")
     reg.add_family("seabench-audio", "seabench.tasks.seabench_audio:from_parquet")
+    reg.add_family("mmau", "seabench.tasks.datasets.mmau:from_json")
     for kind in LABEL_KINDS:
         reg.add_family(kind, _label_family(kind))
     reg.add_suite("mini", ["mini/*"])

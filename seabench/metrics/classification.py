@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from seabench.metrics.base import SumMetric
-from seabench.metrics.flags import EXTRACT_FAIL, unusable_reason
+from seabench.metrics.flags import CONFLICT, EXTRACT_FAIL, unusable_reason
 from seabench.types import Sample, Score
 
 NO_PREDICTION = -1.0
@@ -42,8 +42,9 @@ def _classify(options: Sequence[str], gold: int, pred_index: int | None, method:
         "pred": NO_PREDICTION if pred_index is None else float(pred_index),
         "n_labels": float(len(options)),
     }
+    right = pred_index is not None and (pred_index == gold or options[pred_index] == options[gold])  # copies of one text
     return Score(
-        value=float(pred_index is not None and pred_index == gold),
+        value=float(right),
         answer=None if pred_index is None else options[pred_index],
         explanation=method,
         stats=stats,
@@ -64,6 +65,8 @@ def _score_options(sample: Sample, output: str, options: Sequence[str], gold: in
     score = _classify(options, gold, result.index, f"extracted by {result.method}")
     if result.index is None:
         score.flags.append(EXTRACT_FAIL)
+        if result.method == CONFLICT:
+            score.flags.append(CONFLICT)  # a letter naming one option and the text naming another
     return score
 
 

@@ -8,6 +8,7 @@ EMPTY = "empty"
 REFUSAL = "refusal"
 EXTRACT_FAIL = "extract_fail"
 WRONG_LANGUAGE = "wrong_language"
+CONFLICT = "conflict"  # multiple choice: the letter and the option text name different options
 
 FLAGS = (EMPTY, REFUSAL, EXTRACT_FAIL, WRONG_LANGUAGE)
 

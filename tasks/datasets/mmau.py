@@ -5,7 +5,11 @@ Layout: `mmau-test-mini.json` (a JSON list of objects: id, audio_id such as
 sub-category, difficulty) next to the `test-mini-audios/` folder. `audio_id` is resolved relative
 to the JSON file. The gold label is the answer text (the scorer also accepts its letter).
 Breakdowns: `category` is MMAU's `task` (sound / music / speech), then `difficulty`; MMAU's own
-`category` (information extraction vs reasoning) is kept as `skill`.
+`category` (information extraction vs reasoning) is kept as `skill`. Beside our `accuracy` the
+task reports `accuracy_mmau_rule` (MMAU's own matching rule, see seabench.tasks.mmau).
+
+`mmau@PATH` (a test-mini-layout JSON anywhere, e.g. `mmau@mmau-test-mini.json`) builds the same
+task from that file; its audio paths resolve next to it.
 """
 
 from __future__ import annotations
@@ -27,8 +31,15 @@ SOURCE = Source(
 
 
 def load(base: Path) -> Iterator[Sample]:
-    path = next(base / n for n in JSON_NAMES if (base / n).is_file())
-    items = json.loads(path.read_text(encoding="utf-8"))
+    return load_json(next(base / n for n in JSON_NAMES if (base / n).is_file()))
+
+
+def load_json(path: Path) -> Iterator[Sample]:
+    base = path.parent
+    try:
+        items = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UserError(f"{path}: not a JSON file ({exc})") from None
     if not isinstance(items, list):
         raise UserError(f"{path}: expected a JSON list of questions")
     for n, item in enumerate(items):
@@ -44,9 +55,20 @@ def load(base: Path) -> Iterator[Sample]:
                       "dataset": item.get("dataset", "")})
 
 
+BREAKDOWNS = ("category", "difficulty", "sub_category")
+
+
 def tasks() -> list[Task]:
     from seabench.tasks.mmau import mcq
 
-    return [mcq("mmau/test-mini", loader(SOURCE, load), ["en"], data_status=SOURCE.status,
-                breakdown_keys=("category", "difficulty", "sub_category"),
-                description="MMAU test-mini (Sakshi113/MMAU): sound, music and speech MCQ")]
+    return [mcq("mmau/test-mini", loader(SOURCE, load), ["en"], data_status=SOURCE.status, mmau_rule=True,
+                breakdown_keys=BREAKDOWNS, description="MMAU test-mini (Sakshi113/MMAU): sound, music and speech MCQ")]
+
+
+def from_json(path: Path) -> Task:
+    """`mmau@PATH`: an MMAU-layout JSON anywhere on disk (test-mini, or a subset of it)."""
+    from seabench.tasks.mmau import mcq
+
+    samples = list(load_json(path))
+    return mcq(f"mmau/{path.stem}", lambda: samples, ["en"], mmau_rule=True, size=len(samples),
+               breakdown_keys=BREAKDOWNS, description=f"MMAU-layout questions from {path}")

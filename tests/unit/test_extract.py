@@ -31,18 +31,23 @@ def test_choice_golden_set_covers_every_language_and_enough_cases() -> None:
     cases = CHOICE["cases"]
     assert len(cases) >= 60
     assert {c["lang"] for c in cases} == {"en", "id", "ms", "vi", "th", "zh"}
-    assert {c["method"] for c in cases} == {"marker", "letter", "option_text", "none"}
+    assert {c["method"] for c in cases} == {"exact", "marker", "letter", "option_text", "conflict", "none"}
 
 
 def test_accuracy_and_extract_fail_rate_match_hand_tally() -> None:
     """Numbers counted by hand from the golden file's header; a scorer would report these."""
     results = [_choice(c) for c in CHOICE["cases"]]
     n = len(results)
-    accuracy = Fraction(sum(r.index == c["gold"] for r, c in zip(results, CHOICE["cases"])), n)
+
+    def right(r: ExtractResult, c: dict) -> bool:
+        options = CHOICE["choice_sets"][c["set"]]
+        return r.index is not None and options[r.index] == options[c["gold"]]
+
+    accuracy = Fraction(sum(right(r, c) for r, c in zip(results, CHOICE["cases"])), n)
     fail_rate = Fraction(sum(r.index is None for r in results), n)
-    assert n == 72
-    assert accuracy == Fraction(36, 72)
-    assert fail_rate == Fraction(19, 72)
+    assert n == 86
+    assert accuracy == Fraction(46, 86)
+    assert fail_rate == Fraction(21, 86)
 
 
 @pytest.mark.parametrize("case", LABEL["cases"], ids=[c["id"] for c in LABEL["cases"]])
