@@ -46,11 +46,17 @@ SR = 16000
 SPEECH_BITS = 14  # speech keeps 14 of 16 bits (~84 dB range, far above espeak-ng's own noise)
 WORKERS = 2
 
-LANGS = ("en", "id", "ms", "vi", "th", "zh", "ta")
+LANGS = ("en", "id", "ms", "vi", "th", "zh", "ta")  # the languages of the train split and of language ID
+# Singlish is tested, not trained: its own text (particles, Malay/Hokkien/Mandarin loanwords, Singlish
+# grammar) read by espeak-ng's English voice, so it tests the words, not the Singapore accent.
+SINGLISH = "en-SG"
+TEST_LANGS = (*LANGS, SINGLISH)
 LANG_NAMES = {"en": "English", "id": "Indonesian", "ms": "Malay", "vi": "Vietnamese", "th": "Thai",
-              "zh": "Chinese", "ta": "Tamil"}
-ESPEAK_VOICE = {"en": "en", "id": "id", "ms": "ms", "vi": "vi", "th": "th", "zh": "cmn-latn-pinyin", "ta": "ta"}
-S2TT_FROM_EN = ("id", "vi", "th", "zh")
+              "zh": "Chinese", "ta": "Tamil", SINGLISH: "Singlish"}
+ESPEAK_VOICE = {"en": "en", "id": "id", "ms": "ms", "vi": "vi", "th": "th", "zh": "cmn-latn-pinyin", "ta": "ta",
+                SINGLISH: "en"}
+SLUGS = {SINGLISH: "singlish"}  # language -> the part of file names and ids (a hyphen would split them)
+S2TT_FROM_EN = ("id", "ms", "vi", "th", "zh", "ta")  # en -> Singlish is left out: Singlish has no written standard
 VARIANTS = {"male": ("m1", "m2", "m3", "m4"), "female": ("f1", "f2", "f3", "f4")}
 TRAIN_VARIANTS = {"male": ("m1", "m2", "m3", "m4", "m5", "m6", "m7"), "female": ("f1", "f2", "f3", "f4", "f5")}
 RATES = {"slow": 110, "normal": 165, "fast": 240}  # espeak-ng -s, words per minute
@@ -84,7 +90,7 @@ class Voice:
 
 def test_voice(lang: str, k: int, rate: str | None = None) -> Voice:
     """Voice of the k-th clip of a language: gender, rate and pitch cycle so every 12 clips are balanced."""
-    shift = LANGS.index(lang)
+    shift = TEST_LANGS.index(lang)
     gender = ("male", "female")[(k + shift) % 2]
     rate = rate or RATE_NAMES[(k // 2 + shift) % 3]
     variant = VARIANTS[gender][(k // 6 + shift) % len(VARIANTS[gender])]
@@ -131,6 +137,10 @@ def tts_text(lang: str, text: str) -> str:
     for zh_punct, ascii_punct in (("，", ","), ("。", "."), ("？", "?"), ("！", "!"), ("、", ","), ("（", ","), ("）", ","), ("：", ",")):
         joined = joined.replace(zh_punct, ascii_punct)
     return joined
+
+
+def slug(lang: str) -> str:
+    return SLUGS.get(lang, lang)
 
 
 def synthesize(text: str, voice: Voice) -> np.ndarray:
@@ -367,54 +377,54 @@ def speech_items() -> tuple[list[Clip], dict[str, list[dict[str, Any]]]]:
     clips: list[Clip] = []
     manifests: dict[str, list[dict[str, Any]]] = {}
     add = lambda name, row: manifests.setdefault(name, []).append(row)  # noqa: E731
-    for lang in LANGS:
-        name = LANG_NAMES[lang]
+    for lang in TEST_LANGS:
+        name, tag = LANG_NAMES[lang], slug(lang)
         for k, item in enumerate(corpus):
             voice = test_voice(lang, k)
-            audio = f"audio/corpus-{lang}-{item['key']}.flac"
+            audio = f"audio/corpus-{tag}-{item['key']}.flac"
             clips.append(Clip(audio, item[lang], voice))
             meta = {**voice.metadata(), "subset": "corpus", "sentence": item["key"]}
-            add(f"asr-{lang}", _row(f"asr-{lang}-{item['key']}", audio, lang, f"Transcribe the speech in {name}.", meta,
-                                     reference=item[lang]))
+            add(f"asr-{tag}", _row(f"asr-{tag}-{item['key']}", audio, lang, f"Transcribe the speech in {name}.", meta,
+                                    reference=item[lang]))
             if lang != "en":
-                add(f"s2tt-{lang}-en", _row(f"s2tt-{lang}-en-{item['key']}", audio, lang,
-                                            f"Translate the {name} speech into English.", meta,
-                                            reference=item["en"], target_language="en"))
+                add(f"s2tt-{tag}-en", _row(f"s2tt-{tag}-en-{item['key']}", audio, lang,
+                                           f"Translate the {name} speech into English.", meta,
+                                           reference=item["en"], target_language="en"))
             else:
                 for tgt in S2TT_FROM_EN:
                     add(f"s2tt-en-{tgt}", _row(f"s2tt-en-{tgt}-{item['key']}", audio, "en",
                                                f"Translate the English speech into {LANG_NAMES[tgt]}.", meta,
                                                reference=item[tgt], target_language=tgt))
             if k < PARALING_SENTENCES:
-                add("gender", _row(f"gender-{lang}-{item['key']}", audio, lang,
+                add("gender", _row(f"gender-{tag}-{item['key']}", audio, lang,
                                    "Is the speaker male or female? Answer with one word: male or female.",
                                    {**meta, "category": "gender"}, choices=["male", "female"], label=voice.gender))
-                add("rate", _row(f"rate-{lang}-{item['key']}", audio, lang,
+                add("rate", _row(f"rate-{tag}-{item['key']}", audio, lang,
                                  "Is the speaking rate slow, normal or fast? Answer with one word.",
                                  {**meta, "category": "rate"}, choices=list(RATE_NAMES), label=voice.rate))
-            if k in LANGID_SENTENCES:
+            if k in LANGID_SENTENCES and lang in LANGS:  # Singlish is a variety of English, not a language code
                 add("langid", _row(f"langid-{lang}-{item['key']}", audio, lang,
                                    "Which language is spoken? Answer with its code: " + ", ".join(LANGS) + ".",
                                    {**meta, "category": "langid"}, choices=list(LANGS), label=lang))
         for k, item in enumerate(sqa):
             voice = test_voice(lang, k, "normal")
-            audio = f"audio/sqa-{lang}-{item['id']}.flac"
+            audio = f"audio/sqa-{tag}-{item['id']}.flac"
             clips.append(Clip(audio, item["passage"][lang], voice))
             question = item["question"][lang]
-            add(f"sqa-{lang}", _row(f"sqa-{lang}-{item['id']}", audio, lang,
-                                    f"Listen to the passage and answer the question in {name}. Question: {question}",
-                                    {**voice.metadata(), "subset": "passage", "rubric": "spoken_qa",
-                                     "question": question, "transcript": item["passage"][lang]},
-                                    reference=item["answer"][lang]))
+            add(f"sqa-{tag}", _row(f"sqa-{tag}-{item['id']}", audio, lang,
+                                   f"Listen to the passage and answer the question in {name}. Question: {question}",
+                                   {**voice.metadata(), "subset": "passage", "rubric": "spoken_qa",
+                                    "question": question, "transcript": item["passage"][lang]},
+                                   reference=item["answer"][lang]))
         for k, item in enumerate(open_items):
             voice = test_voice(lang, k + 1, "normal")
-            audio = f"audio/open-{lang}-{item['id']}.flac"
+            audio = f"audio/open-{tag}-{item['id']}.flac"
             clips.append(Clip(audio, item["prompt"][lang], voice))
-            add(f"open-{lang}", _row(f"open-{lang}-{item['id']}", audio, lang,
-                                     f"Listen to the spoken request and respond to it in {name}.",
-                                     {**voice.metadata(), "subset": item["subset"], "rubric": item["subset"],
-                                      "transcript": item["prompt"][lang]},
-                                     reference=item["reference"][lang]))
+            add(f"open-{tag}", _row(f"open-{tag}-{item['id']}", audio, lang,
+                                    f"Listen to the spoken request and respond to it in {name}.",
+                                    {**voice.metadata(), "subset": item["subset"], "rubric": item["subset"],
+                                     "transcript": item["prompt"][lang]},
+                                    reference=item["reference"][lang]))
     return clips, manifests
 
 
@@ -659,16 +669,17 @@ def counts_table(data_dir: Path = DATA) -> str:
             items = [json.loads(line) for line in fh if line.strip()]
         if parts[0] == "s2tt":
             family = "s2tt en->x" if parts[1] == "en" else "s2tt x->en"
-            langs = [parts[2] if parts[1] == "en" else parts[1]] * len(items)
+            langs = [item["target_language" if parts[1] == "en" else "language"] for item in items]
         else:
             family, langs = parts[0], [item["language"] for item in items]
         counts.setdefault(family, Counter()).update(langs)
-    lines = ["| family | " + " | ".join(LANGS) + " | total |", "|---|" + "---:|" * (len(LANGS) + 1)]
+    lines = ["| family | " + " | ".join(TEST_LANGS) + " | total |", "|---|" + "---:|" * (len(TEST_LANGS) + 1)]
     for family, per_lang in counts.items():
-        cells = [str(per_lang[lang] or "–") for lang in LANGS]
+        cells = [str(per_lang[lang] or "–") for lang in TEST_LANGS]
         lines.append(f"| {family} | " + " | ".join(cells) + f" | {sum(per_lang.values())} |")
     total = sum(sum(c.values()) for c in counts.values())
-    lines.append("| **all** | " + " | ".join(str(sum(c[lang] for c in counts.values())) for lang in LANGS) + f" | {total} |")
+    per_lang_total = (str(sum(c[lang] for c in counts.values())) for lang in TEST_LANGS)
+    lines.append("| **all** | " + " | ".join(per_lang_total) + f" | {total} |")
     return "\n".join(lines)
 
 

@@ -20,6 +20,7 @@ from seabench.tasks.manifest import read_manifest
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tasks" / "mini" / "data"
 LANGS = ("en", "id", "ms", "vi", "th", "zh", "ta")
+TEST_LANGS = (*LANGS, "en-SG")  # Singlish: tested, not trained, and not a language-ID label
 FIELDS = {"id", "audio", "language", "instruction", "reference", "target_language", "choices", "label", "metadata"}
 
 
@@ -43,9 +44,9 @@ MANIFESTS = sorted(p.stem for p in DATA.glob("*.jsonl"))
 
 
 def test_expected_manifests_exist() -> None:
-    expected = {f"{family}-{lang}" for family in ("asr", "sqa", "open") for lang in LANGS}
-    expected |= {f"s2tt-{lang}-en" for lang in ("id", "ms", "vi", "th", "zh")}
-    expected |= {f"s2tt-en-{lang}" for lang in ("id", "vi", "th", "zh")}
+    expected = {f"{family}-{bm.slug(lang)}" for family in ("asr", "sqa", "open") for lang in TEST_LANGS}
+    expected |= {f"s2tt-{bm.slug(lang)}-en" for lang in TEST_LANGS if lang != "en"}
+    expected |= {f"s2tt-en-{lang}" for lang in LANGS if lang != "en"}  # every mini language both ways
     expected |= {"gender", "rate", "langid", "sounds"}
     assert expected <= set(MANIFESTS), sorted(expected - set(MANIFESTS))
 
@@ -57,7 +58,7 @@ def test_manifest_format(name: str) -> None:
     assert len({r["id"] for r in items}) == len(items), "ids must be unique"
     for r in items:
         assert set(r) <= FIELDS, set(r) - FIELDS
-        assert r["language"] in LANGS
+        assert r["language"] in TEST_LANGS
         assert r["instruction"].strip()
         paths = r["audio"] if isinstance(r["audio"], list) else [r["audio"]]
         assert all(p.startswith("audio/") and p.endswith(".flac") and (DATA / p).is_file() for p in paths)
@@ -68,19 +69,21 @@ def test_manifest_format(name: str) -> None:
             assert isinstance(r["reference"], str) and r["reference"].strip()
         if name.startswith("s2tt-"):
             src, tgt = name.split("-")[1:]
-            assert (r["language"], r["target_language"]) == (src, tgt)
+            assert (bm.slug(r["language"]), bm.slug(r["target_language"])) == (src, tgt)
     data = read_manifest(DATA / f"{name}.jsonl")  # the reader users' own manifests go through
     assert not data.problems and len(data.samples) == len(items)
 
 
 def test_counts_meet_the_issue_minimums() -> None:
-    for lang in LANGS:
-        assert len(rows(f"asr-{lang}")) >= 30
-        sqa = rows(f"sqa-{lang}")
+    for lang in TEST_LANGS:
+        tag = bm.slug(lang)
+        assert len(rows(f"asr-{tag}")) >= 30
+        sqa = rows(f"sqa-{tag}")
         assert len(sqa) >= 10 and {r["metadata"]["rubric"] for r in sqa} == {"spoken_qa"}
-        subsets = Counter(r["metadata"]["subset"] for r in rows(f"open-{lang}"))
+        subsets = Counter(r["metadata"]["subset"] for r in rows(f"open-{tag}"))
         assert all(subsets[s] >= 2 for s in ("factual", "math", "life")), subsets
-        assert all(r["metadata"]["rubric"] == r["metadata"]["subset"] for r in rows(f"open-{lang}"))
+        assert all(r["metadata"]["rubric"] == r["metadata"]["subset"] for r in rows(f"open-{tag}"))
+        assert all(r["language"] == lang for r in rows(f"asr-{tag}") + sqa)
     for name in [m for m in MANIFESTS if m.startswith("s2tt-")]:
         assert len(rows(name)) >= 20, name
     sounds = rows("sounds")
@@ -96,7 +99,8 @@ def test_counts_meet_the_issue_minimums() -> None:
 def test_paralinguistic_labels_are_balanced_per_language(task: str, values: tuple[str, ...]) -> None:
     items = rows(task)
     assert all(r["choices"] == list(values) for r in items)
-    for lang in LANGS:
+    assert {r["language"] for r in items} == set(LANGS if task == "langid" else TEST_LANGS)
+    for lang in LANGS if task == "langid" else TEST_LANGS:
         counts = Counter(r["label"] for r in items if r["language"] == lang)
         if task == "langid":
             assert set(counts) == {lang}
@@ -194,11 +198,14 @@ def test_zh_numbers_are_spelled_for_speech() -> None:
 
 
 def test_train_split_is_disjoint_from_test_content() -> None:
-    """No train sentence equals, contains or is contained in a test sentence, passage or question."""
+    """No train sentence equals, contains or is contained in a test sentence, passage or question.
+
+    Singlish is read by the English voice, so English train sentences are checked against it too."""
     for lang in LANGS:
         train = {bm.normalise_text(t) for t in bm.list_train_texts(lang)}
         assert len(train) >= 2000, (lang, len(train))  # the generator can make thousands per language
-        tests = {bm.normalise_text(t) for t in bm.test_texts(lang)}
+        heard_as = [lang, "en-SG"] if lang == "en" else [lang]
+        tests = {bm.normalise_text(t) for test_lang in heard_as for t in bm.test_texts(test_lang)}
         assert len(tests) >= 50
         clashes = [(a, b) for a in train for b in tests if a in b or b in a]
         assert not clashes, (lang, clashes[:3])
@@ -215,15 +222,15 @@ def test_disjointness_check_would_catch_a_leak(monkeypatch: pytest.MonkeyPatch) 
 
 def test_generated_train_split(tmp_path: Path) -> None:
     counts = bm.build_train(tmp_path, size=14, seed=3)
-    assert counts == {"clips": 14, "asr": 14, "s2tt": 14 - 2 + 2 * 4}
+    assert counts == {"clips": 14, "asr": 14, "s2tt": 14 - 2 + 2 * 6}
     asr = [json.loads(line) for line in (tmp_path / "train-asr.jsonl").read_text(encoding="utf-8").splitlines()]
     assert Counter(r["language"] for r in asr) == {lang: 2 for lang in LANGS}
     assert all({"gender", "rate", "wpm", "speaker"} <= set(r["metadata"]) for r in asr)
     assert all((tmp_path / r["audio"]).is_file() and r["reference"] in bm.list_train_texts(r["language"]) for r in asr)
-    tests = {bm.normalise_text(t) for lang in LANGS for t in bm.test_texts(lang)}
+    tests = {bm.normalise_text(t) for lang in TEST_LANGS for t in bm.test_texts(lang)}
     assert not {bm.normalise_text(r["reference"]) for r in asr} & tests
     s2tt = read_manifest(tmp_path / "train-s2tt.jsonl")
-    assert not s2tt.problems and {s.target_language for s in s2tt.samples} == {"en", "id", "vi", "th", "zh"}
+    assert not s2tt.problems and {s.target_language for s in s2tt.samples} == set(LANGS)
 
 
 @pytest.mark.slow
