@@ -5,7 +5,9 @@ client at a proxy or a local server. Audio goes inline while the request stays u
 limit (20 MB, `-M inline_limit_mb=`), otherwise through the Files API; uploads are remembered by
 content hash in the user cache dir for as long as the service keeps them (48 h), so a re-run or a
 second task over the same clips uploads nothing. The SDK's own retries are off; ours count
-retries per sample."""
+retries per sample. `-M stream=true` uses streamGenerateContent and times the answer
+(ModelOutput.timing: time to first chunk, gaps between chunks, tokens/s); Gemini's chunks hold
+several tokens each, so its gaps are per chunk, not per token."""
 
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ from seabench.errors import UserError, require
 from seabench.retry import CallError, Outcome, parse_retry_after
 from seabench.types import GenerationConfig, ModelInfo, ModelInput, ModelOutput
 
-from seabench.models.api_common import COMMON_OPTIONS, ApiAdapter, transport_errors
+from seabench.models.api_common import COMMON_OPTIONS, ApiAdapter, StreamClock, transport_errors
 
 KEY_VARS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
 BASE_URL_VAR = "GOOGLE_GEMINI_BASE_URL"
@@ -304,7 +306,9 @@ class GeminiAdapter(ApiAdapter[Any]):
                 return self.failed(Outcome(error=error), retries, start)
             contents = [types.Content(role="user", parts=parts)]
 
-            async def once() -> Any:
+            async def once() -> tuple[Any, str | None, StreamClock | None]:
+                if self.stream:
+                    return await self._streamed(contents, gen_config)
                 try:
                     response = await self.client().aio.models.generate_content(
                         model=self.model, contents=contents, config=gen_config)
@@ -312,12 +316,13 @@ class GeminiAdapter(ApiAdapter[Any]):
                     raise _translate(exc) from exc
                 if not response.candidates and response.prompt_feedback is None:
                     raise CallError("malformed response: no candidates and no promptFeedback")
-                return response
+                return response, None, None
 
             outcome = await self.call(once)
             retries += outcome.retries
             if outcome.ok:
-                return self._output(outcome.value, retries, start)
+                assert outcome.value is not None
+                return self._output(*outcome.value, retries=retries, start=start)
             assert outcome.error is not None
             if attempt == 0 and as_files and outcome.error.status in (400, 403, 404):
                 self.uploads.drop(as_files)  # deleted or expired early: upload again, once
@@ -326,21 +331,53 @@ class GeminiAdapter(ApiAdapter[Any]):
             return self.failed(outcome, retries, start)
         raise AssertionError("unreachable")
 
-    def _output(self, response: Any, retries: int, start: float) -> ModelOutput:
+    async def _streamed(self, contents: list[Any], gen_config: Any) -> tuple[Any, str, StreamClock]:
+        """The answer as streamed chunks: (the last chunk with a candidate, for usage and finish reason,
+        or the one saying the prompt was blocked; the joined text; when each chunk with text arrived)."""
+        client = self.client()  # made before the clock starts
+        clock = StreamClock()
+        pieces: list[str] = []
+        last: Any = None
+        finished = False
+        try:
+            async for chunk in await client.aio.models.generate_content_stream(
+                    model=self.model, contents=contents, config=gen_config):
+                if not chunk.candidates:
+                    if chunk.prompt_feedback is not None and last is None:  # the prompt was blocked
+                        last, finished = chunk, True
+                    continue
+                last = chunk
+                cand = chunk.candidates[0]
+                parts = cand.content.parts if cand.content is not None and cand.content.parts else []
+                if any(p.text for p in parts):
+                    clock.tick()
+                pieces += [p.text for p in parts if p.text and not p.thought]
+                finished = finished or cand.finish_reason is not None
+        except Exception as exc:
+            raise _translate(exc) from exc
+        if not finished:  # a stream cut short is not an answer
+            raise CallError("malformed response: the stream ended without a finishReason")
+        return last, "".join(pieces), clock
+
+    def _output(self, response: Any, text: str | None, clock: StreamClock | None, *, retries: int,
+                start: float) -> ModelOutput:
+        """`text` and `clock` come from a streamed answer (its pieces joined); None: the response's own."""
         self._note_model_version(response.model_version)
         usage = response.usage_metadata
         output_tokens = None
         if usage is not None and usage.candidates_token_count is not None:
             output_tokens = usage.candidates_token_count + (usage.thoughts_token_count or 0)
         common = {"input_tokens": getattr(usage, "prompt_token_count", None), "output_tokens": output_tokens,
-                  "latency_s": time.perf_counter() - start, "retries": retries}
+                  "latency_s": time.perf_counter() - start, "retries": retries,
+                  "timing": clock.timing(output_tokens) if clock is not None else {}}
         if not response.candidates:
             reason = getattr(response.prompt_feedback.block_reason, "value", response.prompt_feedback.block_reason)
             return ModelOutput(text="", finish_reason="content_filter", warnings=[f"prompt blocked: {reason}"],
                                **common)
         cand = response.candidates[0]
         parts = cand.content.parts if cand.content is not None and cand.content.parts else []
-        text = "".join(p.text for p in parts if p.text and not p.thought)
+        if text is None:
+            text = "".join(p.text for p in parts if p.text and not p.thought)
         reason = cand.finish_reason.value if cand.finish_reason is not None else None
         return ModelOutput(text=text, finish_reason=_FINISH.get(reason, reason.lower()) if reason else None, **common)
 

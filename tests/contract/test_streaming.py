@@ -1,6 +1,7 @@
-"""Streamed answers (`-M stream=true`) through the real openai client against a local server that
-speaks chat-completions server-sent events and pauses a set time before the first token and between
-tokens: the timings come back within tolerance and the text equals the non-streamed answer."""
+"""Streamed answers (`-M stream=true`) through the real openai and google-genai clients against local
+servers that speak their streaming protocols (server-sent events) and pause a set time before the first
+token and between tokens: the timings come back within tolerance and the text equals the non-streamed
+answer."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from seabench.registry import registry
 from seabench.runner import RunConfig, Runner
 from tests.helpers.closing import OPEN
 from tests.helpers.core import make_samples, make_task, registry_with
+from tests.helpers.fake_gemini import FakeGemini, prompt_text
 from tests.helpers.fake_http import cut_stream, rate_limited
 from tests.helpers.fake_openai import FakeOpenAI
 
@@ -117,3 +119,35 @@ def test_stream_is_not_part_of_the_cache_key_and_runs_record_timing(tmp_path: Pa
     records = list(iter_records(tmp_path / "streamed" / "samples.jsonl"))
     assert all(r.output is not None and r.output.timing["ttft_s"] >= 0.02 - EARLY for r in records)
     assert {r.output.text for r in records if r.output} == {s.instruction for s in samples}
+
+
+# -- gemini: streamGenerateContent --------------------------------------------------------------------
+def _gemini(server: FakeGemini, monkeypatch: pytest.MonkeyPatch, **options: object):
+    monkeypatch.setenv("GEMINI_API_KEY", "gm-test")
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", server.url)
+    adapter = registry().create_model("gemini:gemini-2.5-flash", {**FAST, "probe": False, **options})
+    OPEN.append(adapter)
+    return adapter
+
+
+def test_gemini_stream_is_timed_and_equals_the_whole_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    answers = {str(i): t for i, t in enumerate(TRICKY)}
+    with FakeGemini(responder=lambda req: answers[prompt_text(req.json)], first_token_s=0.2,
+                    token_interval_s=0.04) as server:
+        inputs = [_inp(str(i), f"s{i}") for i in range(len(TRICKY))]
+        whole = _gemini(server, monkeypatch).generate(inputs, GenerationConfig())
+        streaming = _gemini(server, monkeypatch, stream=True)
+        streaming.generate([_inp("0")], GenerationConfig())  # warm-up
+        streamed = streaming.generate(inputs, GenerationConfig())
+    assert [o.text for o in streamed] == [o.text for o in whole] == TRICKY
+    assert [(o.finish_reason, o.output_tokens) for o in streamed] == [(o.finish_reason, o.output_tokens) for o in whole]
+    thai = streamed[0].timing  # 4 words, one chunk each
+    assert thai["stream_chunks"] == 4 and 0.2 - EARLY <= thai["ttft_s"] <= 0.2 + LATE
+    assert 0.04 - EARLY <= thai["itl_mean_s"] <= 0.04 + LATE / 2
+    assert len(server.received("POST", ":streamGenerateContent")) == len(TRICKY) + 1
+
+
+def test_gemini_stream_cut_short_is_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+    with FakeGemini(responder=lambda req: "a b c d", faults=[cut_stream(2)]) as server:
+        [out] = _gemini(server, monkeypatch, stream=True).generate([_inp("q")], GenerationConfig())
+    assert out.error is None and out.text == "a b c d" and out.retries == 1

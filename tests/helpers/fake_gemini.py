@@ -2,6 +2,11 @@
 
 Endpoints (any `v1*` version segment):
   POST /{v}/models/{model}:generateContent     inline audio or fileData referring to an upload
+  POST /{v}/models/{model}:streamGenerateContent?alt=sse
+                                               the same answer as server-sent events: one chunk per
+                                               word, the first after `first_token_s`, each next one
+                                               `token_interval_s` later; the last carries finishReason
+                                               and usageMetadata
   GET  /{v}/models/{model}                     model metadata (`version`)
   POST /upload/{v}/files                       resumable upload, `X-Goog-Upload-Command: start`:
                                                answers `X-Goog-Upload-URL` + `X-Goog-Upload-Status: active`
@@ -11,13 +16,14 @@ Endpoints (any `v1*` version segment):
 
 `responder(req)` may return a str (the model's text), a dict (the whole JSON body) or a Reply; the
 default echoes the prompt's text parts. Faults apply to paths containing one of `fault_on`
-(generateContent by default). Usage counts words and 10 tokens per audio part."""
+(generateContent and streamGenerateContent by default). Usage counts words and 10 tokens per audio part."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import itertools
+import json
 import re
 import threading
 import time
@@ -27,13 +33,13 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qs
 
-from tests.helpers.fake_http import Fault, FakeServer, FaultRule, Received, Reply
+from tests.helpers.fake_http import Fault, FakeServer, FaultRule, Pause, Received, Reply, paced, pause_for, words
 
 Responder = Callable[[Received], "str | dict[str, Any] | Reply"]
 AUDIO_TOKENS = 10
 _STATUS = {400: "INVALID_ARGUMENT", 403: "PERMISSION_DENIED", 404: "NOT_FOUND", 408: "DEADLINE_EXCEEDED",
            429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}
-_GENERATE = re.compile(r"^/(v1\w*)/models/([^/:]+):generateContent$")
+_GENERATE = re.compile(r"^/(v1\w*)/models/([^/:]+):(generateContent|streamGenerateContent)$")
 _MODEL = re.compile(r"^/(v1\w*)/models/([^/:]+)$")
 _UPLOAD = re.compile(r"^/upload/(v1\w*)/files$")
 _FILE = re.compile(r"^/(v1\w*)/files/([^/]+)$")
@@ -110,10 +116,13 @@ class _Session:
 class FakeGemini(FakeServer):
     def __init__(self, responder: Responder = echo, faults: FaultRule | Sequence[Fault | None] | None = None,
                  latency_s: float | Callable[[Received], float] = 0.0, api_key: str | None = None,
-                 fault_on: Sequence[str] = (":generateContent",), model_version: str | None = "fake-001",
-                 file_ttl_s: float = 48 * 3600, processing_polls: int = 0) -> None:
+                 fault_on: Sequence[str] = (":generateContent", ":streamGenerateContent"),
+                 model_version: str | None = "fake-001", file_ttl_s: float = 48 * 3600, processing_polls: int = 0,
+                 first_token_s: Pause = 0.0, token_interval_s: Pause = 0.0) -> None:
         super().__init__(faults, latency_s)
         self.responder = responder
+        self.first_token_s = first_token_s
+        self.token_interval_s = token_interval_s
         self.api_key = api_key
         self.fault_on = tuple(fault_on)
         self.model_version = model_version  # `version` of GET models/X and `modelVersion` of answers
@@ -140,7 +149,7 @@ class FakeGemini(FakeServer):
         if self.api_key is not None and not session_chunk and req.headers.get("x-goog-api-key") != self.api_key:
             return Reply(400, self.error_body(400, "API key not valid. Please pass a valid API key."))
         if req.method == "POST" and (m := _GENERATE.match(req.path)):
-            return self._generate(req, m.group(2))
+            return self._generate(req, m.group(2), stream=m.group(3) == "streamGenerateContent")
         if req.method == "GET" and (m := _MODEL.match(req.path)):
             return Reply(200, {"name": f"models/{m.group(2)}", "version": self.model_version or "",
                                "displayName": m.group(2), "inputTokenLimit": 1048576, "outputTokenLimit": 65536,
@@ -209,7 +218,7 @@ class FakeGemini(FakeServer):
                     f.expires = time.time() - 1
 
     # -- generation -----------------------------------------------------------------------------
-    def _generate(self, req: Received, model: str) -> Reply:
+    def _generate(self, req: Received, model: str, stream: bool = False) -> Reply:
         body = req.json
         if not isinstance(body, dict) or not body.get("contents"):
             return Reply(400, self.error_body(400, "contents is required"))
@@ -228,13 +237,19 @@ class FakeGemini(FakeServer):
         finish = cut or "STOP"
         n_audio = len(inline_audio(body)) + len(file_parts(body))
         prompt_tokens = len(prompt_text(body).split()) + AUDIO_TOKENS * n_audio
-        reply: dict[str, Any] = {
-            "candidates": [{"content": {"role": "model", "parts": [{"text": answer}]}, "finishReason": finish,
-                            "index": 0}],
-            "usageMetadata": {"promptTokenCount": prompt_tokens, "candidatesTokenCount": n_words,
-                              "totalTokenCount": prompt_tokens + n_words},
-            "responseId": f"resp-{req.index}",
-        }
-        if self.model_version:
-            reply["modelVersion"] = f"{model}-{self.model_version}"
-        return Reply(200, reply)
+        usage = {"promptTokenCount": prompt_tokens, "candidatesTokenCount": n_words,
+                 "totalTokenCount": prompt_tokens + n_words}
+        version = {"modelVersion": f"{model}-{self.model_version}"} if self.model_version else {}
+
+        def reply(text: str, last: bool) -> dict[str, Any]:
+            candidate: dict[str, Any] = {"content": {"role": "model", "parts": [{"text": text}]}, "index": 0}
+            return {"candidates": [{**candidate, "finishReason": finish} if last else candidate],
+                    **({"usageMetadata": usage} if last else {}), "responseId": f"resp-{req.index}", **version}
+
+        if not stream:
+            return Reply(200, reply(answer, True))
+        parts = words(answer) or [""]
+        chunks = [b"data: " + json.dumps(reply(piece, n == len(parts) - 1)).encode() + b"\r\n\r\n"
+                  for n, piece in enumerate(parts)]
+        return Reply(200, events=paced(chunks, pause_for(self.first_token_s, req),
+                                       pause_for(self.token_interval_s, req)))

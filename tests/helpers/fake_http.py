@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -92,6 +93,27 @@ def cut_stream(pieces: int) -> Fault:
 
 
 FaultRule = Callable[[Received], "Fault | None"]
+Pause = float | Callable[[Received], float]
+
+
+def pause_for(value: Pause, req: Received) -> float:
+    return value(req) if callable(value) else value
+
+
+def words(answer: str) -> list[str]:
+    """The streamed pieces of an answer: each word with the whitespace before it; they join back exactly."""
+    found = re.findall(r"\s*\S+", answer)
+    tail = answer[len("".join(found)):]
+    if tail and found:
+        found[-1] += tail
+    elif tail:
+        found = [tail]
+    return found
+
+
+def paced(events: list[bytes], first_s: float, interval_s: float) -> list[tuple[float, bytes]]:
+    """A streamed body's pieces: the first after `first_s`, each next one `interval_s` after the previous."""
+    return [(first_s if n == 0 else interval_s, e) for n, e in enumerate(events)]
 
 
 def canned(*answers: Any) -> Callable[[Received], Any]:

@@ -19,15 +19,13 @@ from __future__ import annotations
 import base64
 import itertools
 import json
-import re
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from tests.helpers.fake_http import Fault, FakeServer, FaultRule, Received, Reply
+from tests.helpers.fake_http import Fault, FakeServer, FaultRule, Pause, Received, Reply, paced, pause_for, words
 
 Responder = Callable[[Received], "str | dict[str, Any] | Reply"]
-Pause = float | Callable[[Received], float]
 AUDIO_TOKENS = 10
 
 
@@ -57,17 +55,6 @@ def audio_parts(body: dict[str, Any]) -> list[tuple[str, bytes]]:
 
 def echo(req: Received) -> str:
     return user_text(req.json or {})
-
-
-def pieces(answer: str) -> list[str]:
-    """The streamed pieces of an answer: each word with the whitespace before it; they join back exactly."""
-    found = re.findall(r"\s*\S+", answer)
-    tail = answer[len("".join(found)):]
-    if tail and found:
-        found[-1] += tail
-    elif tail:
-        found = [tail]
-    return found
 
 
 def _sse(data: dict[str, Any] | str) -> bytes:
@@ -134,8 +121,6 @@ class FakeOpenAI(FakeServer):
 
     def _stream_reply(self, req: Received, body: dict[str, Any], answer: str, finish: str,
                       usage: dict[str, int]) -> Reply:
-        first = self.first_token_s(req) if callable(self.first_token_s) else self.first_token_s
-        interval = self.token_interval_s(req) if callable(self.token_interval_s) else self.token_interval_s
         head = {"id": f"chatcmpl-{next(self._ids)}", "object": "chat.completion.chunk", "created": int(time.time()),
                 "model": body.get("model", ""), "system_fingerprint": "fp_fake"}
 
@@ -144,7 +129,8 @@ class FakeOpenAI(FakeServer):
                                               "finish_reason": finish_reason}]})
 
         events = [(0.0, chunk({"role": "assistant", "content": ""}))]
-        events += [(first if n == 0 else interval, chunk({"content": piece})) for n, piece in enumerate(pieces(answer))]
+        events += paced([chunk({"content": piece}) for piece in words(answer)],
+                        pause_for(self.first_token_s, req), pause_for(self.token_interval_s, req))
         events.append((0.0, chunk({}, finish)))
         if (body.get("stream_options") or {}).get("include_usage"):
             events.append((0.0, _sse({**head, "choices": [], "usage": usage})))
