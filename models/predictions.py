@@ -1,66 +1,71 @@
 """`predictions:PATH` — score outputs produced elsewhere (any harness) without running a model.
 
-The file is JSONL or CSV with an `id` column, an output column (`output`, `prediction`,
-`response` or `text`) and optionally `task`. Missing ids become `missing_prediction` errors;
-ids that match no sample are listed in the run's warnings."""
+The layout is detected from the file's content (`seabench.models.prediction_formats`): SeaBench's own
+samples.jsonl, lm-eval and lmms-eval `--log_samples` files, AudioBench's output JSON, SeaBench-Audio's
+responses/<model>.json, or plain JSONL/JSON/CSV with `id` and an output column. Rows with an id are
+matched by id; rows that only have a position (lm-eval's doc_id, AudioBench's order) are matched to
+the task's samples in their data order. Samples without an answer become `missing_prediction`
+errors; answers that match no sample are listed in the run's warnings."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from seabench import ErrorCode, check_options, GenerationConfig, ModelAdapter, ModelInfo, ModelInput, ModelOutput, UserError
+from seabench import (ErrorCode, GenerationConfig, ModelAdapter, ModelInfo, ModelInput, ModelOutput, Sample,
+                      UserError, check_options)
+from seabench.models.prediction_formats import Prediction, PredictionFile, read_predictions
 
-OUTPUT_COLUMNS = ("output", "prediction", "response", "text")
-
-
-def _rows(path: Path, problems: list[str]) -> list[tuple[int, dict[str, Any]]]:
-    """(row number, row) of every readable row; an unreadable one is named in `problems` and skipped,
-    so its sample is reported as missing while the other rows are scored."""
-    if path.suffix.lower() == ".csv":
-        with open(path, newline="", encoding="utf-8", errors="replace") as fh:
-            return list(enumerate(csv.DictReader(fh), 2))
-    rows = []
-    with open(path, "rb") as fh:
-        for n, raw in enumerate(fh, 1):
-            if not raw.strip():
-                continue
-            try:
-                row = json.loads(raw.decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                problems.append(f"{path}:{n}: skipped, not valid JSON ({getattr(exc, 'msg', None) or exc.reason})")
-                continue
-            if not isinstance(row, dict):
-                problems.append(f"{path}:{n}: skipped, a row must be a JSON object")
-                continue
-            rows.append((n, row))
-    return rows
+Key = tuple[str | None, str]  # (task or None for any task, sample id)
+SHOWN = 10
 
 
-def load_predictions(path: Path, problems: list[str]) -> dict[tuple[str | None, str], str]:
-    """Outputs by (task or None, sample id). Duplicate ids are an error listing them: which of two
-    answers is the model's cannot be guessed."""
-    out: dict[tuple[str | None, str], str] = {}
-    first_row: dict[tuple[str | None, str], int] = {}
+def _shown(items: list[str]) -> str:
+    return ", ".join(items[:SHOWN]) + (f" ... (+{len(items) - SHOWN})" if len(items) > SHOWN else "")
+
+
+def _label(p: Prediction) -> str:
+    if p.sample_id is not None:
+        return f"{p.task}/{p.sample_id}" if p.task else p.sample_id
+    return f"position {p.position}"
+
+
+def _by_id(path: Path, loaded: PredictionFile) -> dict[Key, Prediction]:
+    """Answers by (task, id). Duplicates are an error listing them (which answer is the model's cannot
+    be guessed), except in SeaBench's own samples.jsonl, where a later line supersedes, as on resume."""
+    out: dict[Key, Prediction] = {}
     duplicates: list[str] = []
-    for n, row in _rows(path, problems):
-        column = next((c for c in OUTPUT_COLUMNS if c in row), None)
-        if "id" not in row or column is None:
-            problems.append(f"{path}:{n}: skipped, a row needs an 'id' and one of {', '.join(OUTPUT_COLUMNS)}")
+    for p in loaded.predictions:
+        if p.sample_id is None:
             continue
-        key = (row.get("task") or None, str(row["id"]))
-        if key in first_row:
-            duplicates.append(f"{key[0] + '/' if key[0] else ''}{key[1]} (rows {first_row[key]} and {n})")
+        key = (p.task, p.sample_id)
+        if key in out and loaded.format != "seabench":
+            duplicates.append(f"{_label(p)} (rows {out[key].row} and {p.row})")
             continue
-        first_row[key] = n
-        out[key] = "" if row[column] is None else str(row[column])
+        out[key] = p
     if duplicates:
-        shown = "; ".join(duplicates[:10]) + (f"; ... (+{len(duplicates) - 10})" if len(duplicates) > 10 else "")
+        shown = "; ".join(duplicates[:SHOWN]) + (f"; ... (+{len(duplicates) - SHOWN})" if len(duplicates) > SHOWN else "")
         raise UserError(f"{path}: {len(duplicates)} duplicate prediction id(s): {shown}; keep one answer per id")
     return out
+
+
+def _refuse_duplicate_positions(path: Path, preds: list[Prediction]) -> None:
+    first: dict[int, int] = {}
+    duplicates = []
+    for p in preds:
+        if p.position in first:
+            duplicates.append(f"{p.position} (rows {first[p.position]} and {p.row})")
+        else:
+            first[p.position] = p.row  # type: ignore[index]
+    if duplicates:
+        raise UserError(f"{path}: {len(duplicates)} duplicate doc position(s): {'; '.join(duplicates[:SHOWN])}; "
+                        f"keep one answer per doc")
+
+
+def _loose(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
 
 
 class PredictionsAdapter(ModelAdapter):
@@ -68,36 +73,101 @@ class PredictionsAdapter(ModelAdapter):
     generation_keys = None  # stored outputs: generation settings do not apply
     default_batch_size = 256
 
-    def __init__(self, path: Path, check_audio: bool = False) -> None:
+    def __init__(self, path: Path, check_audio: bool = False, column: str | None = None) -> None:
         if not path.is_file():
             raise UserError(f"predictions file not found: {path}")
         self.path = path
         self.id = f"predictions:{path}"
         self.needs_audio = check_audio
-        self.warnings: list[str] = []
-        self.predictions = load_predictions(path, self.warnings)
+        loaded = read_predictions(path, column)
+        if not loaded.predictions:
+            why = loaded.problems[0] if loaded.problems else "no rows"
+            raise UserError(f"no predictions could be read from {path} ({why}); see docs/PREDICTIONS.md for the "
+                            f"layouts understood")
+        self.format = loaded.format
+        self.warnings: list[str] = list(loaded.problems)
+        ids = [p.sample_id for p in loaded.predictions if p.sample_id is not None]
+        if loaded.format == "lm-eval" and len(set(ids)) != len(ids):
+            # a doc field named id that repeats (FLEURS' sentence id) identifies nothing: use doc_id
+            loaded.predictions = [replace(p, sample_id=None) for p in loaded.predictions]
+        self.by_id = _by_id(path, loaded)
+        self.rows = list(self.by_id.values()) if loaded.format == "seabench" else loaded.predictions
+        self.answers: dict[Key, Prediction] = {}
         self._digest = hashlib.sha256(path.read_bytes()).hexdigest()
 
     def info(self) -> ModelInfo:
         return ModelInfo(id=self.id, provider="predictions", snapshot=f"sha256:{self._digest}",
-                         details={"rows": len(self.predictions)})
+                         details={"rows": len(self.rows), "format": self.format})
 
     def prepare(self, planned: dict[str, list[str]]) -> None:
-        wanted = {(t, i) for t, ids in planned.items() for i in ids}
-        plain = {i for _, i in wanted}
-        extra = sorted(f"{t}/{i}" if t else i for t, i in self.predictions
-                       if ((t, i) not in wanted if t else i not in plain))
+        """Match every planned sample to an answer: by id first; rows that only carry a position (or
+        whose ids match nothing) by their position in the task's data."""
+        answers: dict[Key, Prediction] = {}
+        for task, ids in planned.items():
+            for sid in ids:
+                found = self.by_id.get((task, sid)) or self.by_id.get((None, sid))
+                if found is not None:
+                    answers[(task, sid)] = found
+        by_position = [p for p in self.rows if p.position is not None and (p.sample_id is None or not answers)]
+        if by_position:
+            answers.update(self._match_positions(planned, by_position))
+        self.answers = answers
+        used = {p.row for p in answers.values()}
+        extra = sorted(_label(p) for p in self.rows if p.row not in used)
         if extra:
-            shown = ", ".join(extra[:10]) + (f" ... (+{len(extra) - 10})" if len(extra) > 10 else "")
-            self.warnings.append(f"{len(extra)} prediction ids match no sample: {shown}")
+            self.warnings.append(f"{len(extra)} prediction ids match no sample: {_shown(extra)}")
+        missing = [f"{t}/{i}" for t, ids in planned.items() for i in ids if (t, i) not in answers]
+        if missing:
+            self.warnings.append(f"{len(missing)} samples have no prediction in {self.path.name} "
+                                 f"(error missing_prediction): {_shown(missing)}")
+
+    def _match_positions(self, planned: dict[str, list[str]], rows: list[Prediction]) -> dict[Key, Prediction]:
+        if len(planned) != 1:
+            raise UserError(f"{self.path}: {self.format} answers are matched by their position in one task's data; "
+                            f"this run has {len(planned)} tasks: pass --tasks with the one task the file is for")
+        _refuse_duplicate_positions(self.path, rows)
+        ((task, ids),) = planned.items()
+        samples = self._task_samples(task)
+        wanted = set(ids)
+        out: dict[Key, Prediction] = {}
+        differing: list[str] = []
+        for p in rows:
+            if p.position is None or not 0 <= p.position < len(samples):
+                continue
+            sample = samples[p.position]
+            if sample.id not in wanted:
+                continue
+            out[(task, sample.id)] = p
+            if p.reference is not None and isinstance(sample.reference, str) and \
+                    _loose(p.reference) != _loose(sample.reference):
+                differing.append(f"{p.position}: {p.reference[:40]!r} vs {sample.reference[:40]!r}")
+        if differing:
+            self.warnings.append(
+                f"{len(differing)} of {len(out)} answers matched by position have another reference than the "
+                f"sample at that position ({'; '.join(differing[:3])}): is {self.path.name} from the same data, "
+                f"in the same order (AudioBench shuffles when number_of_samples is set)?")
+        return out
+
+    def _task_samples(self, task: str) -> list[Sample]:
+        """The task's samples in data order: positions count from there, whatever --limit chose."""
+        from seabench.registry import registry
+
+        found = registry().tasks().get(task)
+        if found is None:
+            raise UserError(f"{self.path}: {self.format} answers are matched by position, which needs a built-in "
+                            f"task; {task} is not one (give your rows an 'id' instead)")
+        return list(found.load())
 
     def generate(self, batch: list[ModelInput], config: GenerationConfig) -> list[ModelOutput]:
         outs = []
         for inp in batch:
-            text = self.predictions.get((inp.task, inp.sample_id), self.predictions.get((None, inp.sample_id)))
-            outs.append(ModelOutput(text=text) if text is not None else ModelOutput(
-                error=f"no prediction for sample {inp.sample_id!r} in {self.path.name}",
-                error_code=ErrorCode.MISSING_PREDICTION))
+            key = (inp.task, inp.sample_id)
+            found = self.answers.get(key) or self.by_id.get(key) or self.by_id.get((None, inp.sample_id))
+            if found is not None and found.text is not None:
+                outs.append(ModelOutput(text=found.text))
+            else:
+                why = found.failed if found is not None else f"no prediction for sample {inp.sample_id!r} in {self.path.name}"
+                outs.append(ModelOutput(error=why, error_code=ErrorCode.MISSING_PREDICTION))
         return outs
 
 
@@ -105,5 +175,7 @@ def create(spec: str, options: dict[str, Any]) -> PredictionsAdapter:
     path = spec.split(":", 1)[1] if ":" in spec else ""
     if not path:
         raise UserError("give the predictions file: --model predictions:path/to/preds.jsonl")
-    check_options("predictions", options, {"check_audio"})
-    return PredictionsAdapter(Path(path), check_audio=bool(options.get("check_audio", False)))
+    check_options("predictions", options, {"check_audio", "column"})
+    column = options.get("column")
+    return PredictionsAdapter(Path(path), check_audio=bool(options.get("check_audio", False)),
+                              column=str(column) if column is not None else None)
