@@ -1,0 +1,60 @@
+"""Metric values are pinned on fixed data: every value, CI bound, breakdown, count and rate of
+tests/helpers/pinned_records.py, and the per-sample statistics of the ASR and translation scorers,
+must stay exactly what `golden/aggregation/pinned.json` holds (written before aggregation moved to
+the score index), whichever way a result is computed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from seabench.aggregate import aggregate_task
+from seabench.scoring import score_record
+from seabench.types import SampleRecord
+from tests.helpers.pinned_records import pinned_cases
+
+GOLDEN = Path(__file__).parent / "golden" / "aggregation" / "pinned.json"
+
+
+def latest(records: list[SampleRecord]) -> list[SampleRecord]:
+    """The last record of each sample, in the order samples first appeared (as resume reads them)."""
+    return list({r.sample_id: r for r in records}.values())
+
+
+def result_values(results: dict[str, Any]) -> dict[str, Any]:
+    """TaskResults as plain JSON (floats round-trip exactly)."""
+    return json.loads(json.dumps({name: r.model_dump(mode="json") for name, r in results.items()}))
+
+
+def score_values(records: list[SampleRecord]) -> dict[str, Any]:
+    return json.loads(json.dumps({r.sample_id: {name: [s.value, s.stats, s.flags, s.answer] for name, s in r.scores.items()}
+                                  for r in records}))
+
+
+@pytest.fixture(scope="module")
+def golden() -> dict[str, Any]:
+    return json.loads(GOLDEN.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def cases():  # type: ignore[no-untyped-def]
+    return pinned_cases()
+
+
+def test_aggregation_from_records_is_pinned(golden: dict[str, Any], cases) -> None:  # type: ignore[no-untyped-def]
+    results = {task.name: aggregate_task(task, latest(records), n, seed=0) for task, records, n in cases}
+    assert result_values(results) == golden["results"]
+
+
+def test_asr_and_translation_scores_are_pinned(golden: dict[str, Any], cases) -> None:  # type: ignore[no-untyped-def]
+    for task, records, _ in cases:
+        if task.family not in ("asr", "s2tt"):
+            continue
+        fresh = [r.model_copy(deep=True) for r in records]
+        for record in fresh:
+            record.scores = {}
+            score_record(task, record.to_sample(), record)
+        assert score_values(fresh) == golden["scores"][task.name], task.name
