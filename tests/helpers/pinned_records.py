@@ -46,6 +46,11 @@ def _corrupt(rng: random.Random, text: str, lang: str) -> str:
     return sep.join(out)
 
 
+def _answers(rng: random.Random, variant: int) -> random.Random:
+    """Where answers are drawn from: variant 0 continues the samples' stream (the pinned values)."""
+    return rng if variant == 0 else random.Random(1000 + variant)
+
+
 def _record(task: Task, sample: Sample, text: str | None, error: ErrorCode | None = None) -> SampleRecord:
     record = SampleRecord(run_id="pinned", task=task.name, sample_id=sample.id, language=sample.language,
                           target_language=sample.target_language, reference=sample.reference, choices=sample.choices,
@@ -68,7 +73,7 @@ def _scored(task: Task, samples: list[Sample], outputs: dict[str, str | None],
     return records
 
 
-def asr_mixed() -> tuple[Task, list[SampleRecord], int]:
+def asr_mixed(variant: int = 0) -> tuple[Task, list[SampleRecord], int]:
     """Four languages, two subsets, genders; empties, refusals, wrong language, failures, a retry."""
     rng = random.Random(1)
     samples = []
@@ -80,6 +85,7 @@ def asr_mixed() -> tuple[Task, list[SampleRecord], int]:
         samples.append(Sample(id=f"m{i:03d}", language=lang, reference=reference,
                               metadata={"subset": "read" if i % 3 else "spontaneous", "gender": ("f", "m")[i % 2]}))
     task = asr("asr/pinned-mixed", lambda: samples, ["en", "ms", "th", "zh"])
+    rng = _answers(rng, variant)
     outputs: dict[str, str | None] = {}
     for i, s in enumerate(samples):
         corrupted = _corrupt(rng, s.references[0], s.language)
@@ -91,34 +97,37 @@ def asr_mixed() -> tuple[Task, list[SampleRecord], int]:
     return task, records + [retried], 50  # two samples never ran: partial
 
 
-def asr_zh() -> tuple[Task, list[SampleRecord], int]:
+def asr_zh(variant: int = 0) -> tuple[Task, list[SampleRecord], int]:
     """One language (the breakdown is the overall result), CER headline."""
     rng = random.Random(2)
     samples = [Sample(id=f"z{i:03d}", language="zh", reference=_sentence(rng, "zh"),
                       metadata={"subset": ("news", "chat")[i % 2]}) for i in range(30)]
     task = asr("asr/pinned-zh", lambda: samples, ["zh"])
+    rng = _answers(rng, variant)
     outputs: dict[str, str | None] = {s.id: _corrupt(rng, str(s.reference), "zh") for s in samples}
     outputs[samples[4].id] = ""
     return task, _scored(task, samples, outputs, {}), 30
 
 
-def s2tt_th_en() -> tuple[Task, list[SampleRecord], int]:
+def s2tt_th_en(variant: int = 0) -> tuple[Task, list[SampleRecord], int]:
     rng = random.Random(3)
     samples = [Sample(id=f"t{i:03d}", language="th", target_language="en", reference=_sentence(rng, "en"),
                       metadata={"subset": ("a", "b", "c")[i % 3]}) for i in range(36)]
     task = s2tt("s2tt/pinned-th-en", lambda: samples, ["th"])
+    rng = _answers(rng, variant)
     outputs: dict[str, str | None] = {s.id: _corrupt(rng, str(s.reference), "en") for s in samples}
     outputs[samples[5].id] = "ขอโทษ ฉันไม่สามารถแปลได้ วันนี้ อากาศ ดี มาก เรา ไป ตลาด"
     outputs[samples[9].id] = ""
     return task, _scored(task, samples, outputs, {samples[12].id: ErrorCode.TIMEOUT}), 36
 
 
-def s2tt_to_zh() -> tuple[Task, list[SampleRecord], int]:
+def s2tt_to_zh(variant: int = 0) -> tuple[Task, list[SampleRecord], int]:
     """Chinese target: sacrebleu's zh tokenizer; two languages in."""
     rng = random.Random(4)
     samples = [Sample(id=f"c{i:03d}", language=("en", "ms")[i % 2], target_language="zh",
                       reference=_sentence(rng, "zh")) for i in range(24)]
     task = s2tt("s2tt/pinned-to-zh", lambda: samples, ["en", "ms"])
+    rng = _answers(rng, variant)
     outputs: dict[str, str | None] = {s.id: _corrupt(rng, str(s.reference), "zh") for s in samples}
     return task, _scored(task, samples, outputs, {}), 24
 
@@ -132,8 +141,8 @@ def _fixed(task: Task, rows: list[tuple[Sample, dict[str, Score], ErrorCode | No
     return records
 
 
-def mcq() -> tuple[Task, list[SampleRecord], int]:
-    rng = random.Random(5)
+def mcq(variant: int = 0) -> tuple[Task, list[SampleRecord], int]:
+    rng = random.Random(5 + 100 * variant)
     samples, rows = [], []
     for i in range(40):
         choices = ["dog", "cat", "bird", "rain"]
@@ -153,8 +162,8 @@ def mcq() -> tuple[Task, list[SampleRecord], int]:
     return task, _fixed(task, rows), 40
 
 
-def labels() -> tuple[Task, list[SampleRecord], int]:
-    rng = random.Random(6)
+def labels(variant: int = 0) -> tuple[Task, list[SampleRecord], int]:
+    rng = random.Random(6 + 100 * variant)
     samples, rows = [], []
     for i in range(45):
         s = Sample(id=f"g{i:03d}", language=("id", "th", "ta")[i % 3], choices=["male", "female"], label=("male", "female")[i % 2])
@@ -171,8 +180,8 @@ def labels() -> tuple[Task, list[SampleRecord], int]:
     return task, _fixed(task, rows), 45
 
 
-def judged() -> tuple[Task, list[SampleRecord], int]:
-    rng = random.Random(7)
+def judged(variant: int = 0) -> tuple[Task, list[SampleRecord], int]:
+    rng = random.Random(7 + 100 * variant)
     samples, rows = [], []
     for i in range(32):
         s = Sample(id=f"o{i:03d}", language=("th", "vi", "id", "ms")[i % 4],
@@ -191,6 +200,7 @@ def judged() -> tuple[Task, list[SampleRecord], int]:
 CASES = (asr_mixed, asr_zh, s2tt_th_en, s2tt_to_zh, mcq, labels, judged)
 
 
-def pinned_cases() -> list[tuple[Task, list[SampleRecord], int]]:
-    """(task, records in the order they were written, samples in the task)."""
-    return [case() for case in CASES]
+def pinned_cases(variant: int = 0) -> list[tuple[Task, list[SampleRecord], int]]:
+    """(task, records in the order they were written, samples in the task); another `variant` is
+    another model's answers to the same samples."""
+    return [case(variant) for case in CASES]

@@ -24,9 +24,12 @@ def latest(records: list[SampleRecord]) -> list[SampleRecord]:
     return list({r.sample_id: r for r in records}.values())
 
 
+PINNED = ("status", "metrics", "breakdowns", "counts", "rates", "scoring", "primary_metric", "direction")
+
+
 def result_values(results: dict[str, Any]) -> dict[str, Any]:
-    """TaskResults as plain JSON (floats round-trip exactly)."""
-    return json.loads(json.dumps({name: r.model_dump(mode="json") for name, r in results.items()}))
+    """The computed parts of TaskResults as plain JSON (floats round-trip exactly)."""
+    return json.loads(json.dumps({name: r.model_dump(mode="json", include=set(PINNED)) for name, r in results.items()}))
 
 
 def score_values(records: list[SampleRecord]) -> dict[str, Any]:
@@ -46,7 +49,8 @@ def cases():  # type: ignore[no-untyped-def]
 
 def test_aggregation_from_records_is_pinned(golden: dict[str, Any], cases) -> None:  # type: ignore[no-untyped-def]
     results = {task.name: aggregate_task(task, latest(records), n, seed=0) for task, records, n in cases}
-    assert result_values(results) == golden["results"]
+    pinned = {name: {k: v for k, v in r.items() if k in PINNED} for name, r in golden["results"].items()}
+    assert result_values(results) == pinned
 
 
 def test_asr_and_translation_scores_are_pinned(golden: dict[str, Any], cases) -> None:  # type: ignore[no-untyped-def]
