@@ -24,7 +24,8 @@ from typing import Any
 from seabench.audio import AudioError
 from seabench.errors import UserError
 from seabench.judging.backend import JudgeCache, JudgeReply, combine
-from seabench.judging.phase import minimum_verdict, plan, store
+from seabench.judging.phase import minimum_verdict, open_judge, plan, store
+from seabench.judging.summary import write_judging
 from seabench.judging.request import JudgeRequest
 from seabench.records import (
     SAMPLES_FILE,
@@ -208,13 +209,13 @@ def judge_in_batch(run_dir: Path, tasks: dict[str, Task], spec: str, reg: Regist
         raise UserError(f"Batch mode needs a gemini: judge, not {spec!r}")
     options = dict(options or {})
     batch_options = {k: options.pop(k) for k in BATCH_OPTIONS if k in options}
-    backend = reg.create_judge(spec, {**options, "upload": True})
+    backend, rubrics = open_judge(reg, spec, {**options, "upload": True})
     temperature = 0.0 if n_samples == 1 else 0.7
     path = run_dir / SAMPLES_FILE
     records = latest_records(path)
-    work = plan(tasks, list(records.values()), backend.snapshot(), only_failed)
+    work = plan(tasks, list(records.values()), backend.snapshot(), only_failed, rubrics)
     for record, request in work.skipped_empty:
-        store(record, minimum_verdict(request, backend.snapshot()))
+        store(record, minimum_verdict(request, backend.snapshot()), request, sent=False)
     cache = JudgeCache()
     try:
         items = [Item(record, request, k, backend.sample_key(request, k, temperature))
@@ -232,10 +233,12 @@ def judge_in_batch(run_dir: Path, tasks: dict[str, Task], spec: str, reg: Regist
                 reply.audio_seen = item.request.wants_audio and backend.accepts_audio
                 verdicts[item.key] = backend.verdict_for(item.request, reply, item.key, cache)
         for record, request in work.requests:
-            store(record, combine([verdicts[backend.sample_key(request, k, temperature)] for k in range(n_samples)]))
+            store(record, combine([verdicts[backend.sample_key(request, k, temperature)] for k in range(n_samples)]),
+                  request)
     finally:
         cache.close()
         backend.close()
     rewrite_records(path, list(records.values()))
+    write_judging(run_dir, tasks, records.values())
     _state_path(run_dir).unlink(missing_ok=True)
     return len(work.requests) + len(work.skipped_empty)

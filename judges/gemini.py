@@ -110,6 +110,12 @@ class GeminiJudge(AdapterJudge):
                           output_tokens=getattr(usage, "candidates_token_count", None))
 
 
+def describe(spec: str, options: dict[str, Any]) -> tuple[str, bool]:
+    """(snapshot, hears audio) without a client or a key, for `seabench score --dry-run`."""
+    split_options(spec, options, OWN_OPTIONS, ADAPTER_OPTIONS)
+    return spec, True
+
+
 def create(spec: str, options: dict[str, Any]) -> GeminiJudge:
     from seabench.models import gemini as gemini_models
 

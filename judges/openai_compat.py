@@ -83,6 +83,18 @@ class OpenAIJudge(AdapterJudge):
                           output_tokens=getattr(usage, "completion_tokens", None))
 
 
+def describe(spec: str, options: dict[str, Any]) -> tuple[str, bool]:
+    """(snapshot, hears audio) without a client or a key, for `seabench score --dry-run`."""
+    import os
+
+    from seabench.models import openai_compat as openai_models
+
+    own, _ = split_options(spec, options, OWN_OPTIONS, ADAPTER_OPTIONS)
+    model, url = openai_models.parse_spec(spec)
+    base_url = (url or os.environ.get("OPENAI_BASE_URL") or openai_models.DEFAULT_BASE_URL).rstrip("/")
+    return f"openai:{model}@{openai_models.public_url(base_url)}", _flag(own.get("audio"), False)
+
+
 def create(spec: str, options: dict[str, Any]) -> OpenAIJudge:
     from seabench.models import openai_compat as openai_models
 

@@ -151,8 +151,11 @@ class Registry:
         entry = self.model_entry(spec)
         return load_object(entry.loader)(spec, dict(options or {}))
 
+    def judge_entry(self, spec: str) -> JudgeEntry:
+        return self._entry(self.judges, "judge", spec)
+
     def create_judge(self, spec: str, options: dict[str, Any] | None = None) -> Any:
-        entry: JudgeEntry = self._entry(self.judges, "judge", spec)
+        entry: JudgeEntry = self.judge_entry(spec)
         return load_object(entry.loader)(spec, dict(options or {}))
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from seabench.aggregate import aggregate_task
 from seabench.errors import UserError
+from seabench.judging.summary import attach_judging
 from seabench.manifest import now
 from seabench.progress import RunProgress
 from seabench.records import RESULTS_FILE, SAMPLES_FILE, atomic_write_text, latest_records, rewrite_records
@@ -31,17 +32,14 @@ def run_tasks(previous: RunResult, reg: Registry) -> dict[str, Task]:
 
 def judge_estimate(run_dir: Path, judge: str, *, only_failed: bool = False, n_samples: int = 1,
                    reg: Registry | None = None, options: dict[str, Any] | None = None) -> dict[str, float]:
-    """Dry run: what judging would cost (calls, audio seconds, tokens), without any call."""
-    from seabench.judging import plan
+    """Dry run: what judging would cost (calls, audio seconds, tokens), without any call or API key."""
+    from seabench.judging.phase import describe_judge, plan
 
     reg = reg or registry()
     tasks = {n: t for n, t in run_tasks(load_result(run_dir), reg).items() if t.rubric}
-    backend = reg.create_judge(judge, options)
-    try:
-        work = plan(tasks, list(latest_records(run_dir / SAMPLES_FILE).values()), backend.snapshot(), only_failed)
-        return work.estimate(n_samples, with_audio=backend.accepts_audio)
-    finally:
-        backend.close()
+    snapshot, with_audio, rubrics = describe_judge(reg, judge, options)
+    work = plan(tasks, list(latest_records(run_dir / SAMPLES_FILE).values()), snapshot, only_failed, rubrics)
+    return work.estimate(n_samples, with_audio=with_audio)
 
 
 def rescore(run_dir: Path, reg: Registry | None = None, *, judge: str | None = None, only_failed: bool = False,
@@ -86,6 +84,7 @@ def _rescore(run_dir: Path, previous: RunResult, reg: Registry | None, *, judge:
         recs = [r for (t, _), r in records.items() if t == name]
         results[name] = aggregate_task(tasks[name], recs, old.counts.n, previous.manifest.seed,
                                        old.dataset_hash, old.prompt_hash)
+    attach_judging(run_dir, results)
     previous.manifest.finished_at = now()
     status = "complete" if all(t.status == "complete" for t in results.values()) else "partial"
     result = previous.model_copy(update={"tasks": results, "status": status})

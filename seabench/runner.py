@@ -17,6 +17,7 @@ from seabench.audio import AudioError, load_audio
 from seabench.cache import ResponseCache, response_key
 from seabench.errors import UserError
 from seabench.generation import merge_generation, refuse_unsupported, settle
+from seabench.judging.summary import attach_judging
 from seabench.manifest import build_manifest, now
 from seabench.progress import RunProgress
 from seabench.records import (RESULTS_FILE, SAMPLES_FILE, SampleWriter, atomic_write_text, latest_records,
@@ -365,6 +366,7 @@ class Runner:
             planned.extend(recs)
             task_results[task.name] = aggregate_task(task, recs, len(samples), self.config.seed,
                                                      manifest.dataset_hashes[task.name], manifest.prompt_hashes[task.name])
+        attach_judging(self.out, task_results)
         manifest.finished_at = now()
         status = run_status(task_results.values(), planned)
         kept = earlier_results(self.out, set(task_results))  # tasks of this run dir not asked for this time
@@ -409,11 +411,13 @@ def judge_stored_records(run_dir: Path, tasks: dict[str, Task], spec: str, reg: 
     """Judge the records of judge-scored tasks in a run dir and rewrite samples.jsonl with the verdicts.
     Each verdict is cached as it arrives, so an interrupted judging step loses no paid call."""
     from seabench.judging import JudgeCache, plan, run_judging
+    from seabench.judging.phase import open_judge
+    from seabench.judging.summary import write_judging
 
     path = run_dir / SAMPLES_FILE
     records = latest_records(path)
-    backend = reg.create_judge(spec, options)
-    work = plan(tasks, list(records.values()), backend.snapshot(), only_failed)
+    backend, rubrics = open_judge(reg, spec, options)
+    work = plan(tasks, list(records.values()), backend.snapshot(), only_failed, rubrics)
     if not work.requests and not work.skipped_empty:
         backend.close()
         return 0
@@ -426,4 +430,5 @@ def judge_stored_records(run_dir: Path, tasks: dict[str, Task], spec: str, reg: 
         cache.close()
         backend.close()
     rewrite_records(path, list(records.values()))
+    write_judging(run_dir, tasks, records.values())
     return done

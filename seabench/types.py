@@ -205,6 +205,8 @@ class Verdict(BaseModel):
     audio_seen: bool = False
     cached: bool = False
     retries: int = 0
+    rubric_sha256: str | None = None  # of the rubric's definition, or of the user's rubric file it came from
+    rubric_source: str | None = None  # that file, when the rubric was not a shipped one
 
 
 class SampleRecord(BaseModel):
@@ -258,6 +260,18 @@ class TaskCounts(BaseModel):
         return sum(self.errors.values())
 
 
+class JudgingInfo(BaseModel):
+    """Who judged a task's items and with which rubrics, read off its verdicts."""
+
+    judge: str
+    served_versions: list[str] = Field(default_factory=list)  # model versions the judge's API reported
+    rubrics: dict[str, str] = Field(default_factory=dict)  # rubric id@version -> sha256
+    rubric_files: dict[str, str] = Field(default_factory=dict)  # user rubric file -> sha256
+    scored_by_judge: int = 0  # items the judge scored
+    scored_without_call: int = 0  # empty or failed answers given the lowest score, never sent
+    unscored: int = 0  # judge calls that failed or replies without a usable score
+
+
 class TaskResult(BaseModel):
     name: str
     version: str
@@ -272,6 +286,7 @@ class TaskResult(BaseModel):
     rates: dict[str, float] = Field(default_factory=dict)
     judge: str | None = None
     rubric: str | None = None
+    judging: JudgingInfo | None = None
     scoring: dict[str, Any] = Field(default_factory=dict)  # normaliser versions, sacrebleu signature ...
     dataset_hash: str = ""
     prompt_hash: str = ""

@@ -119,3 +119,19 @@ def extract_label(
             return ExtractResult(index, "marker")
     index = _found(finder, answer)
     return ExtractResult(index, "synonym") if index is not None else NONE
+
+
+@lru_cache(maxsize=1)
+def _language_finder() -> PhraseFinder:
+    names = SYNONYMS["language"]
+    codes = list(names)
+    return PhraseFinder((form, codes.index(code)) for code, forms in names.items() for fs in forms.values()
+                        for form in fs)
+
+
+def languages_named(text: str) -> set[str]:
+    """Language codes whose names appear in `text` in any supported language ("into Thai",
+    "sang tiếng Việt", "เป็นภาษาอังกฤษ", "翻译成中文")."""
+    codes = list(SYNONYMS["language"])
+    norm = match_form(to_simplified(widen_fold(text or "")))
+    return {codes[key] for key, _, _ in _language_finder().find(norm) if key is not None}

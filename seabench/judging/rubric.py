@@ -1,10 +1,19 @@
 """Rubrics are data (rubrics/*.yaml, versioned): what each score on the 1-5 scale means, the
-wrong-language rule, and which inputs the judge sees. The judge prompt is built from them."""
+wrong-language rule, and which inputs the judge sees. The judge prompt is built from them.
+
+A level is one description, or a list of lines any of which earns it (lettered a, b, c in the
+guide, so docs and human raters can point at "3.b"). `first_match` rubrics are applied as
+SeaBench-Audio applies its rules: from score 1 upward, the first level that fits is the score.
+A user can replace the shipped rubrics with a file of their own (seabench.judging.rubric_file).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from functools import lru_cache
 from importlib import resources
+from string import ascii_lowercase
 from typing import Literal
 
 import yaml
@@ -13,6 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from seabench.errors import unknown_name
 
 Input = Literal["audio", "question", "reference", "answer"]
+FIRST_MATCH_RULE = ("Go through the scores from 1 upward and give the first score whose description fits the "
+                    "answer; a higher score is reached only when no lower one fits.")
 
 
 class Rubric(BaseModel):
@@ -24,10 +35,14 @@ class Rubric(BaseModel):
     families: list[str] = Field(default_factory=list)  # task types it is for (SeaBench-Audio prefixes)
     scale_min: int = 1
     scale_max: int = 5
-    criteria: str  # what is being judged, in plain language
-    levels: dict[int, str]  # score -> description
-    wrong_language: str  # how an answer in the wrong language is scored
+    first_match: bool = False  # levels checked from the lowest up, the first that fits wins
+    criteria: str = ""  # what is being judged, in plain language
+    levels: dict[int, str | list[str]]  # score -> description, or lines any of which earns the score
+    wrong_language: str = ""  # how an answer in the wrong language is scored
     inputs: list[Input]
+    verbatim: str | None = None  # a user's scoring guide, shown exactly as given (e.g. SeaBench-Audio's rules.json)
+    source: str | None = None  # the file a user-supplied rubric came from
+    source_sha256: str | None = None
 
     @model_validator(mode="after")
     def _levels_cover_scale(self) -> Rubric:
@@ -42,11 +57,41 @@ class Rubric(BaseModel):
     def ref(self) -> str:
         return f"{self.id}@{self.version}"
 
+    @property
+    def sha256(self) -> str:
+        """Of the rubric's source file when a user gave one, else of its definition: recorded with
+        every verdict so a score can be tied to the exact words the judge read."""
+        if self.source_sha256:
+            return self.source_sha256
+        return hashlib.sha256(json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+
+    def lines(self, score: int) -> list[str]:
+        level = self.levels[score]
+        return [level] if isinstance(level, str) else list(level)
+
+    def line(self, ref: str) -> str:
+        """The text of one line, e.g. "3.b" (or "3" for a one-line level)."""
+        score, _, letter = ref.partition(".")
+        lines = self.lines(int(score))
+        return lines[ascii_lowercase.index(letter)] if letter else " ".join(lines)
+
     def guide(self) -> str:
         """The scoring guide shown to judges and to human raters (the same words for both)."""
-        lines = [f"{self.title}", "", self.criteria.strip(), "", "Scores:"]
-        lines += [f"{score}: {text.strip()}" for score, text in sorted(self.levels.items(), reverse=True)]
-        lines += ["", f"Wrong language: {self.wrong_language.strip()}"]
+        if self.verbatim is not None:
+            return self.verbatim.strip()
+        order = sorted(self.levels, reverse=not self.first_match)
+        lines = [self.title, "", self.criteria.strip(), "", "Scores:"]
+        if self.first_match:
+            lines += [FIRST_MATCH_RULE]
+        for score in order:
+            level = self.lines(score)
+            if len(level) == 1:
+                lines.append(f"{score}: {level[0].strip()}")
+            else:
+                lines.append(f"{score}: if any of these holds:")
+                lines += [f"  {score}.{ascii_lowercase[i]} {text.strip()}" for i, text in enumerate(level)]
+        if self.wrong_language:
+            lines += ["", f"Wrong language: {self.wrong_language.strip()}"]
         return "\n".join(lines)
 
 

@@ -87,7 +87,7 @@ def test_request_carries_audio_schema_rubric_and_settings(serve, tmp_path: Path)
     [req] = _requests(tmp_path, 1)
     [verdict] = _judge().judge([req])
     assert (verdict.score, verdict.rationale, verdict.audio_seen, verdict.parse_ok) == (4.0, "good", True, True)
-    assert verdict.judge == SPEC and verdict.rubric == "spoken_qa@1"
+    assert verdict.judge == SPEC and verdict.rubric == "spoken_qa@2"
     assert verdict.model_version == f"gemini-2.5-flash-{server.model_version}"
     [sent] = server.generate_requests()
     body = sent.json

@@ -12,9 +12,9 @@ from seabench import Sample, UserError
 from seabench.judging import JudgeRequest, Rubric, all_rubrics, load_rubric
 
 SEABENCH_AUDIO = {"math": "math", "ASR": "asr", "safety": "safety", "SER": "speech_emotion", "SQA": "spoken_qa",
-                  "AQA": "audio_qa", "CS": "code_switching", "SS": "speech_summarization",
+                  "AQA": "audio_qa", "CS": "customer_service", "SS": "speech_summarization",
                   "S2TT": "speech_translation", "fact": "factual", "life": "life", "MED": "medical",
-                  "SKI": "skills", "AA": "audio_analysis"}
+                  "SKI": "audio_skills", "AA": "audio_analysis"}
 
 
 def test_one_rubric_per_task_type_plus_generic() -> None:
@@ -26,12 +26,15 @@ def test_rubric_is_complete(rubric_id: str) -> None:
     r = load_rubric(rubric_id)
     assert r.version and r.ref == f"{rubric_id}@{r.version}"
     assert (r.scale_min, r.scale_max) == (1, 5) and sorted(r.levels) == [1, 2, 3, 4, 5]
-    assert all(len(text.split()) >= 6 for text in r.levels.values())
-    assert "language" in r.levels[1].lower()  # the lowest level names the wrong-language case
+    assert all(len(line.split()) >= 6 for score in r.levels for line in r.lines(score))
+    assert "language" in " ".join(r.lines(1)).lower()  # the lowest level names the wrong-language case
     assert len(r.wrong_language.split()) >= 10 and len(r.criteria.split()) >= 25
     assert {"audio", "question", "answer"} <= set(r.inputs)
     guide = r.guide()
     assert all(f"{score}: " in guide for score in range(1, 6)) and "Wrong language:" in guide
+    assert r.first_match == (rubric_id != "generic")  # SeaBench-Audio's rules apply from 1 upward
+    if r.first_match:
+        assert guide.index("1: ") < guide.index("5: ") and "first score whose description fits" in guide
 
 
 def test_families_map_every_task_type_to_exactly_one_rubric() -> None:
@@ -61,7 +64,7 @@ def test_prompt_shows_rubric_and_only_the_inputs_it_names() -> None:
     request = JudgeRequest(task="t", sample_id="s", rubric=asr, answer="xin chào", question="Transcribe",
                            reference="xin chào các bạn", language="vi")
     prompt = request.prompt(with_audio=True)
-    assert prompt.startswith(asr.title) and asr.levels[4].strip() in prompt and "xin chào các bạn" in prompt
+    assert prompt.startswith(asr.title) and asr.line("4").strip() in prompt and "xin chào các bạn" in prompt
     no_reference = asr.model_copy(update={"inputs": ["audio", "question", "answer"]})
     assert "xin chào các bạn" not in JudgeRequest(**{**request.__dict__, "rubric": no_reference}).prompt(True)
 
