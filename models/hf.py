@@ -1,22 +1,28 @@
-"""`hf:ORG/NAME_OR_PATH` — audio-text checkpoints run with transformers.
+"""`hf:ORG/NAME_OR_PATH` — audio-text checkpoints run with transformers, prompted the way their
+authors prompt them (models/prompts.py names the official file of every prompt).
 
-Covers the Qwen2-Audio family (Qwen2-Audio-Instruct, SeaLLMs-Audio) and any model that
-transformers exposes through an auto class (`AutoModelForMultimodalLM`, `AutoModelForSeq2SeqLM`,
-`AutoModelForSpeechSeq2Seq`) with a processor chat template: GLM-ASR, AudioFlamingo3, Voxtral,
-Gemma 3n, Granite Speech, Qwen2.5-Omni (text output) where their processors' dependencies are
-installed. Prompts go through the processor's chat template with control tokens in user text
-escaped. Inputs are batched with left padding; decoding is greedy unless the task samples.
+Five ways in, chosen from the checkpoint:
+- chat (default): the processor's chat template, clips first then the task prompt (Qwen2-Audio,
+  SeaLLMs-Audio, GLM-ASR, Voxtral ...; Qwen2.5-Omni with its official system prompt, text output only);
+- wrapped: a fixed user-turn wrapper with an audio marker the processor expands, rendered by the
+  tokenizer's chat template (MERaLiON v1/v2, whose remote processor takes `text=..., audios=...`);
+- raw: the whole prompt as text for processors without a chat template (Phi-4-multimodal remote code);
+- asr: encoder-decoders without a chat template (Whisper) transcribe in the sample's language, or the
+  one forced with `-G language=th` (`-G language=auto` lets the model detect it);
+- ctc: CTC recognisers (`AutoModelForCTC`: wav2vec2 / XLS-R fine-tuned for ASR), greedy CTC decoding.
 
-Remote code (MERaLiON) runs only for repos on REMOTE_CODE_ALLOWED at a pinned commit: remote
-code is arbitrary Python from the hub, so `trust_remote_code` is refused for anything else."""
+A hub id is read from the local Hugging Face cache only, and remote code runs only for allow-listed,
+pinned checkpoints (models/hf_checkpoint.py). Inputs are batched with left padding; decoding is greedy
+unless the task samples."""
 
 from __future__ import annotations
 
-import re
+import itertools
 import time
-from pathlib import Path
 from typing import Any
 
+from seabench.models import prompts
+from seabench.models.hf_checkpoint import Checkpoint, resolve
 from seabench.models.hf_common import (
     SR,
     LongAudioPlan,
@@ -25,7 +31,7 @@ from seabench.models.hf_common import (
     window_of,
 )
 
-from seabench.adapter import ModelAdapter, check_options
+from seabench.adapter import ALL_GENERATION_KEYS, ModelAdapter, check_options
 from seabench.errors import UserError, require
 from seabench.generation import cut_at_stop
 from seabench.languages import primary
@@ -37,44 +43,16 @@ from seabench.types import (
     ModelOutput,
 )
 
-# repo id -> pinned commit. None: allowed, but only at a full commit hash the user passes with
-# `-M revision=<40 hex>` (no hash for these repos has been verified by the maintainers yet).
-REMOTE_CODE_ALLOWED: dict[str, str | None] = {
-    "MERaLiON/MERaLiON-AudioLLM-Whisper-SEA-LION": None,
-    "MERaLiON/MERaLiON-2-10B": None,
-    "MERaLiON/MERaLiON-2-10B-ASR": None,
-    "MERaLiON/MERaLiON-2-3B": None,
-}
-COMMIT = re.compile(r"[0-9a-f]{40}")
-OPTIONS = {"device", "dtype", "batch_size", "max_audio_s", "attn_implementation", "revision", "trust_remote_code"}
-AUTO_CLASSES = ("AutoModelForMultimodalLM", "AutoModelForSeq2SeqLM", "AutoModelForSpeechSeq2Seq")
+OPTIONS = {"device", "dtype", "batch_size", "max_audio_s", "attn_implementation", "revision", "trust_remote_code",
+           "code_sha256", "prompt_template"}
+AUTO_CLASSES = ("AutoModelForMultimodalLM", "AutoModelForSeq2SeqLM", "AutoModelForSpeechSeq2Seq", "AutoModelForCTC")
+REMOTE_AUTO_CLASSES = (*AUTO_CLASSES, "AutoModelForCausalLM")  # Phi-4-multimodal's remote code is a causal LM
 DTYPES = ("float32", "bfloat16", "float16")
 # Omni models also speak: ask for text only.
 GENERATE_EXTRA: dict[str, dict[str, Any]] = {"qwen2_5_omni": {"return_audio": False},
                                              "qwen3_omni_moe": {"return_audio": False}}
-MERALION_TYPES = ("meralion", "meralion2")
-MERALION_PROMPT = "Instruction: {prompt} \nFollow the text instruction based on the following audio: <SpeechHere>"
-
-
-def check_remote_code(model: str, revision: str | None, trust: bool) -> str | None:
-    """The revision to load; raises unless remote code is off or the repo is allow-listed and pinned."""
-    if not trust:
-        return revision
-    if model not in REMOTE_CODE_ALLOWED:
-        raise UserError(
-            f"trust_remote_code is off for {model!r}: remote code runs arbitrary Python from the hub, so seabench "
-            f"only enables it for allow-listed repos at a pinned commit ({', '.join(sorted(REMOTE_CODE_ALLOWED))}). "
-            "Use a transformers-native checkpoint, or add the repo and a reviewed commit to "
-            "REMOTE_CODE_ALLOWED in seabench/models/hf.py")
-    pinned = REMOTE_CODE_ALLOWED[model]
-    if pinned is not None:
-        if revision not in (None, pinned):
-            raise UserError(f"{model} runs remote code only at its pinned commit {pinned}, not {revision!r}")
-        return pinned
-    if revision is None or not COMMIT.fullmatch(revision):
-        raise UserError(f"{model} runs remote code only at a pinned commit: pass -M revision=<40-hex commit "
-                        f"hash you have reviewed> (got {revision!r}; branch and tag names can move)")
-    return revision
+AUTO_LANGUAGE = "auto"
+CTC_KEYS = frozenset({"max_new_tokens", "seed", "stop"})
 
 
 def uses_mistral_chat(processor: Any) -> bool:
@@ -89,18 +67,21 @@ def has_chat_template(processor: Any) -> bool:
                                                  or getattr(tokenizer, "chat_template", None))
 
 
-def load_processor(model: str, revision: str | None, trust: bool, *, need_template: bool = True) -> Any:
+def load_processor(folder: str, trust: bool, *, need_template: bool = True) -> Any:
     """The model's processor, left-padding, with a pad token; fails if it has no chat template
     (unless `need_template` is False: ASR-only models do not take prompts)."""
     transformers = require("transformers", "hf", "the hf: adapter")
-    processor = transformers.AutoProcessor.from_pretrained(model, revision=revision, trust_remote_code=trust)
+    try:
+        processor = transformers.AutoProcessor.from_pretrained(folder, trust_remote_code=trust)
+    except ImportError as exc:  # e.g. a video processor that needs torchvision
+        raise UserError(f"{folder}: its processor cannot be loaded here: {str(exc).splitlines()[0]}") from None
     tokenizer = getattr(processor, "tokenizer", None)
     if tokenizer is not None:
         tokenizer.padding_side = "left"
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
     if need_template and not has_chat_template(processor):
-        raise UserError(f"{model}: its processor has no chat template, which seabench needs to build prompts")
+        raise UserError(f"{folder}: its processor has no chat template, which seabench needs to build prompts")
     return processor
 
 
@@ -108,57 +89,91 @@ class HFAdapter(ModelAdapter):
     neutral_options = frozenset({"batch_size"})  # batched outputs equal one-by-one outputs (tested)
     max_audio_s = None  # long audio is chunked or truncated here, not rejected by the runner
 
-    def __init__(self, model: str, options: dict[str, Any]) -> None:
+    def __init__(self, checkpoint: Checkpoint, options: dict[str, Any]) -> None:
         torch = require("torch", "hf", "the hf: adapter")
         transformers = require("transformers", "hf", "the hf: adapter")
         self._torch, self._transformers = torch, transformers
-        self.id = f"hf:{model}"
-        self.model_name = model
+        self.checkpoint = checkpoint
+        self.id = f"hf:{checkpoint.name}"
         self.warnings: list[str] = []
-        trust = bool(options.get("trust_remote_code", False))
-        revision = check_remote_code(model, _text(options.get("revision")), trust)
+        trust = checkpoint.trust_remote_code
+        folder = str(checkpoint.folder)
         self.device = _device(torch, str(options.get("device", "auto")))
         self.dtype_name = _dtype_name(str(options.get("dtype", "auto")), self.device)
         self.default_batch_size = int(options.get("batch_size", 8))
-        config = transformers.AutoConfig.from_pretrained(model, revision=revision, trust_remote_code=trust)
+        config = transformers.AutoConfig.from_pretrained(folder, trust_remote_code=trust)
         self.model_type = str(config.model_type)
-        auto = _auto_class(transformers, config, model, trust)
-        self.processor = load_processor(model, revision, trust, need_template=False)
+        auto = _auto_class(transformers, config, checkpoint.name, trust)
+        self.processor = load_processor(folder, trust, need_template=False)
         self.tokenizer = getattr(self.processor, "tokenizer", self.processor)
-        # An encoder-decoder without a chat template (Whisper) only transcribes: prompts are not used.
-        self.asr_only = bool(getattr(config, "is_encoder_decoder", False)) and not has_chat_template(self.processor)
-        if not self.asr_only and not has_chat_template(self.processor):
-            raise UserError(f"{model}: its processor has no chat template, which seabench needs to build prompts")
-        if self.asr_only:
-            self.warnings.append(f"{self.id} is an ASR-only model: it transcribes the audio and ignores task "
-                                 "prompts (use it for ASR tasks or as the ASR side of a cascade)")
-        self._template_kwargs = _template_kwargs(self.processor)
-        load_args: dict[str, Any] = {"revision": revision, "trust_remote_code": trust,
-                                     "dtype": getattr(torch, self.dtype_name)}
+        self.template = prompts.choose(options.get("prompt_template"), model_type=self.model_type)
+        self.kind = self._kind(auto, config)
+        self.generation_keys = self._generation_keys()
+        load_args: dict[str, Any] = {"trust_remote_code": trust, "dtype": getattr(torch, self.dtype_name)}
         if options.get("attn_implementation"):
             load_args["attn_implementation"] = str(options["attn_implementation"])
-        self.model = auto.from_pretrained(model, **load_args).to(self.device).eval()
+        self.model = getattr(transformers, auto).from_pretrained(folder, **load_args).to(self.device).eval()
         limit = options.get("max_audio_s")
         self.window_s = float(limit) if limit is not None else window_of(self.processor)
-        self.commit = getattr(self.model.config, "_commit_hash", None)
+
+    def _kind(self, auto: str, config: Any) -> str:
+        if auto == "AutoModelForCTC":
+            return "ctc"
+        if self.template is not None and self.template.raw is not None:
+            return "raw"
+        if self.template is not None and self.template.user is not None:
+            return "wrapped"
+        if has_chat_template(self.processor):
+            return "chat"
+        if getattr(config, "is_encoder_decoder", False):
+            self.warnings.append(f"{self.id} is an ASR-only model: it transcribes the audio and ignores task "
+                                 "prompts (use it for ASR tasks or as the ASR side of a cascade)")
+            return "asr"
+        raise UserError(f"{self.checkpoint.name}: its processor has no chat template, which seabench needs to "
+                        "build prompts")
+
+    def _generation_keys(self) -> frozenset[str]:
+        if self.kind == "ctc":
+            return CTC_KEYS
+        if self.kind == "asr":
+            return (ALL_GENERATION_KEYS - {"system_prompt"}) | {"extra.language"}
+        if self.template is not None and not self.template.system_turn:
+            return ALL_GENERATION_KEYS - {"system_prompt"}
+        return ALL_GENERATION_KEYS
+
+    @property
+    def asr_only(self) -> bool:
+        return self.kind in ("asr", "ctc")
 
     def info(self) -> ModelInfo:
+        details: dict[str, Any] = {
+            "class": type(self.model).__name__, "device": str(self.device), "torch": self._torch.__version__,
+            "asr_only": self.asr_only, "input": self.kind,
+            "attn_implementation": getattr(self.model.config, "_attn_implementation", None)}
+        if self.template is not None:
+            details.update(prompt_template=self.template.name, prompt_source=self.template.source)
+        if self.checkpoint.trust_remote_code:
+            details["remote_code"] = True
+        commit = self.checkpoint.commit if not self.checkpoint.is_local else None
         return ModelInfo(
-            id=self.id, provider="transformers", snapshot=snapshot_of(self.model_name, self.commit),
+            id=self.id, provider="transformers", snapshot=snapshot_of(self.checkpoint.name, commit),
             dtype=self.dtype_name, backend_version=f"transformers {self._transformers.__version__}",
-            max_audio_s=self.window_s,
-            details={"class": type(self.model).__name__, "device": str(self.device),
-                     "torch": self._torch.__version__, "asr_only": self.asr_only,
-                     "attn_implementation": getattr(self.model.config, "_attn_implementation", None)})
+            max_audio_s=self.window_s, details=details)
 
     def generate(self, batch: list[ModelInput], config: GenerationConfig) -> list[ModelOutput]:
         plan = LongAudioPlan.build(batch, self.window_s)
         inputs = [p.inp for p in plan.pieces]
-        size = max(self.default_batch_size, 1)
-        outputs: list[ModelOutput] = []
-        for start in range(0, len(inputs), size):
-            outputs.extend(self._isolating(inputs[start:start + size], config))
-        return plan.merge(outputs)
+        size = 1 if self.kind == "raw" else max(self.default_batch_size, 1)  # the official raw path is one by one
+        outputs: list[ModelOutput | None] = [None] * len(inputs)
+        # a processor given text and audio lists pairs them in order: text-only inputs go in their own batches
+        for _, group in itertools.groupby(sorted(range(len(inputs)), key=lambda i: not inputs[i].audio),
+                                          key=lambda i: not inputs[i].audio):
+            members = list(group)
+            for start in range(0, len(members), size):
+                part = members[start:start + size]
+                for i, out in zip(part, self._isolating([inputs[i] for i in part], config)):
+                    outputs[i] = out
+        return plan.merge([out for out in outputs if out is not None])
 
     def _isolating(self, inputs: list[ModelInput], config: GenerationConfig) -> list[ModelOutput]:
         """Run a batch; if it fails, run its inputs one by one so only the bad one gets an error."""
@@ -169,28 +184,55 @@ class HFAdapter(ModelAdapter):
                 return [out for inp in inputs for out in self._isolating([inp], config)]
             return [ModelOutput(error=f"{type(exc).__name__}: {exc}", error_code=ErrorCode.MODEL_ERROR)]
 
+    # -- prompts ---------------------------------------------------------------------------------
+    def _system(self, config: GenerationConfig) -> str | None:
+        """The task's system prompt, else the family's official one (Qwen2.5-Omni)."""
+        if config.system_prompt is not None:
+            return config.system_prompt
+        return self.template.system if self.template is not None else None
+
     def _encode(self, inputs: list[ModelInput], config: GenerationConfig) -> Any:
-        if self.model_type in MERALION_TYPES:
-            return self._encode_meralion(inputs, config)
-        chats = [conversation(inp, config.system_prompt, with_audio=True) for inp in inputs]
+        if self.kind == "wrapped":
+            return self._encode_wrapped(inputs, config)
+        if self.kind == "raw":
+            return self._encode_raw(inputs, config)
+        chats = [conversation(inp, self._system(config), with_audio=True) for inp in inputs]
         if uses_mistral_chat(self.processor):
             chats = [_audio_as_base64_wav(chat) for chat in chats]
         return self.processor.apply_chat_template(chats, add_generation_prompt=True, tokenize=True, return_dict=True,
-                                                  return_tensors="pt", **self._template_kwargs)
+                                                  return_tensors="pt", **_template_kwargs(self.processor))
 
-    def _encode_meralion(self, inputs: list[ModelInput], config: GenerationConfig) -> Any:
-        """MERaLiON's remote processor takes a text prompt with a `<SpeechHere>` marker."""
-        texts = []
-        for inp in inputs:
-            messages = [{"role": "system", "content": config.system_prompt}] if config.system_prompt else []
-            messages.append({"role": "user", "content": MERALION_PROMPT.format(prompt=inp.prompt)})
-            texts.append(self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True))
-        return self.processor(text=texts, audios=[w for inp in inputs for w in inp.audio], return_tensors="pt",
-                              padding=True)
+    def wrapped_text(self, inp: ModelInput, config: GenerationConfig) -> str:
+        """The chat-templated text of one input with the family's user-turn wrapper (public: tests
+        compare it with the official script's string)."""
+        assert self.template is not None
+        if self.template.max_clips is not None and len(inp.audio) > self.template.max_clips:
+            raise ValueError(f"{self.template.name} takes at most {self.template.max_clips} audio clip per prompt")
+        text = self.template.user_text(inp.prompt) if inp.audio else inp.prompt
+        messages = [{"role": "system", "content": config.system_prompt}] if config.system_prompt else []
+        messages.append({"role": "user", "content": text})
+        return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
 
+    def _encode_wrapped(self, inputs: list[ModelInput], config: GenerationConfig) -> Any:
+        """MERaLiON's processor takes the templated text and the waveforms, and expands `<SpeechHere>`."""
+        texts = [self.wrapped_text(inp, config) for inp in inputs]
+        waves = [wave for inp in inputs for wave in inp.audio]
+        return self.processor(text=texts, audios=waves) if waves else self.processor(text=texts)
+
+    def _encode_raw(self, inputs: list[ModelInput], config: GenerationConfig) -> Any:
+        """Phi-4-multimodal's way: `<|user|><|audio_1|>...<|end|><|assistant|>`, clips as (array, rate)."""
+        assert self.template is not None
+        [inp] = inputs
+        text = self.template.raw_text(inp.prompt, len(inp.audio), self._system(config))
+        audios = [(wave, SR) for wave in inp.audio] or None
+        return self.processor(text=text, audios=audios, return_tensors="pt")
+
+    # -- generation ------------------------------------------------------------------------------
     def _forward(self, inputs: list[ModelInput], config: GenerationConfig) -> list[ModelOutput]:
-        if self.asr_only:
+        if self.kind == "asr":
             return self._forward_asr(inputs, config)
+        if self.kind == "ctc":
+            return self._forward_ctc(inputs, config)
         start = time.perf_counter()
         enc = self._encode(inputs, config)
         sequences = self._generate_ids(enc, config, GENERATE_EXTRA.get(self.model_type, {}))
@@ -200,12 +242,11 @@ class HFAdapter(ModelAdapter):
         return [self._output(row.tolist(), int(n_in), share, config.stop) for row, n_in in zip(new, prompt_lengths)]
 
     def _forward_asr(self, inputs: list[ModelInput], config: GenerationConfig) -> list[ModelOutput]:
-        """Transcribe each clip in its sample's language (one generate per language in the batch)."""
-        if any(len(inp.audio) != 1 for inp in inputs):
-            raise ValueError("an ASR-only model takes exactly one audio clip per sample")
+        """Transcribe each clip in its language (one generate per language in the batch)."""
+        _one_clip_each(inputs)
         groups: dict[str | None, list[int]] = {}
         for n, inp in enumerate(inputs):
-            groups.setdefault(self._asr_language(inp.language), []).append(n)
+            groups.setdefault(self._asr_language(inp.language, config), []).append(n)
         outputs: list[ModelOutput] = [ModelOutput()] * len(inputs)
         prefix = set(getattr(self.tokenizer, "all_special_ids", [])) - self._stop
         for language, members in groups.items():
@@ -222,11 +263,56 @@ class HFAdapter(ModelAdapter):
                 outputs[n] = self._output(ids, None, share, config.stop)
         return outputs
 
-    def _asr_language(self, language: str) -> str | None:
-        """The language code Whisper-style generation forces, or None to let the model detect it."""
+    def _asr_language(self, language: str, config: GenerationConfig) -> str | None:
+        """The language Whisper-style generation forces: `-G language=` if given (`auto`: none), else the
+        sample's language when the model has a token for it, else None (the model detects it)."""
         known = getattr(self.model.generation_config, "lang_to_id", None) or {}
+        forced = config.extra.get("language")
+        if forced is not None:
+            code = str(forced)
+            if code == AUTO_LANGUAGE:
+                return None
+            if f"<|{code}|>" not in known:
+                codes = sorted(k.strip("<|>") for k in known)
+                raise ValueError(f"-G language={code}: this model has no language token for it; it knows "
+                                 f"{', '.join(codes) or 'none'} (or auto)")
+            return code
         code = primary(language)
         return code if f"<|{code}|>" in known else None
+
+    def _forward_ctc(self, inputs: list[ModelInput], config: GenerationConfig) -> list[ModelOutput]:
+        """Greedy CTC: the best label per frame, repeats merged, blanks dropped. Extractors without an
+        attention mask (group-norm wav2vec2) see one clip at a time, as padding would change their input."""
+        _one_clip_each(inputs)
+        torch = self._torch
+        extractor = self.processor.feature_extractor
+        masked = bool(getattr(extractor, "return_attention_mask", False))
+        groups = [inputs] if masked else [[inp] for inp in inputs]
+        outputs: list[ModelOutput] = []
+        for group in groups:
+            start = time.perf_counter()
+            enc = extractor([inp.audio[0] for inp in group], sampling_rate=SR, return_tensors="pt", padding=True,
+                            return_attention_mask=masked)
+            enc = {k: v.to(self.device, dtype=self.model.dtype) if v.is_floating_point() else v.to(self.device)
+                   for k, v in enc.items()}
+            with torch.inference_mode():
+                labels = self.model(**enc).logits.argmax(-1).cpu()
+            if masked:
+                frames = self.model._get_feat_extract_output_lengths(enc["attention_mask"].sum(-1)).tolist()
+            else:
+                frames = [labels.shape[1]] * len(group)
+            share = (time.perf_counter() - start) / len(group)
+            outputs.extend(self._ctc_output(row[:n].tolist(), share, config) for row, n in zip(labels, frames))
+        return outputs
+
+    def _ctc_output(self, labels: list[int], latency_s: float, config: GenerationConfig) -> ModelOutput:
+        blank = self.tokenizer.pad_token_id
+        tokens = [label for label, _ in itertools.groupby(labels) if label != blank]
+        cut = len(tokens) > config.max_new_tokens
+        tokens = tokens[:config.max_new_tokens]
+        text, hit = cut_at_stop(self.tokenizer.decode(tokens, group_tokens=False), config.stop)
+        return ModelOutput(text=text.strip(), finish_reason="length" if cut and not hit else "stop",
+                           output_tokens=len(tokens), latency_s=latency_s)
 
     def _generate_ids(self, enc: dict[str, Any], config: GenerationConfig, extra: dict[str, Any]) -> Any:
         torch = self._torch
@@ -268,8 +354,13 @@ class HFAdapter(ModelAdapter):
             self._torch.cuda.empty_cache()
 
 
-def _text(value: Any) -> str | None:
-    """-M values that look numeric arrive as numbers; a revision is always text."""
+def _one_clip_each(inputs: list[ModelInput]) -> None:
+    if any(len(inp.audio) != 1 for inp in inputs):
+        raise ValueError("an ASR-only model takes exactly one audio clip per sample")
+
+
+def as_text(value: Any) -> str | None:
+    """-M values that look numeric arrive as numbers; a revision or a hash is always text."""
     return None if value is None else str(value)
 
 
@@ -328,15 +419,15 @@ def _dtype_name(name: str, device: str) -> str:
     return name
 
 
-def _auto_class(transformers: Any, config: Any, model: str, trust: bool) -> Any:
+def _auto_class(transformers: Any, config: Any, model: str, trust: bool) -> str:
     """The first generation auto class that maps this config (or that its remote code declares)."""
     remote = getattr(config, "auto_map", None) or {}
-    for name in AUTO_CLASSES:
+    for name in REMOTE_AUTO_CLASSES if trust else AUTO_CLASSES:
         auto = getattr(transformers, name, None)
         if auto is None:
             continue
         if (trust and name in remote) or type(config) in auto._model_mapping:
-            return auto
+            return name
     raise UserError(f"{model}: transformers {transformers.__version__} has no audio-text generation class for "
                     f"model type {config.model_type!r} (looked in {', '.join(AUTO_CLASSES)})")
 
@@ -346,6 +437,8 @@ def create(spec: str, options: dict[str, Any]) -> HFAdapter:
     if not model:
         raise UserError("the hf: adapter needs a model: hf:ORG/NAME or hf:/path/to/checkpoint")
     check_options(spec, options, OPTIONS)
-    if model.startswith(("/", ".", "~")) and not Path(model).expanduser().is_dir():
-        raise UserError(f"no checkpoint folder at {model}")
-    return HFAdapter(str(Path(model).expanduser()) if Path(model).expanduser().is_dir() else model, options)
+    _device(require("torch", "hf", "the hf: adapter"), str(options.get("device", "auto")))
+    _dtype_name(str(options.get("dtype", "auto")), "cpu")
+    checkpoint = resolve(model, as_text(options.get("revision")), bool(options.get("trust_remote_code", False)),
+                         as_text(options.get("code_sha256")))
+    return HFAdapter(checkpoint, options)

@@ -145,8 +145,9 @@ def _join(outs: list[ModelOutput], joiner: str) -> ModelOutput:
 
 def window_of(processor: Any) -> float:
     """The longest audio one model call takes: the processor's own limit if it splits audio
-    itself (GLM-ASR, AudioFlamingo3), else its feature extractor's window (30 s for Whisper)."""
-    own = getattr(processor, "max_audio_len", None)
+    itself (GLM-ASR, AudioFlamingo3: `max_audio_len`; MERaLiON-2: `time_duration_limit`, 300 s in
+    30 s windows), else its feature extractor's window (30 s for Whisper)."""
+    own = getattr(processor, "max_audio_len", None) or getattr(processor, "time_duration_limit", None)
     if own:
         return float(own)
     extractor = getattr(processor, "feature_extractor", None) or getattr(processor, "audio_processor", None)

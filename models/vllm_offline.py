@@ -1,19 +1,23 @@
 """`vllm:ORG/NAME_OR_PATH` — vLLM's offline engine (`vllm.LLM`) with audio as multi-modal data.
 
 The runner hands over all of a task's prompts at once (`default_batch_size` is large) so vLLM
-schedules them itself. `-M` options other than `max_audio_s` are vLLM engine arguments
+schedules them itself. `-M` options other than `max_audio_s`, `code_sha256` and `prompt_template` are
+vLLM engine arguments
 (`-M tensor_parallel_size=2 -M max_model_len=8192 -M gpu_memory_utilization=0.8` ...), checked
 against the fields of `vllm.EngineArgs` before the engine starts. Prompts are rendered with the
-model's processor chat template, the same conversation the `hf:` adapter builds."""
+model's processor chat template, the same conversation the `hf:` adapter builds, or with the family's
+official wrapper from models/prompts.py (MERaLiON: `-M prompt_template=meralion2`, chosen automatically
+from the checkpoint's model type; MERaLiON needs the MERaLiON vLLM plugin, see docs/MODELS.md)."""
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from pathlib import Path
 from typing import Any
 
-from seabench.models.hf import check_remote_code, load_processor
+from seabench.models import prompts
+from seabench.models.hf import as_text, load_processor
+from seabench.models.hf_checkpoint import Checkpoint, resolve
 from seabench.models.hf_common import (
     SR,
     LongAudioPlan,
@@ -22,7 +26,7 @@ from seabench.models.hf_common import (
     window_of,
 )
 
-from seabench.adapter import ModelAdapter
+from seabench.adapter import ALL_GENERATION_KEYS, ModelAdapter
 from seabench.errors import MissingExtra, UserError, unknown_name
 from seabench.types import (
     ErrorCode,
@@ -32,7 +36,7 @@ from seabench.types import (
     ModelOutput,
 )
 
-ADAPTER_OPTIONS = {"max_audio_s"}
+ADAPTER_OPTIONS = {"max_audio_s", "code_sha256", "prompt_template"}
 
 
 class VllmAdapter(ModelAdapter):
@@ -41,30 +45,47 @@ class VllmAdapter(ModelAdapter):
     default_batch_size = 10_000
     max_audio_s = None  # long audio is chunked or truncated here, not rejected by the runner
 
-    def __init__(self, model: str, engine_args: dict[str, Any], max_audio_s: float | None) -> None:
+    def __init__(self, checkpoint: Checkpoint, engine_args: dict[str, Any], max_audio_s: float | None,
+                 prompt_template: str | None = None) -> None:
         import vllm
 
-        self.id = f"vllm:{model}"
-        self.model = model
+        self.id = f"vllm:{checkpoint.name}"
+        self.checkpoint = checkpoint
         self.engine_args = engine_args
         self.warnings: list[str] = []
-        self.processor = load_processor(model, engine_args.get("revision"), bool(engine_args.get("trust_remote_code")))
+        self.processor = load_processor(str(checkpoint.folder), checkpoint.trust_remote_code)
+        self.tokenizer = getattr(self.processor, "tokenizer", self.processor)
+        self.template = prompts.choose(prompt_template, checkpoint.name, checkpoint.model_type)
+        if self.template is not None and not self.template.system_turn:
+            self.generation_keys = ALL_GENERATION_KEYS - {"system_prompt"}
         self.window_s = max_audio_s if max_audio_s is not None else window_of(self.processor)
         self._vllm = vllm
-        self.llm: Any = vllm.LLM(model=model, **engine_args)
-        self._commit = _hub_commit(model, engine_args.get("revision"), bool(engine_args.get("trust_remote_code")))
+        self.llm: Any = vllm.LLM(model=str(checkpoint.folder), **engine_args)
 
     def info(self) -> ModelInfo:
-        return ModelInfo(id=self.id, provider="vllm", snapshot=snapshot_of(self.model, self._commit),
+        commit = None if self.checkpoint.is_local else self.checkpoint.commit
+        details: dict[str, Any] = {"engine_args": {k: v for k, v in sorted(self.engine_args.items())}}
+        if self.template is not None:
+            details.update(prompt_template=self.template.name, prompt_source=self.template.source)
+        return ModelInfo(id=self.id, provider="vllm", snapshot=snapshot_of(self.checkpoint.name, commit),
                          dtype=str(self.engine_args.get("dtype", "auto")), backend_version=self._vllm.__version__,
-                         max_audio_s=self.window_s,
-                         details={"engine_args": {k: v for k, v in sorted(self.engine_args.items())}})
+                         max_audio_s=self.window_s, details=details)
 
     def request(self, inp: ModelInput, config: GenerationConfig) -> dict[str, Any]:
         """The prompt dict `LLM.generate` takes for one input (public: the CPU check reuses it)."""
-        prompt = self.processor.apply_chat_template(conversation(inp, config.system_prompt, with_audio=False),
-                                                    add_generation_prompt=True, tokenize=False)
-        req: dict[str, Any] = {"prompt": prompt}
+        template = self.template
+        system = config.system_prompt if config.system_prompt is not None else getattr(template, "system", None)
+        if template is not None and template.raw is not None:
+            prompt = template.raw_text(inp.prompt, len(inp.audio), system)
+        elif template is not None and template.user is not None:
+            text = template.user_text(inp.prompt) if inp.audio else inp.prompt
+            messages = [{"role": "system", "content": system}] if system else []
+            prompt = self.tokenizer.apply_chat_template([*messages, {"role": "user", "content": text}],
+                                                        add_generation_prompt=True, tokenize=False)
+        else:
+            prompt = self.processor.apply_chat_template(conversation(inp, system, with_audio=False),
+                                                        add_generation_prompt=True, tokenize=False)
+        req: dict[str, Any] = {"prompt": _without_bos(prompt, self.tokenizer)}
         if inp.audio:
             req["multi_modal_data"] = {"audio": [(wave, SR) for wave in inp.audio]}
         return req
@@ -112,13 +133,14 @@ def _output(result: Any, latency_s: float) -> ModelOutput:
                        latency_s=latency_s)
 
 
-def _hub_commit(model: str, revision: str | None, trust: bool) -> str | None:
-    """The commit a hub id resolves to (from the local hub cache); None for a local folder."""
-    if Path(model).expanduser().is_dir():
-        return None
-    from transformers import AutoConfig
-
-    return getattr(AutoConfig.from_pretrained(model, revision=revision, trust_remote_code=trust), "_commit_hash", None)
+def _without_bos(prompt: str, tokenizer: Any) -> str:
+    """vLLM tokenises a text prompt with the tokenizer's special tokens: a template that writes the BOS
+    itself (Gemma's, so MERaLiON's) would start with two; the official MERaLiON example writes none."""
+    bos = getattr(tokenizer, "bos_token", None)
+    if not bos or not prompt.startswith(bos):
+        return prompt
+    adds_bos = tokenizer("a")["input_ids"][:1] == [tokenizer.bos_token_id]
+    return prompt[len(bos):] if adds_bos else prompt
 
 
 def engine_arg_names(vllm: Any) -> set[str]:
@@ -138,8 +160,9 @@ def create(spec: str, options: dict[str, Any]) -> VllmAdapter:
     for name in engine_args:
         if name not in known:
             raise unknown_name("vLLM engine argument", name, known | ADAPTER_OPTIONS)
-    revision = check_remote_code(model, engine_args.get("revision"), bool(engine_args.get("trust_remote_code")))
-    if revision is not None:
-        engine_args["revision"] = revision  # the pinned commit of an allow-listed remote-code repo
+    checkpoint = resolve(model, as_text(engine_args.pop("revision", None)), bool(engine_args.get("trust_remote_code")),
+                         as_text(options.get("code_sha256")))
     max_audio_s = options.get("max_audio_s")
-    return VllmAdapter(model, engine_args, float(max_audio_s) if max_audio_s is not None else None)
+    template = options.get("prompt_template")
+    return VllmAdapter(checkpoint, engine_args, float(max_audio_s) if max_audio_s is not None else None,
+                       None if template is None else str(template))

@@ -194,3 +194,94 @@ def tiny_voxtral(folder: Path, *, seed: int = 0) -> Path:
     model.save_pretrained(folder)
     processor.save_pretrained(folder)
     return folder
+
+
+MERALION_SPECIALS = ["<pad>", "<eos>", "<bos>", "<start_of_turn>", "<end_of_turn>", "<SpeechHere>"]
+# Gemma's turn format (the decoder is Gemma 2): no system role, "model" for the assistant.
+GEMMA_TEMPLATE = (
+    "{{ bos_token }}{% for message in messages %}"
+    "{% if message['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}"
+    "<start_of_turn>{{ 'model' if message['role'] == 'assistant' else message['role'] }}\n"
+    "{{ message['content'] | trim }}<end_of_turn>\n{% endfor %}"
+    "{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}"
+)
+MERALION_CODE = Path(__file__).resolve().parent / "remote_code" / "meralion.py"
+
+
+def meralion_tokenizer():
+    from seabench.models.reference.tokenizer import train_tokenizer
+
+    from tests.unit.reference_fixtures import CORPUS
+
+    tok = train_tokenizer([*CORPUS, "Instruction: Follow the text instruction based on the following audio"],
+                          vocab_size=420, special_tokens=MERALION_SPECIALS)
+    tok.pad_token, tok.eos_token, tok.bos_token = "<pad>", "<eos>", "<bos>"
+    tok.chat_template = GEMMA_TEMPLATE
+    return tok
+
+
+def tiny_meralion(folder: Path, version: int = 2, *, window_s: int = 6, windows: int = 3, seed: int = 0,
+                  tied: bool = False) -> Path:
+    """A random MERaLiON (v1: `meralion`, v2: `meralion2`) in the published key layout and config format
+    (`speech_encoder.*`, `ln_speech.*`, `speech_audio_adapter.*`, `text_decoder.*`), whose remote code is
+    tests/helpers/remote_code/meralion.py. Scaled down: a `window_s` s encoder window (published: 30 s)
+    giving 20 speech tokens per window (published: 100); v2 takes `windows` windows (published: 10).
+    Gemma ties its output matrix to the embeddings (`tied`, no `text_decoder.lm_head.weight` saved); a
+    random tied decoder keeps repeating one token, so tests that compare texts use an untied one."""
+    import importlib.util
+    import shutil
+
+    import torch
+    from transformers import GenerationConfig, WhisperFeatureExtractor
+
+    spec = importlib.util.spec_from_file_location("tiny_meralion_code", MERALION_CODE)
+    code = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(code)
+    suffix = "2" if version == 2 else ""
+    tok = meralion_tokenizer()
+    ids = tok.convert_tokens_to_ids
+    factor, tokens_per_window = 15, 20
+    config_class = code.MERaLiON2Config if version == 2 else code.MERaLiONConfig
+    config = config_class(
+        speech_config={"d_model": 64, "encoder_layers": 2, "encoder_attention_heads": 4, "encoder_ffn_dim": 128,
+                       "num_mel_bins": 80, "max_source_positions": factor * tokens_per_window,
+                       "scale_embedding": False, "activation_function": "gelu"},
+        text_config={"vocab_size": len(tok), "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,
+                     "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16,
+                     "max_position_embeddings": 2048, "sliding_window": 4096, "pad_token_id": ids("<pad>"),
+                     "bos_token_id": ids("<bos>"), "eos_token_id": [ids("<eos>"), ids("<end_of_turn>")],
+                     "tie_word_embeddings": tied},
+        speech_mlp_scale_factor=factor, speech_token_index=ids("<SpeechHere>"),
+        pad_token_id=ids("<pad>"), tie_word_embeddings=tied,
+    )
+    torch.manual_seed(seed)
+    model_class = code.MERaLiON2ForConditionalGeneration if version == 2 else code.MERaLiONForConditionalGeneration
+    model = model_class(config).eval()
+    with torch.no_grad():  # sharper random weights: no greedy near-ties
+        model.text_decoder.get_input_embeddings().weight.mul_(4.0)
+        if not tied:
+            model.text_decoder.lm_head.weight.normal_(0.0, 1.0)
+    model.generation_config = GenerationConfig(bos_token_id=ids("<bos>"), pad_token_id=ids("<pad>"),
+                                               eos_token_id=[ids("<eos>"), ids("<end_of_turn>")])
+    processor_class = code.MERaLiON2Processor if version == 2 else code.MERaLiONProcessor
+    processor = processor_class(
+        WhisperFeatureExtractor(feature_size=80, chunk_length=window_s), tok,
+        fixed_speech_embeds_length=tokens_per_window, speech_token_index=ids("<SpeechHere>"),
+        time_duration_limit=window_s * (windows if version == 2 else 1), whisper_chunk_size=window_s,
+        do_normalize=version == 2)
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    module = f"modeling_meralion{suffix}"
+    shutil.copyfile(MERALION_CODE, folder / f"{module}.py")
+    names = {"AutoConfig": f"MERaLiON{suffix}Config", "AutoModelForSpeechSeq2Seq":
+             f"MERaLiON{suffix}ForConditionalGeneration", "AutoProcessor": f"MERaLiON{suffix}Processor"}
+    auto_map = {auto: f"{module}.{cls}" for auto, cls in names.items()}
+    for name, keep in (("config.json", list(auto_map)), ("processor_config.json", ["AutoProcessor"]),
+                       ("preprocessor_config.json", ["AutoProcessor"]), ("tokenizer_config.json", ["AutoProcessor"])):
+        path = folder / name
+        if path.exists():
+            data = json.loads(path.read_text())
+            data["auto_map"] = {k: auto_map[k] for k in keep}
+            data.pop("processor_class", None) if name != "processor_config.json" else None
+            path.write_text(json.dumps(data, indent=2))
+    return folder

@@ -1,0 +1,1 @@
+"""Model code that tiny test checkpoints ship as their remote code (copied into the checkpoint folder)."""
