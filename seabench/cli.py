@@ -10,7 +10,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
@@ -18,28 +18,51 @@ from rich.markup import escape
 from rich.table import Table
 
 from seabench.errors import UserError
+from seabench.runlog import LOG_FILE, RunLog, capture_library_output
 from seabench.secrets import redact
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_enable=False,
+                  context_settings={"help_option_names": ["-h", "--help"]},
                   help="Evaluate audio-language models on Southeast Asian languages.")
 # Piped output (CI logs, `| less`) gets wide tables instead of rich's 80-column default.
 out = Console() if sys.stdout.isatty() else Console(width=160)
 err = Console(stderr=True) if sys.stderr.isatty() else Console(stderr=True, width=160)
 
-ModelOpt = Annotated[list[str], typer.Option("--model-option", "-M", help="Model option key=value (repeatable).")]
-JudgeOpt = Annotated[list[str], typer.Option("--judge-option", "-J", help="Judge option key=value (repeatable).")]
+ModelOpt = Annotated[list[str], typer.Option("--model-option", "-M", metavar="KEY=VALUE",
+                                          help="Model option key=value (repeatable).")]
+JudgeOpt = Annotated[list[str], typer.Option("--judge-option", "-J", metavar="KEY=VALUE",
+                                          help="Judge option key=value (repeatable).")]
 GenOpt = Annotated[list[str], typer.Option(
-    "--gen", "-G", help="Generation setting key=value over every task's default (repeatable): max_new_tokens, "
+    "--gen", "-G", metavar="KEY=VALUE", help="Generation setting key=value over every task's default (repeatable): max_new_tokens, "
                         "temperature, top_p, do_sample, repetition_penalty, seed, system_prompt, stop.")]
 GenKwargs = Annotated[Optional[str], typer.Option(
-    "--gen-kwargs", help="The same settings lm-eval style: k=v,k=v.")]
+    "--gen-kwargs", metavar="K=V,K=V", help="The same settings lm-eval style: k=v,k=v.")]
+
+
+def _print_version(value: bool) -> None:
+    if not value:
+        return
+    from seabench.manifest import git_state, seabench_version
+
+    sha, dirty = git_state()
+    where = f" (git {sha[:12]}{', modified' if dirty else ''})" if sha else ""
+    out.print(f"seabench {seabench_version()}{where}", highlight=False, markup=False)
+    raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Evaluate audio-language models on Southeast Asian languages."""
 
 
 @app.command()
 def run(
     model: Annotated[str, typer.Option("--model", "-m", help="Model id, e.g. reference, hf:ORG/NAME, predictions:FILE.")],
     tasks: Annotated[str, typer.Option("--tasks", "-t", help="Tasks: names, globs (asr/*), suites (mini), FAMILY@manifest.jsonl; comma-separated.")] = "mini",
-    output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="Run directory (default runs/<model>).")] = None,
+    output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "--output-path", "-o", metavar="DIR", help="Run directory (default runs/<model>).")] = None,
     limit: Annotated[Optional[str], typer.Option(metavar="N", help="Samples per task (50) or a fraction of each (0.1): a seeded sample stratified by language and subset.")] = None,
     shard: Annotated[Optional[str], typer.Option(metavar="I/N", help="Run shard I of N (a stable split by task and sample id); merge shards with `seabench merge`.")] = None,
     batch_size: Annotated[Optional[int], typer.Option(help="Samples per model call (default: the adapter's).")] = None,
@@ -65,12 +88,12 @@ def run(
                        shard=Shard.parse(shard), batch_size=batch_size, seed=seed, use_cache=not no_cache, quiet=quiet,
                        judge="auto" if judge is None else (None if judge == "none" else judge),
                        judge_samples=judge_samples, judge_options=parse_options(judge_option))
+    command = redact(" ".join(_quote(a) for a in ["seabench", *sys.argv[1:]]))
     try:
-        with sigterm_as_interrupt() as received:
+        with sigterm_as_interrupt() as received, capture_library_output(directory / LOG_FILE, command) as log:
             result = Runner(config).run()
     except Interrupted as stop:
         err.print(f"Interrupted after {stop.done}/{stop.total} samples; partial results in {directory}/results.json.")
-        command = redact(" ".join(_quote(a) for a in ["seabench", *sys.argv[1:]]))
         err.print(f"Resume with the same command: {command}", highlight=False, markup=False)
         raise typer.Exit(EXIT_TERMINATED if received else EXIT_INTERRUPTED) from None
     except ModelKeepsFailing as exc:
@@ -78,6 +101,7 @@ def run(
         raise typer.Exit(EXIT_FAILED) from None
     for warning in result.warnings:
         err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+    _note_library_output(log, quiet)
     if not quiet:
         _print_results(result)
         out.print(f"Results: {directory / 'results.json'}  Samples: {directory / 'samples.jsonl'}")
@@ -90,6 +114,13 @@ def run(
 
 
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 2, 130, 143
+
+
+def _note_library_output(log: RunLog, quiet: bool) -> None:
+    """Library warnings were kept off the progress bars; say where they went, once."""
+    if log.count and not quiet:
+        err.print(f"note: library warnings and messages ({log.summary()}) are in {log.path}", highlight=False,
+                  markup=False)
 
 
 def default_run_name(model: str) -> str:
@@ -190,7 +221,7 @@ def score(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only estimate judge calls, audio seconds and tokens.")] = False,
     batch: Annotated[bool, typer.Option("--batch", help="Judge through the Gemini Batch API (half price; resumable).")] = False,
     judge_option: JudgeOpt = [],  # noqa: B006
-    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
 ) -> None:
     """Re-score stored outputs without calling the model; with --judge, (re-)judge open-ended tasks."""
     from seabench.adapter import parse_options
@@ -206,8 +237,11 @@ def score(
         for key, value in estimate.items():
             out.print(f"{key}: {value:g}")
         return
-    result = rescore(run_dir, judge=judge, only_failed=only_failed, n_samples=judge_samples, quiet=quiet,
-                     judge_options=options, batch=batch)
+    command = redact(" ".join(_quote(a) for a in ["seabench", *sys.argv[1:]]))
+    with capture_library_output(run_dir / LOG_FILE, command) as log:
+        result = rescore(run_dir, judge=judge, only_failed=only_failed, n_samples=judge_samples, quiet=quiet,
+                         judge_options=options, batch=batch)
+    _note_library_output(log, quiet)
     if not quiet:
         _print_results(result)
 
@@ -350,9 +384,25 @@ def reference_train(
     out.print(f"Checkpoint: {folder}  (evaluate with: seabench run --model reference:{folder})")
 
 
+def plain_help(command: Any) -> Any:
+    """Typer writes Python types into help (`<str>`, `<list[Path]>`); show argparse-style NAME
+    placeholders instead, for every command, including those added later."""
+    for param in command.params:
+        desc = getattr(param, "type_descriptor", None)
+        if getattr(param, "is_flag", False) or (desc is not None and desc.is_choice):
+            continue
+        if param.metavar is None:
+            param.metavar = param.name.upper()
+        if param.param_type_name == "argument":
+            param.display_type_rich = lambda ctx: None  # typer prints an argument's type even beside its metavar
+    for sub in getattr(command, "commands", {}).values():
+        plain_help(sub)
+    return command
+
+
 def main() -> None:
     try:
-        app()
+        plain_help(typer.main.get_command(app))(prog_name="seabench")
     except UserError as exc:
         err.print(f"error: {redact(str(exc))}", highlight=False, markup=False, soft_wrap=True)
         sys.exit(EXIT_USAGE)

@@ -3,17 +3,19 @@ output is not a terminal, nothing at all with --quiet."""
 
 from __future__ import annotations
 
-import sys
 import time
 from types import TracebackType
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
+from seabench.runlog import capturing, terminal
+
 
 class RunProgress:
-    def __init__(self, quiet: bool = False, console: Console | None = None) -> None:
-        self.console = console or Console(stderr=True)
+    def __init__(self, quiet: bool = False, console: Console | None = None, unit: str = "samples") -> None:
+        self.unit = unit  # what the bars count, for the plain summaries
+        self.console = console or Console(file=terminal())  # the terminal even while library output is logged
         self.quiet = quiet
         self.live = not quiet and self.console.is_terminal
         self._bars: dict[str, TaskID] = {}
@@ -21,6 +23,7 @@ class RunProgress:
         self._progress = Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
             TextColumn("errors: {task.fields[errors]}"), TimeRemainingColumn(), console=self.console,
+            redirect_stderr=not capturing(),
         ) if self.live else None
         self._current: str | None = None
 
@@ -53,5 +56,5 @@ class RunProgress:
         if name is None or self.quiet or self.live:
             return
         done, total, errors, started = self._state[name]
-        print(f"{name}: {int(done)}/{int(total)} samples, {int(errors)} errors, "
-              f"{time.perf_counter() - started:.1f}s", file=sys.stderr, flush=True)
+        print(f"{name}: {int(done)}/{int(total)} {self.unit}, {int(errors)} errors, "
+              f"{time.perf_counter() - started:.1f}s", file=self.console.file, flush=True)
