@@ -8,7 +8,11 @@ retries per sample and slow every request down on 429s.
 
 `-M stream=true` asks for the answer as server-sent events and times it: ModelOutput.timing gets
 the time to first token, the mean and p95 of the gaps between streamed pieces, and tokens/s. The
-text is the same as without streaming (the pieces joined); `seabench serve-bench` builds on this."""
+text is the same as without streaming (the pieces joined); `seabench serve-bench` builds on this.
+
+`-M prompt_template=NAME` wraps the prompt the way that model's authors do (models/prompts.py);
+a served model whose name says MERaLiON gets MERaLiON's wrapper without it (`prompt_template=chat`
+sends the task prompt as it is)."""
 
 from __future__ import annotations
 
@@ -19,18 +23,19 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from seabench.adapter import check_options
+from seabench.adapter import ALL_GENERATION_KEYS, check_options
 from seabench.audio_encode import OPENAI_FORMATS, encode_inputs
 from seabench.errors import UserError, require
 from seabench.retry import CallError, Outcome, parse_retry_after
 from seabench.secrets import redact
 from seabench.types import GenerationConfig, ModelInfo, ModelInput, ModelOutput
 
+from seabench.models import prompts
 from seabench.models.api_common import COMMON_OPTIONS, ApiAdapter, StreamClock, transport_errors
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 PLACEHOLDER_KEY = "EMPTY"
-OPTIONS = COMMON_OPTIONS | {"probe"}
+OPTIONS = COMMON_OPTIONS | {"probe", "prompt_template"}
 
 
 def parse_spec(spec: str) -> tuple[str, str | None]:
@@ -92,6 +97,9 @@ class OpenAICompatAdapter(ApiAdapter[Any]):
         self.probe = bool(options.get("probe", True))
         self.id = f"openai:{model}@{public_url(base_url)}"
         self._info: ModelInfo | None = None
+        self.template = prompts.choose(options.get("prompt_template"), model)
+        if self.template is not None and not self.template.system_turn:
+            self.generation_keys = ALL_GENERATION_KEYS - {"system_prompt"}
 
     # -- client ------------------------------------------------------------------------------
     def _open_client(self) -> Any:
@@ -106,6 +114,8 @@ class OpenAICompatAdapter(ApiAdapter[Any]):
         if self._info is None:
             openai = require("openai", "openai", "the openai model adapter")
             details: dict[str, Any] = {"base_url": public_url(self.base_url)}
+            if self.template is not None:
+                details.update(prompt_template=self.template.name, prompt_source=self.template.source)
             if self.probe:
                 details.update(self._served_model())
             self._info = ModelInfo(id=self.id, provider="openai-compatible",
@@ -135,10 +145,12 @@ class OpenAICompatAdapter(ApiAdapter[Any]):
             {"type": "input_audio", "input_audio": {"data": a.b64(), "format": a.format}}
             for a in encode_inputs(inp, OPENAI_FORMATS)
         ]
-        content.append({"type": "text", "text": inp.prompt})
+        text = self.template.user_text(inp.prompt) if self.template is not None and inp.audio else inp.prompt
+        content.append({"type": "text", "text": text})
         messages: list[dict[str, Any]] = []
-        if config.system_prompt:
-            messages.append({"role": "system", "content": config.system_prompt})
+        system = config.system_prompt or getattr(self.template, "system", None)
+        if system:
+            messages.append({"role": "system", "content": system})
         messages.append({"role": "user", "content": content})
         request: dict[str, Any] = {"model": self.model, "messages": messages,
                                    "temperature": config.temperature if config.sampling else 0.0,
