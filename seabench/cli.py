@@ -299,6 +299,45 @@ def annotate(
         err.print("Stopped; every rating given so far is saved.")
 
 
+@app.command("serve-bench")
+def serve_bench(
+    model: Annotated[str, typer.Option("--model", "-m", help="The running server: openai:MODEL@http://HOST:PORT/v1 (never started by seabench).")],
+    concurrency: Annotated[str, typer.Option(metavar="N,N", help="Concurrent streaming requests per cell, comma-separated.")] = "1,4,8,16",
+    audio_seconds: Annotated[str, typer.Option(metavar="S,S", help="Audio lengths in seconds, comma-separated.")] = "30,60,120",
+    trials: Annotated[int, typer.Option(min=1, metavar="N", help="Measured requests per cell.")] = 120,
+    warmup: Annotated[Optional[int], typer.Option(min=0, metavar="N", help="Warm-up requests per cell, not in the figures (default: one per concurrent slot).")] = None,
+    max_tokens: Annotated[int, typer.Option(min=1, metavar="N", help="max_tokens of every request.")] = 128,
+    prompt: Annotated[str, typer.Option(metavar="TEXT", help="The text sent with the audio.")] = "Transcribe the audio.",
+    ignore_eos: Annotated[bool, typer.Option("--ignore-eos", help="Always generate max_tokens (vLLM/SGLang extension).")] = False,
+    max_cell_seconds: Annotated[float, typer.Option(min=1, metavar="S", help="Time budget per cell; no new request after it.")] = 900.0,
+    published: Annotated[Optional[str], typer.Option(metavar="NAME|FILE", help="Show a published table beside ours: 'meralion' or a JSON/CSV file.")] = None,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="DIR", help="Output directory (default runs/serve-bench_<model>).")] = None,
+    model_option: ModelOpt = [],  # noqa: B006
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+) -> None:
+    """Time to first token and inter-token latency of a running server against concurrency and audio length."""
+    from seabench.adapter import parse_options
+    from seabench.servebench import BenchSettings, parse_list
+    from seabench.servebench import serve_bench as measure
+    from seabench.servebench_report import load_published, to_markdown
+
+    table = load_published(published) if published else None
+    settings = BenchSettings(model=redact(model), concurrency=parse_list(concurrency, int, "--concurrency"),
+                             audio_seconds=parse_list(audio_seconds, float, "--audio-seconds"), trials=trials,
+                             warmup=warmup, max_tokens=max_tokens, prompt=prompt, ignore_eos=ignore_eos,
+                             max_cell_s=max_cell_seconds)
+    directory = out_dir or Path("runs") / f"serve-bench_{default_run_name(model)}"
+    result = measure(model, parse_options(model_option), settings, directory, table, quiet=quiet)
+    if not quiet:
+        out.print(to_markdown(result, table), markup=False, highlight=False, soft_wrap=True)
+    out.print(f"Results: {directory}/serve_bench.{{json,csv,md,html}}  Requests: {directory}/requests.jsonl")
+    if result.status == "interrupted":
+        raise typer.Exit(EXIT_INTERRUPTED)
+    if result.cells and all(c.ok == 0 for c in result.cells):
+        err.print(f"error: no request succeeded; see {directory}/requests.jsonl", highlight=False, markup=False)
+        raise typer.Exit(EXIT_FAILED)
+
+
 cache_app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                         help="The response and judge caches (never the datasets).")
 app.add_typer(cache_app, name="cache")

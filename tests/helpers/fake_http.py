@@ -176,6 +176,7 @@ class FakeServer:
         self.in_flight = 0  # faultable requests being answered right now
         self.peak_in_flight = 0
         self.in_flight_at_arrival: list[int] = []  # per faultable request, counting itself
+        self._open: set[int] = set()  # indexes of counted requests not yet released
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._httpd: ThreadingHTTPServer | None = None
@@ -252,18 +253,24 @@ class FakeServer:
             req = Received(h.command, parts.path, parts.query, {k.lower(): v for k, v in h.headers.items()},
                            body, len(self.requests))
             self.requests.append(req)
-        counted = self.faultable(req)
-        if counted:
+        if self.faultable(req):
             with self._lock:
+                self._open.add(req.index)
                 self.in_flight += 1
                 self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
                 self.in_flight_at_arrival.append(self.in_flight)
         try:
             self._answer(req, h)
         finally:
-            if counted:
-                with self._lock:
-                    self.in_flight -= 1
+            self._release(req)
+
+    def _release(self, req: Received) -> None:
+        """The request stops counting as in flight: called just before its last bytes are written, so a
+        client that sends its next request after reading them can never be counted twice."""
+        with self._lock:
+            if req.index in self._open:
+                self._open.discard(req.index)
+                self.in_flight -= 1
 
     def _answer(self, req: Received, h: BaseHTTPRequestHandler) -> None:
         latency = self.latency_s(req) if callable(self.latency_s) else self.latency_s
@@ -278,7 +285,7 @@ class FakeServer:
             if reply is None:
                 return
             if reply.events is not None:
-                self._stream(reply, h, cut=fault.pieces if fault is not None and fault.kind == "cut" else None)
+                self._stream(reply, h, req, cut=fault.pieces if fault is not None and fault.kind == "cut" else None)
                 return
             data = reply.encoded()
             h.send_response(reply.status)
@@ -287,11 +294,12 @@ class FakeServer:
                 h.send_header(k, v)
             h.send_header("Content-Length", str(len(data)))
             h.end_headers()
+            self._release(req)
             h.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
             h.close_connection = True
 
-    def _stream(self, reply: Reply, h: BaseHTTPRequestHandler, cut: int | None = None) -> None:
+    def _stream(self, reply: Reply, h: BaseHTTPRequestHandler, req: Received, cut: int | None = None) -> None:
         """Headers now, then each piece after its pause, flushed at once (chunked transfer encoding).
         With `cut`, the connection is dropped after that many pieces, without the closing chunk."""
         h.send_response(reply.status)
@@ -300,10 +308,13 @@ class FakeServer:
         h.send_header("Transfer-Encoding", "chunked")
         h.end_headers()
         h.wfile.flush()
-        for n, (pause, piece) in enumerate(reply.events or []):
+        events = reply.events or []
+        for n, (pause, piece) in enumerate(events):
             if (pause and self._stop.wait(pause)) or n == cut:
                 h.close_connection = True
                 return
+            if n == len(events) - 1:
+                self._release(req)
             h.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
             h.wfile.flush()
         h.wfile.write(b"0\r\n\r\n")
