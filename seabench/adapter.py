@@ -7,6 +7,7 @@ import asyncio
 import re
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from typing import Any
 
 from seabench.types import GENERATION_KEYS, ErrorCode, GenerationConfig, ModelInfo, ModelInput, ModelOutput
@@ -105,6 +106,19 @@ def parse_options(pairs: list[str]) -> dict[str, Any]:
                     pass
         out[key.strip()] = value
     return out
+
+
+def model_alias(spec: str, options: dict[str, Any], prefixes: Iterable[str]) -> tuple[str, dict[str, Any]]:
+    """Model ids in other harnesses' spelling, in ours: `hf/ORG/NAME` (Inspect) -> `hf:ORG/NAME`, and a
+    bare `hf` with the option `pretrained=ORG/NAME` (lm-eval's `--model hf --model_args pretrained=...`)."""
+    known = set(prefixes)
+    head, slash, rest = spec.partition("/")
+    if slash and rest and ":" not in head and head in known:
+        spec = f"{head}:{rest}"
+    if spec in known and "pretrained" in options:
+        options = dict(options)
+        spec = f"{spec}:{options.pop('pretrained')}"
+    return spec, options
 
 
 def check_options(model: str, options: dict[str, Any], allowed: set[str]) -> None:
