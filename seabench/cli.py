@@ -37,6 +37,9 @@ GenOpt = Annotated[list[str], typer.Option(
                         "temperature, top_p, do_sample, repetition_penalty, seed, system_prompt, stop.")]
 GenKwargs = Annotated[Optional[str], typer.Option(
     "--gen-kwargs", metavar="K=V,K=V", help="The same settings lm-eval style: k=v,k=v.")]
+ModelArgs = Annotated[Optional[str], typer.Option(
+    "--model-args", "--model_args", metavar="K=V,K=V",
+    help="Model options lm-eval style: k=v,k=v (same as -M; pretrained=ORG/NAME completes a bare --model hf).")]
 
 
 def _print_version(value: bool) -> None:
@@ -68,6 +71,7 @@ def run(
     batch_size: Annotated[Optional[int], typer.Option(help="Samples per model call (default: the adapter's).")] = None,
     seed: Annotated[int, typer.Option(help="Seed for sampling and bootstrap CIs.")] = 0,
     model_option: ModelOpt = [],  # noqa: B006 - typer needs a literal default
+    model_args: ModelArgs = None,
     gen: GenOpt = [],  # noqa: B006
     gen_kwargs: GenKwargs = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the response cache.")] = False,
@@ -77,13 +81,17 @@ def run(
     judge_option: JudgeOpt = [],  # noqa: B006
 ) -> None:
     """Run a model over tasks; re-running the same command resumes an interrupted run."""
-    from seabench.adapter import parse_options
+    from seabench.adapter import model_alias, parse_options
     from seabench.generation import parse_generation, split_gen_kwargs
+    from seabench.registry import registry
     from seabench.runner import Interrupted, ModelKeepsFailing, RunConfig, Runner
     from seabench.selection import Shard, parse_limit
 
+    known = registry()
+    known.load_plugins()
+    model, options = model_alias(model, parse_options([*split_gen_kwargs(model_args), *model_option]), known.models)
     directory = output_dir or Path("runs") / default_run_name(model)
-    config = RunConfig(model=model, tasks=tasks, output_dir=directory, model_options=parse_options(model_option),
+    config = RunConfig(model=model, tasks=tasks, output_dir=directory, model_options=options,
                        generation=parse_generation([*split_gen_kwargs(gen_kwargs), *gen]), limit=parse_limit(limit),
                        shard=Shard.parse(shard), batch_size=batch_size, seed=seed, use_cache=not no_cache, quiet=quiet,
                        judge="auto" if judge is None else (None if judge == "none" else judge),
