@@ -140,6 +140,7 @@ def _join(outs: list[ModelOutput], joiner: str) -> ModelOutput:
         error="; ".join(errors) if errors else None,
         error_code=ErrorCode.MODEL_ERROR if errors else None,
         warnings=[w for o in outs for w in o.warnings],
+        timing={k: sum(o.timing[k] for o in outs) for k in outs[0].timing if all(k in o.timing for o in outs)},
     )
 
 

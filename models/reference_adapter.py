@@ -122,7 +122,7 @@ class ReferenceAdapter(ModelAdapter):
             text, hit = cut_at_stop(r.text, config.stop)
             outputs.append(ModelOutput(text=text, finish_reason="stop" if hit else r.finish_reason,
                                        input_tokens=r.n_input_tokens, output_tokens=r.n_output_tokens,
-                                       latency_s=latency))
+                                       latency_s=latency, timing={"prefill_s": r.prefill_s, "decode_s": r.decode_s}))
         return plan.merge(outputs)
 
 

@@ -7,7 +7,8 @@ vLLM engine arguments
 against the fields of `vllm.EngineArgs` before the engine starts. Prompts are rendered with the
 model's processor chat template, the same conversation the `hf:` adapter builds, or with the family's
 official wrapper from models/prompts.py (MERaLiON: `-M prompt_template=meralion2`, chosen automatically
-from the checkpoint's model type; MERaLiON needs the MERaLiON vLLM plugin, see docs/MODELS.md)."""
+from the checkpoint's model type; MERaLiON needs the MERaLiON vLLM plugin, see docs/MODELS.md).
+With `-M disable_log_stats=false` each output's timing holds vLLM's own queue, prefill and decode seconds."""
 
 from __future__ import annotations
 
@@ -130,7 +131,23 @@ def _output(result: Any, latency_s: float) -> ModelOutput:
     completion = result.outputs[0]
     return ModelOutput(text=completion.text, finish_reason=completion.finish_reason,
                        input_tokens=len(result.prompt_token_ids or []), output_tokens=len(completion.token_ids),
-                       latency_s=latency_s)
+                       latency_s=latency_s, timing=request_timing(getattr(result, "metrics", None)))
+
+
+# vLLM's per-request timestamps: V1's RequestStateStats, then V0's RequestMetrics (vLLM <= 0.10)
+_STAMPS = (("queued_ts", "scheduled_ts", "first_token_ts", "last_token_ts"),
+           ("arrival_time", "first_scheduled_time", "first_token_time", "last_token_time"))
+
+
+def request_timing(metrics: Any) -> dict[str, float]:
+    """Queue, prefill (scheduled to first token) and decode (first to last token) seconds of one request,
+    as vLLM measures them. The engine keeps them only when it logs stats: `-M disable_log_stats=false`."""
+    for names in _STAMPS:
+        stamps = [getattr(metrics, name, None) for name in names]
+        if all(isinstance(t, (int, float)) and t > 0 for t in stamps):
+            queued, scheduled, first, last = stamps
+            return {"queue_s": scheduled - queued, "prefill_s": first - scheduled, "decode_s": last - first}
+    return {}
 
 
 def _without_bos(prompt: str, tokenizer: Any) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -27,6 +27,9 @@ class GenerationResult:
     n_output_tokens: int
     finish_reason: Literal["stop", "length"]
     token_ids: tuple[int, ...] = ()  # generated ids, stop token included
+    # seconds of the batch this result was generated in; not part of equality (answers compare, clocks don't)
+    prefill_s: float = field(default=0.0, compare=False)
+    decode_s: float = field(default=0.0, compare=False)
 
 
 class ReferenceLALM:
@@ -169,7 +172,7 @@ class ReferenceLALM:
             tokens = out.tokens[row, :n].tolist()
             text = self.tokenizer.decode(tokens[: n - 1] if stopped else tokens, skip_special_tokens=True)
             reason = "stop" if stopped else "length"
-            results.append(GenerationResult(text, len(row_ids), n, reason, tuple(tokens)))
+            results.append(GenerationResult(text, len(row_ids), n, reason, tuple(tokens), out.prefill_s, out.decode_s))
         return results
 
     def _tokenize(self, texts: list[str], items: list[list[np.ndarray]], counts: list[int]) -> list[list[int]]:

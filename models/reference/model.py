@@ -7,6 +7,7 @@ the KV cache plain text-LM machinery, so left-padded batched generation needs no
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -134,11 +135,14 @@ class ReferenceOutput:
 
 @dataclass
 class GenerationOutput:
-    """New tokens per row (right-padded with pad_token_id), how many are real, and whether a stop token ended them."""
+    """New tokens per row (right-padded with pad_token_id), how many are real, and whether a stop token ended them;
+    the batch's prefill time (encoder, prompt pass, first token) and decode time (every later step), in seconds."""
 
     tokens: torch.Tensor
     n_tokens: torch.Tensor
     stopped: torch.Tensor
+    prefill_s: float = 0.0
+    decode_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -241,6 +245,8 @@ class ReferenceModel(nn.Module):
         generator: torch.Generator | None = None,
     ) -> GenerationOutput:
         """Left-padded batch in, new tokens out: one encoder pass, one prefill, then cached decode steps."""
+        start = time.perf_counter()
+        prefill_s = 0.0
         batch = input_ids.shape[0]
         device = input_ids.device
         mask = attention_mask.long()
@@ -266,7 +272,10 @@ class ReferenceModel(nn.Module):
             steps.append(token)
             n_tokens += (~stopped).long()
             stopped |= torch.isin(token, stops)
-            if bool(stopped.all()) or step == max_new_tokens - 1:
+            done = bool(stopped.all()) or step == max_new_tokens - 1  # reading the flag waits for the device
+            if step == 0:
+                prefill_s = time.perf_counter() - start
+            if done:
                 break
             mask = torch.cat([mask, mask.new_ones(batch, 1)], dim=1)
             out = self.decoder(
@@ -278,7 +287,8 @@ class ReferenceModel(nn.Module):
             )
             next_position = next_position + 1
         tokens = torch.stack(steps, dim=1) if steps else input_ids.new_zeros(batch, 0)
-        return GenerationOutput(tokens=tokens, n_tokens=n_tokens, stopped=stopped)
+        return GenerationOutput(tokens=tokens, n_tokens=n_tokens, stopped=stopped, prefill_s=prefill_s,
+                                decode_s=time.perf_counter() - start - prefill_s)
 
 
     @staticmethod
