@@ -155,7 +155,8 @@ class ModelOutput(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     intermediate: dict[str, str] = Field(default_factory=dict)  # e.g. a cascade's transcript
     # serving-latency measurements where the backend exposes them, in seconds unless named otherwise:
-    # ttft_s, itl_mean_s, itl_p95_s, tokens_per_s (streaming APIs); prefill_s, decode_s (local engines)
+    # ttft_s, itl_mean_s, itl_p95_s, tokens_per_s, stream_chunks (API adapters with -M stream=true);
+    # prefill_s, decode_s (reference: per batch; vllm: per request, plus queue_s)
     timing: dict[str, float] = Field(default_factory=dict)
 
 
