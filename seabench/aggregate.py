@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from seabench.task import Task
+from seabench.task_options import normalizer_versions
 from seabench.types import MetricValue, SampleRecord, Score, TaskCounts, TaskResult
 
 FLAG_COUNTS = ("empty", "refusal", "extract_fail", "wrong_language")
@@ -78,6 +79,8 @@ def aggregate_task(task: Task, records: list[SampleRecord], n_total: int, seed: 
         "wrong_language_rate": counts.wrong_language / done,
     }
     scoring = {name: mv.details for name, mv in metrics.items() if mv.details}
+    if normalizers := normalizer_versions(task):
+        scoring["normalizers"] = normalizers  # which normaliser each language's WER/CER used
     return TaskResult(
         name=task.name, version=task.version, family=task.family, languages=list(task.languages),
         primary_metric=task.primary_metric, direction=primary.direction,

@@ -35,6 +35,12 @@ JudgeOpt = Annotated[list[str], typer.Option("--judge-option", "-J", metavar="KE
 GenOpt = Annotated[list[str], typer.Option(
     "--gen", "-G", metavar="KEY=VALUE", help="Generation setting key=value over every task's default (repeatable): max_new_tokens, "
                         "temperature, top_p, do_sample, repetition_penalty, seed, system_prompt, stop.")]
+TaskOpt = Annotated[list[str], typer.Option(
+    "--task-option", "-T", metavar="KEY=VALUE",
+    help="Scoring choice key=value (repeatable): normalizer=whisper-en (English WER as the Open ASR Leaderboard).")]
+RubricsOpt = Annotated[Optional[Path], typer.Option(
+    "--rubrics", metavar="PATH", help="Judge with your own rubrics: SeaBench-Audio's rules.json or rubric YAML "
+                                      "(same as -J rules=PATH).")]
 GenKwargs = Annotated[Optional[str], typer.Option(
     "--gen-kwargs", metavar="K=V,K=V", help="The same settings lm-eval style: k=v,k=v.")]
 ModelArgs = Annotated[Optional[str], typer.Option(
@@ -79,6 +85,8 @@ def run(
     judge: Annotated[Optional[str], typer.Option(help="Judge for judge-scored tasks (default: gemini:gemini-2.5-flash when GEMINI_API_KEY is set; 'none' to skip).")] = None,
     judge_samples: Annotated[int, typer.Option(help="Judge each item N times; the mean and spread are kept.")] = 1,
     judge_option: JudgeOpt = [],  # noqa: B006
+    rubrics: RubricsOpt = None,
+    task_option: TaskOpt = [],  # noqa: B006
 ) -> None:
     """Run a model over tasks; re-running the same command resumes an interrupted run."""
     from seabench.adapter import model_alias, parse_options
@@ -95,7 +103,8 @@ def run(
                        generation=parse_generation([*split_gen_kwargs(gen_kwargs), *gen]), limit=parse_limit(limit),
                        shard=Shard.parse(shard), batch_size=batch_size, seed=seed, use_cache=not no_cache, quiet=quiet,
                        judge="auto" if judge is None else (None if judge == "none" else judge),
-                       judge_samples=judge_samples, judge_options=parse_options(judge_option))
+                       judge_samples=judge_samples, judge_options=_judge_options(judge_option, rubrics),
+                       task_options=_task_options(task_option))
     command = redact(" ".join(_quote(a) for a in ["seabench", *sys.argv[1:]]))
     try:
         with sigterm_as_interrupt() as received, capture_library_output(directory / LOG_FILE, command) as log:
@@ -229,13 +238,14 @@ def score(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only estimate judge calls, audio seconds and tokens.")] = False,
     batch: Annotated[bool, typer.Option("--batch", help="Judge through the Gemini Batch API (half price; resumable).")] = False,
     judge_option: JudgeOpt = [],  # noqa: B006
+    rubrics: RubricsOpt = None,
+    task_option: TaskOpt = [],  # noqa: B006
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
 ) -> None:
     """Re-score stored outputs without calling the model; with --judge, (re-)judge open-ended tasks."""
-    from seabench.adapter import parse_options
     from seabench.rescore import judge_estimate, rescore
 
-    options = parse_options(judge_option)
+    options = _judge_options(judge_option, rubrics)
     if batch and (judge is None or not judge.startswith("gemini:")):
         raise UserError("--batch uses the Gemini Batch API: give --judge gemini:MODEL")
     if dry_run:
@@ -248,10 +258,28 @@ def score(
     command = redact(" ".join(_quote(a) for a in ["seabench", *sys.argv[1:]]))
     with capture_library_output(run_dir / LOG_FILE, command) as log:
         result = rescore(run_dir, judge=judge, only_failed=only_failed, n_samples=judge_samples, quiet=quiet,
-                         judge_options=options, batch=batch)
+                         judge_options=options, batch=batch, task_options=_task_options(task_option) or None)
     _note_library_output(log, quiet)
     if not quiet:
         _print_results(result)
+
+
+def _judge_options(pairs: list[str], rubrics: Path | None) -> dict[str, object]:
+    from seabench.adapter import parse_options
+
+    options = parse_options(pairs)
+    if rubrics is not None:
+        options["rules"] = str(rubrics)
+    return options
+
+
+def _task_options(pairs: list[str]) -> dict[str, object]:
+    from seabench.adapter import parse_options
+    from seabench.task_options import check_task_options
+
+    options = parse_options(pairs)
+    check_task_options(options)
+    return options
 
 
 @app.command("leaderboard")

@@ -9,6 +9,7 @@ from typing import Any
 from seabench.aggregate import aggregate_task
 from seabench.errors import UserError
 from seabench.judging.summary import attach_judging
+from seabench.task_options import apply_task_options
 from seabench.manifest import now
 from seabench.progress import RunProgress
 from seabench.records import RESULTS_FILE, SAMPLES_FILE, atomic_write_text, latest_records, rewrite_records
@@ -26,8 +27,10 @@ def load_result(run_dir: Path) -> RunResult:
     return RunResult.model_validate_json(path.read_text(encoding="utf-8"))
 
 
-def run_tasks(previous: RunResult, reg: Registry) -> dict[str, Task]:
-    return {t.name: t for t in reg.resolve_tasks(str(previous.manifest.config.get("tasks", "")))}
+def run_tasks(previous: RunResult, reg: Registry, task_options: dict[str, Any] | None = None) -> dict[str, Task]:
+    """The run's tasks with its task options, or with `task_options` when given (a re-score with other choices)."""
+    options = previous.manifest.config.get("task_options") or {} if task_options is None else task_options
+    return {t.name: apply_task_options(t, options) for t in reg.resolve_tasks(str(previous.manifest.config.get("tasks", "")))}
 
 
 def judge_estimate(run_dir: Path, judge: str, *, only_failed: bool = False, n_samples: int = 1,
@@ -44,17 +47,20 @@ def judge_estimate(run_dir: Path, judge: str, *, only_failed: bool = False, n_sa
 
 def rescore(run_dir: Path, reg: Registry | None = None, *, judge: str | None = None, only_failed: bool = False,
             n_samples: int = 1, quiet: bool = True, judge_options: dict[str, Any] | None = None,
-            batch: bool = False) -> RunResult:
+            batch: bool = False, task_options: dict[str, Any] | None = None) -> RunResult:
     previous = load_result(run_dir)
     with run_lock(run_dir):  # rewrites samples.jsonl: never while a run (or another score) writes it
         return _rescore(run_dir, previous, reg, judge=judge, only_failed=only_failed, n_samples=n_samples,
-                        quiet=quiet, judge_options=judge_options, batch=batch)
+                        quiet=quiet, judge_options=judge_options, batch=batch, task_options=task_options)
 
 
 def _rescore(run_dir: Path, previous: RunResult, reg: Registry | None, *, judge: str | None, only_failed: bool,
-             n_samples: int, quiet: bool, judge_options: dict[str, Any] | None, batch: bool) -> RunResult:
+             n_samples: int, quiet: bool, judge_options: dict[str, Any] | None, batch: bool,
+             task_options: dict[str, Any] | None = None) -> RunResult:
     reg = reg or registry()
-    tasks = run_tasks(previous, reg)
+    tasks = run_tasks(previous, reg, task_options)
+    if task_options is not None:  # later re-scores keep these choices
+        previous.manifest.config["task_options"] = task_options
     path = run_dir / SAMPLES_FILE
     records = latest_records(path)
     for record in records.values():

@@ -18,6 +18,7 @@ from seabench.cache import ResponseCache, response_key
 from seabench.errors import UserError
 from seabench.generation import merge_generation, refuse_unsupported, settle
 from seabench.judging.summary import attach_judging
+from seabench.task_options import apply_task_options
 from seabench.manifest import build_manifest, now
 from seabench.progress import RunProgress
 from seabench.records import (RESULTS_FILE, SAMPLES_FILE, SampleWriter, atomic_write_text, latest_records,
@@ -50,12 +51,14 @@ class RunConfig:
     judge: str | None = "auto"  # "auto": Gemini when a key is set; None: no judging
     judge_samples: int = 1
     judge_options: dict[str, Any] = field(default_factory=dict)
+    task_options: dict[str, Any] = field(default_factory=dict)  # -T: scoring choices (seabench.task_options)
 
     def public(self) -> dict[str, Any]:
         """What goes in the manifest (options are the user's own -M values; keys never come from flags)."""
         return {"model": self.model, "tasks": self.tasks, "model_options": self.model_options,
                 "generation": self.generation, "limit": self.limit, "shard": str(self.shard) if self.shard else None, "batch_size": self.batch_size, "seed": self.seed,
-                "judge": self.judge_spec, "judge_samples": self.judge_samples, "judge_options": self.judge_options}
+                "judge": self.judge_spec, "judge_samples": self.judge_samples, "judge_options": self.judge_options,
+                "task_options": self.task_options}
 
     @property
     def judge_spec(self) -> str | None:
@@ -107,7 +110,7 @@ class Runner:
         self.registry = reg or registry()
         self.out = config.output_dir
         self.registry.model_entry(config.model)  # an unknown model fails before anything is loaded
-        self.tasks = self.registry.resolve_tasks(config.tasks)
+        self.tasks = [apply_task_options(t, config.task_options) for t in self.registry.resolve_tasks(config.tasks)]
         existing = read_identity(self.out)
         if existing is not None and existing.model != redact(config.model):  # fail before loading anything
             raise UserError(f"{self.out} holds a run of model {existing.model!r}; "

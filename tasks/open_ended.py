@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from seabench import Sample, Score, Task
-from seabench.metrics import MeanMetric, flag_rates
+from seabench.judging.metric import JudgeScore
+from seabench.metrics import flag_rates
 from seabench.metrics.flags import language_flags, unusable_reason
 from seabench.tasks.families import Loader, make_task
 
@@ -23,14 +24,15 @@ class ResponseFlags:
 
     def score(self, sample: Sample, output: str) -> Score:
         reason = unusable_reason(output)
-        return Score(value=None, answer=output.strip(), flags=[reason] if reason else language_flags(output, sample.language))
+        expected = sample.target_language or sample.language  # a translation is expected in its target language
+        return Score(value=None, answer=output.strip(), flags=[reason] if reason else language_flags(output, expected))
 
 
 def judged(name: str, load: Loader, languages: Iterable[str], family: str = "open", rubric: str | None = None,
            **kwargs: object) -> Task:
     return make_task(
         name, family, load, languages,
-        scorers=(ResponseFlags(),), metrics=(MeanMetric("judge_score", scorer="judge"), *flag_rates("response")),
+        scorers=(ResponseFlags(),), metrics=(JudgeScore(), *flag_rates("response")),
         primary_metric="judge_score", render=lambda s: s.instruction, rubric=rubric or DEFAULT_RUBRIC.get(family, "generic"),
         max_new_tokens=512, **kwargs,  # type: ignore[arg-type]
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Normalizer", "get_normalizer", "normalize"]
+__all__ = ["VARIANTS", "Normalizer", "get_normalizer", "normalize"]
 
 
 @runtime_checkable
@@ -38,15 +38,28 @@ _ALIASES = {
 }
 
 
+VARIANTS = ("whisper-en",)  # `normalizer=NAME` task option: another normaliser for the languages it covers
+
+
 @lru_cache(maxsize=None)
-def get_normalizer(language: str) -> Normalizer:
+def get_normalizer(language: str, variant: str | None = None) -> Normalizer:
     """Normaliser for a BCP-47 tag ("th", "th-TH", "zh-TW", "en-SG", "ms-MY"...).
 
     Unknown languages (km, lo, my, und...) get the safe default: NFC, lower case, punctuation
-    and symbols removed, marks kept, whitespace collapsed.
+    and symbols removed, marks kept, whitespace collapsed. `variant="whisper-en"` gives English
+    (en, en-SG, ...) the Whisper-English-style normaliser the Open ASR Leaderboard uses; other
+    languages keep their own.
     """
+    if variant is not None and variant not in VARIANTS:
+        from seabench.errors import UserError
+
+        raise UserError(f"unknown normalizer {variant!r}; known: {', '.join(VARIANTS)}")
     subtags = (language or "und").replace("_", "-").lower().split("-")
     primary = _ALIASES.get(subtags[0], subtags[0])
+    if primary == "en" and variant == "whisper-en":
+        from seabench.normalize.english import WhisperEnglishNormalizer
+
+        return WhisperEnglishNormalizer()
     if primary == "en":
         from seabench.normalize.english import EnglishNormalizer, SinglishNormalizer
 

@@ -21,8 +21,8 @@ REPO = Path(__file__).resolve().parents[2]
     ("vi", "vi", "vi-1"), ("vi-VN", "vi", "vi-1"),
     ("id", "id", "id-1"), ("id-ID", "id", "id-1"), ("in", "id", "id-1"),
     ("ms", "ms", "ms-1"), ("ms-MY", "ms", "ms-1"), ("zsm", "ms", "ms-1"),
-    ("en", "en", "en-1"), ("en-US", "en", "en-1"),
-    ("EN-sg", "en", "en-SG-1"), ("en_SG", "en", "en-SG-1"),
+    ("en", "en", "en-2"), ("en-US", "en", "en-2"),
+    ("EN-sg", "en", "en-SG-2"), ("en_SG", "en", "en-SG-2"),
     ("ta", "ta", "ta-1"), ("ta-IN", "ta", "ta-1"),
     ("und", "und", "und-1"), ("km", "km", "und-1"), ("lo-LA", "lo", "und-1"), ("", "und", "und-1"),
 ])

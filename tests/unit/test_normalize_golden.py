@@ -24,13 +24,13 @@ def _cases() -> list[Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
         for i, case in enumerate(data["cases"]):
             language = case.get("language", data["language"])
-            params.append(pytest.param(language, case, id=f"{path.stem}-{i}"))
+            params.append(pytest.param(language, case, data.get("normalizer"), id=f"{path.stem}-{i}"))
     return params
 
 
-@pytest.mark.parametrize(("language", "case"), _cases())
-def test_golden(language: str, case: dict[str, Any]) -> None:
-    normalizer = get_normalizer(language)
+@pytest.mark.parametrize(("language", "case", "variant"), _cases())
+def test_golden(language: str, case: dict[str, Any], variant: str | None) -> None:
+    normalizer = get_normalizer(language, variant)
     assert normalizer.normalize(case["input"]) == case["expected_normalized"]
     if "expected_words" in case:
         assert normalizer.words(case["input"]) == case["expected_words"]

@@ -1,0 +1,24 @@
+"""The mean judge score of a task, honest about a judge that never answered."""
+
+from __future__ import annotations
+
+from seabench.judging.phase import JUDGE_SCORER, NOT_SENT
+from seabench.metrics import MeanMetric
+from seabench.types import MetricValue, Score
+
+
+class JudgeScore(MeanMetric):
+    """Mean of the judge's 1-5 scores over scored items (unscored ones are excluded and counted).
+
+    Empty or failed answers get the lowest score without a call; when no item at all was scored by
+    the judge itself (every call failed), the task has no score rather than that minimum."""
+
+    def __init__(self, name: str = "judge_score", scorer: str = JUDGE_SCORER) -> None:
+        super().__init__(name, scorer)
+
+    def compute(self, scores: list[Score], seed: int = 0) -> MetricValue:
+        value = super().compute(scores, seed)
+        if value.n and all(NOT_SENT in s.flags for s in scores if s.value is not None):
+            return MetricValue(name=self.name, value=None, n=0, n_failed=len(scores), direction=self.direction,
+                               details={"reason": "no item was scored by the judge"})
+        return value
