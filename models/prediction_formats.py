@@ -25,7 +25,9 @@ from seabench import UserError
 OUTPUT_COLUMNS = ("output", "prediction", "response", "text")
 SBA_COLUMNS = frozenset({"idx", "language", "task", "query", "reference", "audio_url", "audio",
                          "eval", "rating", "judgement_prompt"})  # judgement files add the last three
-AUDIOBENCH_SCORE_KEYS = frozenset({"details", "sample_wer", "judge_results", "sample_scores"})
+# what AudioBench's compute_score() returns, saved as <dataset>_<metric>_score.json
+AUDIOBENCH_SCORE_KEYS = frozenset({"wer", "sample_wer", "bleu", "meteor", "acc", "details", "string_match",
+                                   "task_scores", "judge_score"})
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ def read_predictions(path: Path, column: str | None = None) -> PredictionFile:
             data = None
         if isinstance(data, list):
             return _read_json_list(path, data, column)
-        if isinstance(data, dict) and AUDIOBENCH_SCORE_KEYS & set(data):
+        if isinstance(data, dict) and _audiobench_scores(path, data):
             raise UserError(f"{path} is an AudioBench score file; give the predictions file beside it "
                             f"(<dataset>.json, without the _score suffix)")
     if head == "{":
@@ -72,6 +74,13 @@ def read_predictions(path: Path, column: str | None = None) -> PredictionFile:
     if not text.strip():
         raise UserError(f"{path} is empty")
     return _read_csv(path, text, column)
+
+
+def _audiobench_scores(path: Path, data: dict[str, Any]) -> bool:
+    if {"id", "doc_id", "sample_id"} & data.keys():
+        return False
+    return path.name.endswith("_score.json") or bool(AUDIOBENCH_SCORE_KEYS & data.keys()) or \
+        any(key.endswith(("_judge", "_judge_binary")) for key in data)
 
 
 # -- JSON lines ----------------------------------------------------------------------------------

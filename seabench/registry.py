@@ -184,7 +184,8 @@ def _builtin() -> Registry:
                    "the included reference LALM (embedded tiny checkpoint, or reference:PATH)",
                    "reference", "reference", ("torch", "transformers")),
         ModelEntry("predictions", "seabench.models.predictions:create",
-                   "scores outputs produced elsewhere: JSONL/CSV of id (+task) and output",
+                   "scores stored outputs: SeaBench samples.jsonl, lm-eval/lmms-eval --log_samples, "
+                   "AudioBench or SeaBench-Audio JSON, JSONL/CSV of id (+task) and output",
                    "predictions:preds.jsonl"),
         ModelEntry("hf", "seabench.models.hf:create",
                    "transformers checkpoints or local folders: Qwen2-Audio family, audio-text auto classes, "

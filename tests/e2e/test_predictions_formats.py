@@ -150,8 +150,8 @@ def test_audiobench_rows_out_of_order_are_flagged(tmp_path: Path) -> None:
 
 
 def test_an_audiobench_score_file_is_refused_with_the_file_to_use(tmp_path: Path) -> None:
-    score = tmp_path / "covost2_en_id_test_bleu_score.json"
-    score.write_text(json.dumps({"bleu": 31.2, "details": []}, indent=4))
+    score = tmp_path / "alpaca_audio_test_llama3_70b_judge_score.json"
+    score.write_text(json.dumps({"llama3_70b_judge": {"judge_score": 61.2}}, indent=4))
     done = _run(tmp_path, score, "mini/s2tt-en-id")
     assert done.returncode == 2 and "is an AudioBench score file" in done.stderr
 
