@@ -139,7 +139,7 @@ class AudioPool:
 
     def window(self, seconds: float, k: int) -> np.ndarray:
         """`seconds` of audio starting at a point that differs for every k (wrapping around the pool)."""
-        n = int(round(seconds * SR))
+        n = round(seconds * SR)
         start = int((k * STEP) % 1.0 * len(self.samples))
         return np.take(self.samples, np.arange(start, start + n), mode="wrap")
 

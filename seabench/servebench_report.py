@@ -130,19 +130,20 @@ def describe(result: BenchResult) -> list[str]:
     s, client = result.settings, result.client
     server = ", ".join(f"{k} {v}" for k, v in result.server.items()) or "no /models details"
     warmup = "one per concurrent slot" if s.warmup is None else str(s.warmup)
-    load = f"{client.get('load_avg_start', ['?'])[0]:.2f} at start, {client.get('load_avg_end', ['?'])[0]:.2f} at end" \
-        if client.get("load_avg_start") and client.get("load_avg_end") else "unknown"
+    start, end = client.get("load_avg_start"), client.get("load_avg_end")
+    load = f"{start[0]:.2f} at start, {end[0]:.2f} at end" if start and end else "unknown"
+    eos = ", ignore_eos" if s.ignore_eos else ""
     return [
         f"Model: {s.model} ({server})",
-        f"Per cell: {s.trials} measured streaming requests after a warm-up of {warmup} (excluded); a closed "
-        f"loop keeps exactly `concurrency` requests in flight; no retries; time budget {s.max_cell_s:g} s",
-        f"Request: prompt {s.prompt!r}, max_tokens {s.max_tokens}, temperature 0"
-        + (", ignore_eos" if s.ignore_eos else "") + "; audio cut from the mini ASR clips, a different window each",
-        f"Client: {client.get('platform', '?')}, {client.get('cpus', '?')} CPUs, load average {load}; "
-        f"seabench {client.get('seabench', '?')}, openai {client.get('openai', '?')}",
+        (f"Per cell: {s.trials} measured streaming requests after a warm-up of {warmup} (excluded); a closed "
+         f"loop keeps exactly `concurrency` requests in flight; no retries; time budget {s.max_cell_s:g} s"),
+        (f"Request: prompt {s.prompt!r}, max_tokens {s.max_tokens}, temperature 0{eos}; audio cut from the mini "
+         "ASR clips, a different window each"),
+        (f"Client: {client.get('platform', '?')}, {client.get('cpus', '?')} CPUs, load average {load}; "
+         f"seabench {client.get('seabench', '?')}, openai {client.get('openai', '?')}"),
         f"Run: {result.started_at} to {result.finished_at} ({result.status})",
-        "TTFT: request sent to first streamed token. ITL: every gap between streamed pieces, pooled over the "
-        "cell's requests. tokens/s: all output tokens / the cell's measured wall time.",
+        ("TTFT: request sent to first streamed token. ITL: every gap between streamed pieces, pooled over the "
+         "cell's requests. tokens/s: all output tokens / the cell's measured wall time."),
     ]
 
 

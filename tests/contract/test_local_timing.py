@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from seabench import GenerationConfig, ModelInput, ModelOutput
 from seabench.models.hf_common import LongAudioPlan
 from seabench.models.vllm_offline import request_timing
+
+from seabench import GenerationConfig, ModelInput, ModelOutput
 
 
 @pytest.fixture(autouse=True)
@@ -22,7 +22,11 @@ def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_reference_model_reports_prefill_and_decode(tmp_path: Path) -> None:
     pytest.importorskip("torch")
     from seabench.models.reference_adapter import create
-    from tests.unit.reference_fixtures import one_torch_thread, tiny_reference_checkpoint
+
+    from tests.unit.reference_fixtures import (
+        one_torch_thread,
+        tiny_reference_checkpoint,
+    )
 
     adapter = create(f"reference:{tiny_reference_checkpoint(tmp_path / 'tiny')}", {"device": "cpu"})
     rng = np.random.default_rng(0)

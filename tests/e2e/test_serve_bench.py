@@ -12,23 +12,16 @@ import json
 from pathlib import Path
 
 import pytest
-import soundfile as sf
 from typer.testing import CliRunner
 
 from seabench.cli import app
 from seabench.servebench import AudioPool
 from tests.helpers.fake_http import Received, cut_stream, server_error
-from tests.helpers.fake_openai import FakeOpenAI, audio_parts
+from tests.helpers.fake_openai import FakeOpenAI, audio_parts, wav_seconds
 
 ANSWER = "one two three four five six"  # 6 tokens, 5 gaps
 INTERVAL = 0.02
 EARLY, LATE = 0.005, 0.06  # the server cannot answer early; a busy 2-core machine can answer late
-
-
-def audio_seconds(req: Received) -> float:
-    [(_, wav)] = audio_parts(req.json)
-    info = sf.info(io.BytesIO(wav))
-    return info.frames / info.samplerate
 
 
 def ttft_for(seconds: float) -> float:
@@ -51,12 +44,12 @@ def _env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_latencies_are_recovered_and_concurrency_is_exact(tmp_path: Path) -> None:
-    with FakeOpenAI(responder=lambda req: ANSWER, first_token_s=lambda req: ttft_for(audio_seconds(req)),
+    with FakeOpenAI(responder=lambda req: ANSWER, first_token_s=lambda req: ttft_for(wav_seconds(req)),
                     token_interval_s=INTERVAL) as server:
         code, output, data = bench(tmp_path, server, "--concurrency", "1,3", "--audio-seconds", "2,8",
                                    "--trials", "6", "--published", "meralion", "--quiet")
         arrivals = list(server.in_flight_at_arrival)
-        seconds = [round(audio_seconds(r), 3) for r in server.completions()]
+        seconds = [round(wav_seconds(r), 3) for r in server.completions()]
         audio = [hashlib.sha256(audio_parts(r.json)[0][1]).hexdigest() for r in server.completions()]
     assert code == 0, output
     cells = data["cells"]
@@ -184,4 +177,4 @@ def test_audio_windows_are_exact_speech_and_all_different() -> None:
     assert all(len(w) == 30 * 16000 for w in windows)
     assert len({hashlib.sha256(w.tobytes()).hexdigest() for w in windows}) == 50
     assert all(float(abs(w).max()) > 0.05 for w in windows)  # speech, not silence
-    assert len(pool.window(2 * pool.seconds, 3)) == int(round(2 * pool.seconds * 16000))  # longer than the pool: wraps
+    assert len(pool.window(2 * pool.seconds, 3)) == round(2 * pool.seconds * 16000)  # longer than the pool: wraps

@@ -33,7 +33,17 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qs
 
-from tests.helpers.fake_http import Fault, FakeServer, FaultRule, Pause, Received, Reply, paced, pause_for, words
+from tests.helpers.fake_http import (
+    FakeServer,
+    Fault,
+    FaultRule,
+    Pause,
+    Received,
+    Reply,
+    paced,
+    pause_for,
+    words,
+)
 
 Responder = Callable[[Received], "str | dict[str, Any] | Reply"]
 AUDIO_TOKENS = 10

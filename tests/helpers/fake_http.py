@@ -12,6 +12,7 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,8 +27,8 @@ class Received:
     body: bytes
     index: int  # order of arrival, from 0
 
-    @property
-    def json(self) -> Any:
+    @cached_property
+    def json(self) -> Any:  # parsed once: a request with minutes of audio is megabytes of JSON
         try:
             return json.loads(self.body) if self.body else None
         except ValueError:

@@ -23,7 +23,17 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from tests.helpers.fake_http import Fault, FakeServer, FaultRule, Pause, Received, Reply, paced, pause_for, words
+from tests.helpers.fake_http import (
+    FakeServer,
+    Fault,
+    FaultRule,
+    Pause,
+    Received,
+    Reply,
+    paced,
+    pause_for,
+    words,
+)
 
 Responder = Callable[[Received], "str | dict[str, Any] | Reply"]
 AUDIO_TOKENS = 10
@@ -41,16 +51,23 @@ def user_text(body: dict[str, Any]) -> str:
     return ""
 
 
+def audio_items(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The `input_audio` objects of the request (format, base64 data), not decoded."""
+    return [p["input_audio"] for msg in body.get("messages", []) if isinstance(msg.get("content"), list)
+            for p in msg["content"] if p.get("type") == "input_audio"]
+
+
 def audio_parts(body: dict[str, Any]) -> list[tuple[str, bytes]]:
     """(format, decoded bytes) of every input_audio part in the request."""
-    found = []
-    for msg in body.get("messages", []):
-        content = msg.get("content")
-        if isinstance(content, list):
-            for p in content:
-                if p.get("type") == "input_audio":
-                    found.append((p["input_audio"].get("format", ""), base64.b64decode(p["input_audio"]["data"])))
-    return found
+    return [(item.get("format", ""), base64.b64decode(item["data"])) for item in audio_items(body)]
+
+
+def wav_seconds(req: Received) -> float:
+    """Seconds of the request's one input_audio part, from the size of its base64 16 kHz 16-bit mono WAV
+    (decoding megabytes per request would slow the server down)."""
+    [item] = audio_items(req.json)
+    data = item["data"]
+    return (len(data) * 3 // 4 - data.count("=") - 44) / 32000
 
 
 def echo(req: Received) -> str:
@@ -107,7 +124,7 @@ class FakeOpenAI(FakeServer):
             return got
         answer, n_words, cut = got
         finish = cut or "stop"
-        prompt_tokens = len(user_text(body).split()) + AUDIO_TOKENS * len(audio_parts(body))
+        prompt_tokens = len(user_text(body).split()) + AUDIO_TOKENS * len(audio_items(body))
         usage = {"prompt_tokens": prompt_tokens, "completion_tokens": n_words, "total_tokens": prompt_tokens + n_words}
         if body.get("stream"):
             return self._stream_reply(req, body, answer, finish, usage)
