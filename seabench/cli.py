@@ -187,25 +187,48 @@ def _print_results(result) -> None:  # noqa: ANN001 - RunResult, imported lazily
 
 @app.command("tasks")
 def list_tasks(
-    pattern: Annotated[Optional[str], typer.Argument(help="Glob or suite to filter, e.g. 'mini/asr-*'.")] = None,
+    pattern: Annotated[Optional[str], typer.Argument(metavar="PATTERN", help="Names, globs or suites to list, e.g. 'mini/asr-*'.")] = None,
+    suite: Annotated[Optional[str], typer.Option("--suite", "-s", metavar="NAME", help="Only the tasks of this suite (e.g. audiobench, meralion, sea-asr).")] = None,
+    details: Annotated[bool, typer.Option("--details", help="Also show each task's source, metrics and how to get missing data.")] = False,
 ) -> None:
-    """List tasks: family, languages, samples, primary metric and direction, data readiness."""
+    """List tasks, one line each: family, languages, samples, primary metric and direction, data status."""
     from seabench.registry import registry
 
     reg = registry()
-    selected = reg.resolve_tasks(pattern) if pattern else list(reg.tasks().values())
-    table = Table()
+    if suite is not None and suite not in reg.suites:
+        raise UserError(f"unknown suite {suite!r}; known: {', '.join(sorted(reg.suites))}")
+    selected = list(reg.resolve_tasks(pattern) if pattern else reg.tasks().values())
+    if suite is not None:
+        in_suite = {t.name for t in reg.resolve_tasks(suite)}
+        selected = [t for t in selected if t.name in in_suite]
+    selected.sort(key=lambda t: t.name)
+    table = Table(box=None, header_style="bold", pad_edge=False)
     for col in ("task", "family", "languages", "samples", "primary metric", "data"):
-        table.add_column(col, overflow="fold")
-    for task in sorted(selected, key=lambda t: t.name):
+        table.add_column(col, no_wrap=True, overflow="ellipsis")
+    ready = 0
+    for task in selected:
         status = task.data_status()
+        ready += status.ready
         arrow = "↑" if task.direction == "higher" else "↓"
-        table.add_row(task.name, task.family, ",".join(task.languages), "?" if task.size is None else str(task.size),
-                      f"{task.primary_metric} {arrow}", "ready" if status.ready else f"missing: {status.hint}")
-    out.print(table)
-    suites = ", ".join(f"{k} ({'|'.join(v)})" for k, v in sorted(reg.suites.items()))
-    out.print(f"Suites: {suites}. Your own data: --tasks FAMILY@manifest.jsonl with FAMILY in "
-              f"{', '.join(sorted(reg.families))}.")
+        row = (task.name, task.family, ",".join(task.languages), "?" if task.size is None else str(task.size),
+               f"{task.primary_metric} {arrow}", "ready" if status.ready else "missing")
+        if details:
+            out.print(f"[bold]{escape(task.name)}[/bold]  {escape('  '.join(row[1:]))}")
+            if task.description:
+                out.print(f"  {escape(task.description)}")
+            out.print(f"  metrics: {', '.join(m.name for m in task.metrics)}" + (f"; judge rubric: {task.rubric}"
+                                                                                 if task.rubric else ""))
+            if not status.ready:
+                out.print(f"  data: {escape(status.hint)}")
+        else:
+            table.add_row(*row)
+    if not details:
+        out.print(table)
+    languages = sorted({lang for t in selected for lang in t.languages})
+    out.print(f"{len(selected)} tasks, {ready} with data here; {len({t.family for t in selected})} families; "
+              f"languages: {', '.join(languages)}." + ("" if details else " --details: sources, metrics, how to get data."))
+    out.print(f"Suites (--suite NAME): {', '.join(sorted(reg.suites))}. Your own data: --tasks FAMILY@manifest.jsonl "
+              f"with FAMILY in {', '.join(sorted(reg.families))}.")
 
 
 @app.command("models")

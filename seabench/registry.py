@@ -54,7 +54,7 @@ class Registry:
     families: dict[str, str | Callable[..., Task]] = field(default_factory=dict)
     models: dict[str, ModelEntry] = field(default_factory=dict)
     judges: dict[str, JudgeEntry] = field(default_factory=dict)
-    suites: dict[str, list[str]] = field(default_factory=dict)
+    suites: dict[str, list[str] | str | Callable[[dict[str, Task]], list[str]]] = field(default_factory=dict)
     _tasks: dict[str, Task] | None = None
     _plugins_loaded: bool = False
 
@@ -76,8 +76,14 @@ class Registry:
     def add_judge(self, entry: JudgeEntry) -> None:
         self.judges[entry.prefix] = entry
 
-    def add_suite(self, name: str, patterns: list[str]) -> None:
+    def add_suite(self, name: str, patterns: list[str] | str | Callable[[dict[str, Task]], list[str]]) -> None:
+        """Task names or globs, or a function of the registered tasks ("module:attr", imported when used)."""
         self.suites[name] = patterns
+
+    def suite(self, name: str) -> list[str]:
+        """The names and globs a suite stands for."""
+        patterns = self.suites[name]
+        return list(patterns) if isinstance(patterns, list) else list(load_object(patterns)(self.tasks()))
 
     # -- plugins -----------------------------------------------------------------------------
     def load_plugins(self) -> None:
@@ -113,7 +119,7 @@ class Registry:
                 task = self.task_from_manifest(part)
                 chosen[task.name] = task
                 continue
-            patterns = self.suites.get(part, [part])
+            patterns = self.suite(part) if part in self.suites else [part]
             matched = False
             for pattern in patterns:
                 names = fnmatch.filter(known, pattern) if any(c in pattern for c in "*?[") else (
@@ -177,8 +183,10 @@ def _builtin() -> Registry:
     for kind in LABEL_KINDS:
         reg.add_family(kind, _label_family(kind))
     reg.add_suite("mini", ["mini/*"])
-    reg.add_suite("fleurs", ["asr/fleurs-*"])
-    reg.add_suite("sea-asr", ["asr/fleurs-*", "asr/commonvoice-*", "asr/gigaspeech2-*", "asr/mnsc-*"])
+    reg.add_suite("fleurs", ["asr/fleurs-*", "s2tt/fleurs-*", "paralinguistics/fleurs-*"])
+    for suite in ("audiobench", "meralion", "sea-asr", "sea-understanding"):
+        reg.add_suite(suite, f"seabench.tasks.suites:{suite.replace('-', '_')}")
+    reg.add_suite("seabench-audio", ["seabench-audio/*"])
     models = [
         ModelEntry("reference", "seabench.models.reference_adapter:create",
                    "the included reference LALM (embedded tiny checkpoint, or reference:PATH)",

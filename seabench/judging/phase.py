@@ -52,7 +52,8 @@ def request_for(task: Task, record: SampleRecord, rubrics: RubricFile | None = N
     reference = record.reference if isinstance(record.reference, str) else " / ".join(record.reference or [])
     return JudgeRequest(task=task.name, sample_id=record.sample_id, rubric=rubric_for(task, record, rubrics),
                         answer=output_text(record), question=record.prompt, reference=reference,
-                        language=record.target_language or record.language, audio=record.audio)
+                        language=record.target_language or record.language, audio=record.audio,
+                        transcript=str(record.metadata.get("transcript") or ""))
 
 
 def store(record: SampleRecord, verdict: Verdict, request: JudgeRequest, sent: bool = True) -> None:

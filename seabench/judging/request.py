@@ -25,6 +25,7 @@ class JudgeRequest:
     reference: str = ""
     language: str = "und"
     audio: list[AudioRef] = field(default_factory=list)
+    transcript: str = ""  # what the audio says, when the dataset gives it: shown to a judge that cannot hear it
 
     def prompt(self, with_audio: bool) -> str:
         """The rubric guide comes first so providers can reuse it as a cached prefix."""
@@ -33,6 +34,8 @@ class JudgeRequest:
         if "audio" in seen:
             parts.append("The user's audio is attached." if with_audio else
                          "The audio is not available to you; judge from the text below.")
+            if self.transcript and not with_audio:
+                parts.append(f"[What the audio says]\n{self.transcript}")
         if "question" in seen and self.question:
             parts.append(f"[Question / instruction]\n{self.question}")
         if "reference" in seen and self.reference:

@@ -7,6 +7,11 @@ Two ways to give the translations, in `<data root>/covost2/`:
   `<src>/validated.tsv` for the transcripts; rows with split `test` are used.
 Clips are read from `covost2/<src>/clips/`: link the Common Voice 4 locale folder there (later
 Common Voice releases keep the old clip names, so a newer corpus works too).
+
+Or AudioBench's copy of the same test split (AudioLLMs/covost2_<src>_<tgt>_test, parquet with the
+audio inside) in `covost2/covost2_<src>_<tgt>_test/`; its rows carry no clip name, so sample ids
+are row positions there. AudioBench's BLEU uses sacrebleu's flores101 SentencePiece tokenizer,
+which downloads a model, so SeaBench reports its own BLEU (zh/char/13a by target) and chrF++ only.
 """
 
 from __future__ import annotations
@@ -26,14 +31,20 @@ HOW = ("get covost_v2.{pair}.tsv.tar.gz from https://github.com/facebookresearch
        "link the Common Voice 4 '{src}' folder: ln -s /path/to/cv-corpus-4/{src} {root}/{src}")
 
 
-def source(src: str, tgt: str) -> Source:
-    pair = f"{src}_{tgt}"
+def audiobench_folder(language: str, target: str) -> str:
+    return f"covost2_{language}_{target}_test"
+
+
+def source(src: str, tgt: str, language: str, target: str) -> Source:
+    pair, copy = f"{src}_{tgt}", audiobench_folder(language, target)
     return Source(
-        dataset="covost2", layouts=(".",),
+        dataset="covost2", layouts=(".", copy),
         formats=((f"covost_v2.{pair}.test.tsv", f"{src}/clips"),
-                 (f"covost_v2.{pair}.tsv", f"{src}/validated.tsv", f"{src}/clips")),
+                 (f"covost_v2.{pair}.tsv", f"{src}/validated.tsv", f"{src}/clips"),
+                 ("*.parquet",), ("data/*.parquet",)),
         what=f"covost_v2.{pair}.test.tsv (or covost_v2.{pair}.tsv + {src}/validated.tsv) and {src}/clips/",
-        how=HOW.replace("{pair}", pair).replace("{src}", src))
+        how=HOW.replace("{pair}", pair).replace("{src}", src) + f"; or AudioBench's copy: hf download AudioLLMs/{copy} "
+            f"--repo-type dataset --local-dir {{root}}/{copy}")
 
 
 def _test_rows(base: Path, src: str, tgt: str) -> Iterator[dict[str, str]]:
@@ -50,6 +61,14 @@ def _test_rows(base: Path, src: str, tgt: str) -> Iterator[dict[str, str]]:
 
 
 def load(base: Path, src: str, tgt: str, language: str, target: str) -> Iterator[Sample]:
+    if base.name == audiobench_folder(language, target):
+        from seabench.tasks.datasets.audiobench import load_audiobench
+
+        return load_audiobench(base, language, use_instruction=False, target_language=target)
+    return _from_tsv(base, src, tgt, language, target)
+
+
+def _from_tsv(base: Path, src: str, tgt: str, language: str, target: str) -> Iterator[Sample]:
     clips = base / src / "clips"
     for row in _test_rows(base, src, tgt):
         yield Sample(id=Path(row["path"]).stem, audio=[AudioRef(path=str(clips / row["path"]))],
@@ -62,7 +81,7 @@ def tasks() -> list[Task]:
 
     found = []
     for (language, target), (src, tgt) in PAIRS.items():
-        source_ = source(src, tgt)
+        source_ = source(src, tgt, language, target)
         found.append(s2tt(
             f"s2tt/covost2-{language}-{target}",
             loader(source_, lambda b, a=(src, tgt, language, target): load(b, *a)), [language],

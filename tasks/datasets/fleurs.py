@@ -9,6 +9,12 @@ Two layouts are read:
 The reference is the raw transcription (case and punctuation kept): SeaBench's per-language
 normalisers do the normalising, the same way for reference and hypothesis. FLEURS repeats a
 sentence id for each speaker, so the sample id is the audio file name.
+
+FLEURS reads the same FLoRes sentences in every language, so one language's clip and another's
+transcription of the same sentence id make a speech-translation pair: `s2tt/fleurs-<x>-en` (needs
+the x and en_us folders) and `s2tt/fleurs-en-<x>`. A clip whose sentence the other language's
+test split does not have is left out (dataset filtering, decided before any model runs). The
+speaker's recorded gender gives `paralinguistics/fleurs-gender-<x>` (rows marked "other" are left out).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from seabench import AudioRef, Sample, Task
+from seabench import AudioRef, DataStatus, Sample, Task
 from seabench.tasks.datasets import _tsv, hf
 from seabench.tasks.datasets._blobs import audio_ref
 from seabench.tasks.datasets._source import Source, first_dir, loader
@@ -64,8 +70,41 @@ def load(base: Path, language: str) -> Iterator[Sample]:
     return _from_parquet(base, language)
 
 
+def translations(source_base: Path, language: str, target_base: Path, target: str) -> Iterator[Sample]:
+    """`language` clips with the `target` transcription of the same sentence as reference."""
+    wanted = {s.metadata["sentence_id"]: s.reference for s in load(target_base, target)}
+    for sample in load(source_base, language):
+        sentence = sample.metadata["sentence_id"]
+        if sentence in wanted:
+            yield sample.model_copy(update={"reference": wanted[sentence], "target_language": target,
+                                            "metadata": {**sample.metadata, "transcript": sample.reference}})
+
+
+def genders(base: Path, language: str) -> Iterator[Sample]:
+    for sample in load(base, language):
+        if sample.metadata.get("gender") in ("male", "female"):
+            yield sample.model_copy(update={"label": sample.metadata["gender"], "choices": ["male", "female"]})
+
+
+def _pair_status(a: Source, b: Source) -> DataStatus:
+    statuses = (a.status(), b.status())
+    return DataStatus(all(s.ready for s in statuses), " and ".join(s.hint for s in statuses if s.hint))
+
+
+def _translation_task(language: str, target: str) -> Task:
+    from seabench.tasks.s2tt import s2tt
+
+    src, tgt = source(CONFIGS[language]), source(CONFIGS[target])
+    return s2tt(f"s2tt/fleurs-{language}-{target}",
+                lambda: translations(src.require(), language, tgt.require(), target), [language],
+                data_status=lambda: _pair_status(src, tgt), breakdown_keys=("language", "gender"),
+                description=f"FLEURS {CONFIGS[language]} speech with the {CONFIGS[target]} transcription of the "
+                            "same sentence (google/fleurs, CC-BY-4.0)")
+
+
 def tasks() -> list[Task]:
     from seabench.tasks.asr import asr
+    from seabench.tasks.paralinguistics import label
 
     found = []
     for language, config in CONFIGS.items():
@@ -73,4 +112,9 @@ def tasks() -> list[Task]:
         found.append(asr(f"asr/fleurs-{language}", loader(src, lambda base, lang=language: load(base, lang)),
                          [language], data_status=src.status, breakdown_keys=("language", "gender"),
                          description=f"FLEURS {config} test split (google/fleurs, CC-BY-4.0)"))
+        found.append(label(f"paralinguistics/fleurs-gender-{language}",
+                           loader(src, lambda base, lang=language: genders(base, lang)), [language], kind="gender",
+                           data_status=src.status, description=f"Speaker gender, FLEURS {config} test split"))
+        if language != "en":
+            found += [_translation_task(language, "en"), _translation_task("en", language)]
     return found

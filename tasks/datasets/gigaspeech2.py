@@ -6,6 +6,10 @@ of `data/<lang>/test.tar.gz` extracted into `data/<lang>/test/`, giving
 `test/<a>/<b>/<a>-<b>-<c>.wav` (the segment id's parts name the folders). A flat
 `test/<segment id>.wav` folder is accepted too, and so is an archive that carried its own `test/`
 prefix (`test/test/...`).
+
+AudioBench's copy of the same test sets (AudioLLMs/gigaspeech2-test, `<lang>-test/*.parquet`) is
+read too; its rows have no segment id, so sample ids are row positions there. Both layouts report
+AudioBench's own WER rule beside SeaBench's (`wer_audiobench_rule`, see tasks/audiobench_wer.py).
 """
 
 from __future__ import annotations
@@ -18,16 +22,20 @@ from seabench.tasks.datasets import _tsv
 from seabench.tasks.datasets._source import Source, first_dir, loader
 
 LANGUAGES = ("th", "id", "vi")
+AUDIOBENCH_RULE = {"th": "thai_raw", "id": "english", "vi": "vietnamese"}  # AudioBench's clean-up per language
 
 
 def source(lang: str) -> Source:
     return Source(
-        dataset="gigaspeech2", layouts=(f"data/{lang}", lang), formats=(("test.tsv", "test"),),
+        dataset="gigaspeech2", layouts=(f"data/{lang}", lang, f"{lang}-test"),
+        formats=(("test.tsv", "test"), ("*.parquet",)),
         what=f"GigaSpeech 2 {lang} (test.tsv + test/)",
         how=(f"hf download speechcolab/gigaspeech2 --repo-type dataset --include 'data/{lang}/test*' "
              f"--local-dir {{root}} && mkdir -p {{root}}/data/{lang}/test && "
              f"tar -xzf {{root}}/data/{lang}/test.tar.gz -C {{root}}/data/{lang}/test "
-             "(gated: accept the terms on the dataset page first)"))
+             "(gated: accept the terms on the dataset page first); or AudioBench's copy: "
+             f"hf download AudioLLMs/gigaspeech2-test --repo-type dataset --include '{lang}-test/*' "
+             "--local-dir {root}"))
 
 
 def clip_path(audio_dir: Path, segment_id: str) -> Path:
@@ -37,6 +45,14 @@ def clip_path(audio_dir: Path, segment_id: str) -> Path:
 
 
 def load(base: Path, language: str) -> Iterator[Sample]:
+    if not (base / "test.tsv").is_file():
+        from seabench.tasks.datasets.audiobench import load_audiobench
+
+        return load_audiobench(base, language, use_instruction=False)
+    return _from_tsv(base, language)
+
+
+def _from_tsv(base: Path, language: str) -> Iterator[Sample]:
     audio_dir = first_dir(base, ("test/test", "test"))
     for _, (segment_id, text) in _tsv.rows(base / "test.tsv", 2):
         yield Sample(id=segment_id, audio=[AudioRef(path=str(clip_path(audio_dir, segment_id)))],
@@ -45,11 +61,13 @@ def load(base: Path, language: str) -> Iterator[Sample]:
 
 def tasks() -> list[Task]:
     from seabench.tasks.asr import asr
+    from seabench.tasks.audiobench_wer import with_audiobench_wer
 
     found = []
     for lang in LANGUAGES:
         src = source(lang)
-        found.append(asr(f"asr/gigaspeech2-{lang}", loader(src, lambda b, lang=lang: load(b, lang)), [lang],
-                         data_status=src.status,
-                         description=f"GigaSpeech 2 {lang} test split (speechcolab/gigaspeech2; see its terms)"))
+        task = asr(f"asr/gigaspeech2-{lang}", loader(src, lambda b, lang=lang: load(b, lang)), [lang],
+                   data_status=src.status,
+                   description=f"GigaSpeech 2 {lang} test split (speechcolab/gigaspeech2; see its terms)")
+        found.append(with_audiobench_wer(task, AUDIOBENCH_RULE[lang]))  # type: ignore[arg-type]
     return found

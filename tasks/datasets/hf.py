@@ -25,10 +25,16 @@ def is_saved_dataset(path: Path) -> bool:
     return path.is_dir() and any((path / m).is_file() for m in SAVED_MARKERS)
 
 
-def parquet_files(path: Path) -> list[Path]:
+def parquet_files(path: Path, split: str | None = None) -> list[Path]:
+    """The parquet files of `path`; with `split`, only that split's files when the names show
+    splits (`test-00000-of-00002.parquet`, `short_digit/...`), else all of them."""
     if path.is_file():
         return [path]
-    return sorted(p for p in path.rglob("*.parquet") if p.is_file())
+    files = sorted(p for p in path.rglob("*.parquet") if p.is_file())
+    if split:
+        own = [p for p in files if p.name.startswith((f"{split}-", f"{split}.")) or split in p.relative_to(path).parts[:-1]]
+        return own or files
+    return files
 
 
 def _saved_rows(path: Path, split: str) -> Iterator[dict[str, Any]]:
@@ -56,7 +62,7 @@ def iter_rows(path: Path, split: str = "test") -> Iterator[dict[str, Any]]:
     if is_saved_dataset(path):
         yield from _saved_rows(path, split)
         return
-    files = parquet_files(path)
+    files = parquet_files(path, split)
     if not files:
         raise UserError(f"{path}: neither a save_to_disk folder ({' or '.join(SAVED_MARKERS)}) "
                         "nor parquet files")
