@@ -19,6 +19,7 @@ train-sounds.jsonl and build_info.json (sources, licences, tool versions, counts
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import multiprocessing
 import re
@@ -108,6 +109,7 @@ class Lexicon:
         return self.words[min(len(self.words) - 1, int(np.searchsorted(self.cdf, rng.random())))]
 
 
+@functools.lru_cache(maxsize=1)
 def lexicons() -> dict[str, Lexicon]:
     out = {}
     lists = {lang: word_list(lang) for lang in LANGS}
@@ -183,11 +185,11 @@ def mini_test_texts(data_dir: Path = bm.DATA) -> set[str]:
 class LeakCheck:
     """Rejects an utterance equal to, containing, or contained in any mini test text (after normalisation).
 
-    Test texts shorter than MIN_CONTAINED characters (one-word answers such as `siti` or `20`) are matched by
-    equality only: as substrings they would reject every utterance that happens to hold those letters.
+    Test texts shorter than MIN_CONTAINED characters (two-character answers such as `五棵` or `20`) are matched
+    by equality only: as substrings they would reject every utterance that happens to hold those characters.
     """
 
-    MIN_CONTAINED = 8
+    MIN_CONTAINED = 3
 
     def __init__(self, test_texts: set[str]) -> None:
         self.texts = test_texts
@@ -358,9 +360,50 @@ def plan(clips: int, sounds: int, seed: int, check: LeakCheck) -> tuple[list[Job
         audio = f"audio/{spec['id']}.flac"
         jobs.append(Job(audio, sound=json.dumps(spec, sort_keys=True, ensure_ascii=False)))
         question, choices, label = bm.sound_question(spec)
-        sound_rows.append(bm._row(spec["id"], audio, "en", question,
-                                  {"subset": spec["kind"], "category": spec["category"]}, choices=choices, label=label))
+        meta = {"subset": spec["kind"], "category": spec["category"], "speech_text": spec.get("speech_text")}
+        sound_rows.append(bm._row(spec["id"], audio, "en", question, {k: v for k, v in meta.items() if v},
+                                  choices=choices, label=label))
     return jobs, {"train-asr": asr, "train-s2tt": s2tt, "train-sounds": sound_rows}
+
+
+def texts_digest(texts: set[str]) -> str:
+    import hashlib
+
+    return hashlib.sha256("\n".join(sorted(texts)).encode()).hexdigest()
+
+
+def prune(out: Path, check: LeakCheck) -> list[str]:
+    """Drop every row of an existing split that leaks into the mini data as it is now (content added after
+    the split was built); returns the dropped ids. Sound items are checked by their spoken text."""
+    spoken = {}
+    for row in _read_jsonl(out / "train-asr.jsonl"):
+        spoken[row["audio"]] = row["reference"]
+    dropped: list[str] = []
+    for name in ("train-asr", "train-s2tt", "train-sounds"):
+        path = out / f"{name}.jsonl"
+        if not path.exists():
+            continue
+        rows = _read_jsonl(path)
+        keep = [r for r in rows if not _row_leaks(r, spoken, check)]
+        dropped += [r["id"] for r in rows if r not in keep]
+        if len(keep) != len(rows):
+            bm._write_jsonl(path, keep)
+    return dropped
+
+
+SPEECH_SOURCES = {bm.SOURCE_LABELS["speech"], bm.SOURCE_LABELS["speech_noise"]}
+
+
+def _row_leaks(row: dict, spoken: dict[str, str], check: LeakCheck) -> bool:
+    meta = row.get("metadata") or {}
+    if row.get("label") in SPEECH_SOURCES and not meta.get("speech_text"):
+        return True  # a speech sound whose words were not recorded cannot be checked
+    said = [spoken.get(row["audio"], ""), row.get("reference") or "", meta.get("speech_text", "")]
+    return any(text and check.leaks(text) for text in said)
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def build(out: Path, clips: int, sounds: int, seed: int = 0, workers: int = bm.WORKERS) -> dict[str, Any]:
@@ -379,7 +422,8 @@ def build(out: Path, clips: int, sounds: int, seed: int = 0, workers: int = bm.W
         "command": f"python scripts/build_train.py --out {out} --clips {clips} --sounds {sounds} --seed {seed}",
         "seed": seed,
         "items": {name: len(rows) for name, rows in manifests.items()},
-        "leak_check": {"mini_test_texts": len(check.texts), "rejected_draws": check.rejected},
+        "leak_check": {"mini_test_texts": len(check.texts), "mini_texts_sha256": texts_digest(check.texts),
+                       "rejected_draws": check.rejected},
         "sources": SOURCES,
         "tools": {**bm.tool_versions(), "wordfreq": wordfreq.__version__ if hasattr(wordfreq, "__version__") else _dist("wordfreq"),
                   "pythainlp": pythainlp.__version__},
@@ -402,12 +446,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sounds", type=int, default=3000, help="sound items (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=bm.WORKERS)
+    parser.add_argument("--prune", action="store_true",
+                        help="only re-check an existing split against the mini data as it is now and drop leaking rows")
     args = parser.parse_args(argv)
     try:
         import wordfreq  # noqa: F401
     except ImportError:
         print("build_train.py needs wordfreq: pip install 'seabench[train]'", file=sys.stderr)
         return 2
+    if args.prune:
+        check = LeakCheck(mini_test_texts())
+        dropped = prune(args.out, check)
+        info_path = args.out / "build_info.json"
+        info = json.loads(info_path.read_text(encoding="utf-8"))
+        info.setdefault("pruned", []).append({"mini_test_texts": len(check.texts),
+                                              "mini_texts_sha256": texts_digest(check.texts), "dropped": dropped})
+        info_path.write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        print(f"{len(dropped)} rows dropped from {args.out}: they leak into the current mini data")
+        return 0
     info = build(args.out, args.clips, args.sounds, args.seed, args.workers)
     print(f"train split in {args.out}: {info['items']}, {info['leak_check']['rejected_draws']} draws rejected "
           f"by the leak check ({info['build_seconds']:.0f} s)")
