@@ -154,6 +154,15 @@ class ResponseCache:
         self.store.close()
 
 
+LEGACY_DATA = "data"  # where datasets lived, inside the cache, before data_dir(): never cleared
+
+
+def legacy_data_dir() -> Path | None:
+    """`<cache>/data` from before datasets moved out of the cache, while it still holds a dataset."""
+    old = cache_dir() / LEGACY_DATA
+    return old if old.is_dir() and any(p.name != "_blobs" for p in old.iterdir()) else None
+
+
 def cache_usage() -> dict[str, tuple[int, int]]:
     """What the cache dir holds: entry (file or folder) -> (bytes, files)."""
     root = cache_dir()
@@ -176,7 +185,7 @@ def clear_cache(only: str | None = None) -> list[str]:
         return []
     removed = []
     for entry in sorted(root.iterdir()):
-        if only is not None and not entry.name.startswith(only):
+        if (only is not None and not entry.name.startswith(only)) or entry.name == LEGACY_DATA:
             continue
         resolved = entry.resolve()
         if resolved == data or data.is_relative_to(resolved) or resolved.is_relative_to(data):

@@ -405,10 +405,14 @@ app.add_typer(cache_app, name="cache")
 @cache_app.command("info")
 def cache_info() -> None:
     """Where the cache and the data live, and what the cache holds."""
-    from seabench.cache import cache_dir, cache_usage, data_dir
+    from seabench.cache import cache_dir, cache_usage, data_dir, legacy_data_dir
 
     out.print(f"cache: {cache_dir()}  (SEABENCH_CACHE_DIR)")
     out.print(f"data:  {data_dir()}  (SEABENCH_DATA_DIR; never touched by `seabench cache clear`)")
+    old = legacy_data_dir()
+    if old is not None:
+        out.print(f"  note: {old} holds datasets from before they moved out of the cache; move them to "
+                  f"{data_dir()} (`seabench cache clear` leaves that folder alone)", highlight=False)
     usage = cache_usage()
     for name, (size, files) in usage.items():
         out.print(f"  {name}: {size / 2**20:.1f} MB in {files} file(s)")

@@ -3,7 +3,7 @@
 Parquet and `save_to_disk` datasets carry audio as `{"bytes", "path"}` structs (sometimes a
 decoded `{"array", "sampling_rate"}`). SeaBench's AudioRef is a path because run logs store
 references, never waveforms, and the runner decodes every clip the same way (soundfile + soxr).
-So the bytes are written once to `<seabench cache>/data/_blobs/<sha256>.<ext>`: the name is the
+So the bytes are written once to `<seabench cache>/audio-blobs/<sha256>.<ext>`: the name is the
 content hash, so a second load finds the file, identical clips share one file, and the AudioRef
 (and therefore the response-cache key) is the same on every machine and every run. The cache,
 not the dataset folder, holds them because dataset folders are often read-only shared mounts.
@@ -25,7 +25,7 @@ _MAGIC = ((b"RIFF", ".wav"), (b"fLaC", ".flac"), (b"OggS", ".ogg"), (b"ID3", ".m
 
 
 def blob_dir() -> Path:
-    return cache_dir() / "data" / "_blobs"
+    return cache_dir() / "audio-blobs"
 
 
 def _suffix(data: bytes, name: str | None) -> str:
