@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from seabench.models.hf_common import LongAudioPlan
 
-from seabench.adapter import ModelAdapter, check_options
+from seabench.adapter import ALL_GENERATION_KEYS, ModelAdapter, check_options
 from seabench.errors import MissingExtra, UserError
 from seabench.generation import cut_at_stop
 from seabench.types import (
@@ -71,7 +71,9 @@ class ReferenceAdapter(ModelAdapter):
         self.default_batch_size = batch_size
         self.max_audio_s = max_audio_s  # a hard limit the runner enforces; None = handle long audio here
         self.lalm: ReferenceLALM = ReferenceLALM.from_pretrained(folder, device=device, dtype=dtype, batch_size=batch_size)
-        self.window_s = min(self.lalm.model.config.max_audio_seconds, self.lalm.model.config.window_seconds)
+        self.window_s = self.lalm.model.config.max_audio_seconds  # longer than the encoder window: cut into windows
+        if not self.lalm.takes_system_prompt:  # MERaLiON's Gemma template has no system turn
+            self.generation_keys = ALL_GENERATION_KEYS - {"system_prompt"}
         self._snapshot = checkpoint_digest(folder)
         self.warnings: list[str] = []
 

@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from .features import build_feature_extractor, extract_features
+from .features import build_feature_extractor, extract_features, split_windows
 
 if TYPE_CHECKING:
     import torch
     from transformers import PreTrainedTokenizerBase
+
+    from seabench.models.prompts import PromptTemplate
 
     from .model import ReferenceModel, SamplingParams
 
@@ -71,11 +73,30 @@ class ReferenceLALM:
     def dtype(self) -> torch.dtype:
         return next(self.model.parameters()).dtype
 
+    @property
+    def template(self) -> PromptTemplate | None:
+        """The family's user-turn wrapper (MERaLiON's), if the checkpoint names one."""
+        from seabench.models.prompts import TEMPLATES
+
+        name = self.model.config.prompt_template
+        return TEMPLATES[name] if name else None
+
+    @property
+    def takes_system_prompt(self) -> bool:
+        """False when the chat template has no system turn (MERaLiON's Gemma 2 template)."""
+        return self.template is None or self.template.system_turn
+
     def render(self, prompt: str, n_audio: int, system_prompt: str | None = None) -> str:
         """The chat-templated prompt with one (unexpanded) audio placeholder per clip."""
-        # an "audio" key as well as the type: published Qwen2-Audio templates test `'audio' in content`
-        content = [{"type": "audio", "audio": f"clip-{i}"} for i in range(n_audio)]
-        content.append({"type": "text", "text": prompt})
+        template = self.template
+        content: str | list[dict]
+        if template is not None:  # a text user turn that carries the audio marker itself
+            if template.max_clips is not None and n_audio > template.max_clips:
+                raise ValueError(f"{template.name} takes at most {template.max_clips} audio clip per prompt")
+            content = template.user_text(prompt) if n_audio else prompt
+        else:  # an "audio" key as well as the type: published Qwen2-Audio templates test `'audio' in content`
+            content = [{"type": "audio", "audio": f"clip-{i}"} for i in range(n_audio)]
+            content.append({"type": "text", "text": prompt})
         messages: list[dict] = []
         system = system_prompt if system_prompt is not None else self.model.config.default_system_prompt
         if system is not None:
@@ -144,9 +165,12 @@ class ReferenceLALM:
         features = feature_mask = None
         counts: list[int] = []
         if clips:
-            batch = extract_features(self.model.config, self.extractor, clips)
+            windows, owners = split_windows(self.model.config, clips)
+            batch = extract_features(self.model.config, self.extractor, windows)
             features, feature_mask = batch.features.to(self.device), batch.attention_mask.to(self.device)
-            counts = self.model.audio_token_counts(batch.lengths).tolist()
+            counts = [0] * len(clips)
+            for owner, count in zip(owners, self.model.audio_token_counts(batch.lengths).tolist(), strict=True):
+                counts[owner] += count
         encoded = self._tokenize(texts, items, counts)
         width = max(len(e) for e in encoded)
         ids = torch.full((len(encoded), width), self.pad_token_id, dtype=torch.long)

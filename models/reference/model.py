@@ -23,17 +23,23 @@ IGNORE_INDEX = -100
 
 
 class AudioEncoder(nn.Module):
-    """Runs a transformers Whisper / Qwen2-Audio encoder over features of any length up to its window.
+    """Runs a transformers Whisper / Qwen2-Audio encoder over features of any length up to its window, or
+    a wav2vec2 encoder (the XLS-R family of self-supervised speech models) over the waveform.
 
-    The transformers classes insist on a full 30 s window; this forward walks the same sub-modules
+    The transformers Whisper classes insist on a full 30 s window; this forward walks the same sub-modules
     (so weights and names are theirs) but accepts shorter, batch-padded input. With `pad_to="max"` and a
-    Qwen2-Audio encoder it performs exactly the operations of `Qwen2AudioModel`.
+    Qwen2-Audio encoder it performs exactly the operations of `Qwen2AudioModel`; with `pad_to="max"` and
+    `mask_padding=False`, those of transformers' `WhisperEncoder` (MERaLiON's speech encoder).
     """
 
     def __init__(self, config: EncoderConfig) -> None:
         super().__init__()
         self.config = config
-        if config.kind == "whisper":
+        if config.kind == "wav2vec2":
+            from transformers import Wav2Vec2Config, Wav2Vec2Model
+
+            self.net = Wav2Vec2Model(Wav2Vec2Config(**config.config))
+        elif config.kind == "whisper":
             from transformers import WhisperConfig
             from transformers.models.whisper.modeling_whisper import WhisperEncoder
 
@@ -46,9 +52,12 @@ class AudioEncoder(nn.Module):
 
     @property
     def width(self) -> int:
-        return int(self.net.config.d_model)
+        config = self.net.config
+        return int(config.hidden_size if self.config.kind == "wav2vec2" else config.d_model)
 
     def output_lengths(self, frames: torch.Tensor) -> torch.Tensor:
+        if self.config.kind == "wav2vec2":  # frames are samples here: the conv feature encoder's strides
+            return self.net._get_feat_extract_output_lengths(frames).long()
         conv = (frames - 1) // 2 + 1
         return (conv - 2) // 2 + 1 if self.pools else conv
 
@@ -56,6 +65,8 @@ class AudioEncoder(nn.Module):
         """(clips, mels, frames), valid frames per clip -> (clips, steps, d_model), valid steps per clip."""
         from transformers.masking_utils import create_bidirectional_mask
 
+        if self.config.kind == "wav2vec2":
+            return self._wav2vec2(features, lengths)
         net = self.net
         zero_padding = self.config.pad_to == "batch"
         x = features.to(dtype=net.conv1.weight.dtype, device=net.conv1.weight.device)
@@ -81,8 +92,20 @@ class AudioEncoder(nn.Module):
         if self.pools:
             h = net.avg_pooler(h.permute(0, 2, 1)).permute(0, 2, 1)
         h = net.layer_norm(h)
-        out_lengths = self.output_lengths(lengths)
-        if zero_padding:  # so a frame-stacking adapter never mixes padding into a clip's last group
+        return self._zero_past(h, self.output_lengths(lengths))
+
+    def _wav2vec2(self, features: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(clips, 1, samples) waveforms -> frames every 20 ms; padding masked as transformers does it."""
+        x = features[:, 0, :].to(dtype=self.net.feature_extractor.conv_layers[0].conv.weight.dtype)
+        lengths = lengths.to(x.device)
+        mask = _step_mask(lengths, x.shape[-1]).long() if self.config.mask_padding else None
+        h = self.net(x, attention_mask=mask).last_hidden_state
+        return self._zero_past(h, self.output_lengths(lengths))
+
+    def _zero_past(self, h: torch.Tensor, out_lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """With batch padding, steps past a clip are zero, so a frame-stacking adapter never mixes
+        padding into a clip's last group."""
+        if self.config.pad_to == "batch":
             h = h * _step_mask(out_lengths, h.shape[1]).unsqueeze(-1).to(h.dtype)
         return h, out_lengths
 
@@ -108,6 +131,41 @@ class MlpStackAdapter(nn.Module):
         h = h.reshape(n, (t + pad) // self.stack, c * self.stack)
         h = nn.functional.silu(self.fuse(h))
         return self.down(nn.functional.silu(self.up(h)))
+
+
+class MeralionAdapter(nn.Module):
+    """MERaLiON's speech adapter under its published parameter names, so a checkpoint loads by renaming
+    prefixes only: LayerNorm `ln_speech`, then `stack` consecutive frames concatenated (C*stack) and
+    v1 (`meralion`): `mlp_adapter` C*stack -> C, SiLU; `speech_llm_proj` C -> 4C, SiLU, 4C -> decoder;
+    v2 (`meralion2`): `mlp_adapter` C*stack -> 5C, SiLU; SiLU(`gate_proj`) * `pool_proj`; `out_proj` -> decoder.
+    The dropout layers keep the published indices (and rates) of the Sequential blocks."""
+
+    def __init__(self, config: AdapterConfig, in_dim: int, out_dim: int) -> None:
+        super().__init__()
+        self.stack = config.stack
+        self.gated = config.kind == "meralion2"
+        wide = in_dim * 5 if self.gated else in_dim
+        self.ln_speech = nn.LayerNorm(in_dim)
+        self.mlp_adapter = nn.Sequential(nn.Linear(in_dim * self.stack, wide), nn.SiLU(),
+                                         nn.Dropout(0.01 if self.gated else 0.1))
+        if self.gated:
+            self.gate_proj = nn.Linear(wide, wide)
+            self.pool_proj = nn.Linear(wide, wide)
+            self.out_proj = nn.Linear(wide, out_dim)
+        else:
+            self.speech_llm_proj = nn.Sequential(nn.Linear(in_dim, in_dim * 4), nn.SiLU(), nn.Dropout(0.1),
+                                                 nn.Linear(in_dim * 4, out_dim))
+
+    def output_lengths(self, steps: torch.Tensor) -> torch.Tensor:
+        return steps // self.stack
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        n, t, c = h.shape
+        t -= t % self.stack
+        h = self.mlp_adapter(self.ln_speech(h[:, :t]).reshape(n, t // self.stack, c * self.stack))
+        if not self.gated:
+            return self.speech_llm_proj(h)
+        return self.out_proj(nn.functional.silu(self.gate_proj(h)) * self.pool_proj(h))
 
 
 class Qwen2PoolAdapter(nn.Module):
@@ -168,15 +226,21 @@ class ReferenceModel(nn.Module):
         self.encoder = AudioEncoder(config.encoder)
         self.decoder = AutoModelForCausalLM.from_config(decoder_config(config.decoder))
         hidden = int(self.decoder.config.hidden_size)
-        adapter_cls = MlpStackAdapter if config.adapter.kind == "mlp_stack" else Qwen2PoolAdapter
-        self.adapter = adapter_cls(config.adapter, self.encoder.width, hidden)
+        adapters = {"mlp_stack": MlpStackAdapter, "qwen2_pool": Qwen2PoolAdapter, "meralion": MeralionAdapter,
+                    "meralion2": MeralionAdapter}
+        self.adapter = adapters[config.adapter.kind](config.adapter, self.encoder.width, hidden)
 
     def audio_token_counts(self, frame_lengths: torch.Tensor) -> torch.Tensor:
-        """Placeholders the prompt must hold for clips with these valid mel-frame counts."""
+        """Placeholders the prompt must hold for clips with these valid frame counts (every window's full
+        count when the encoder keeps padding)."""
+        if self.config.encoder.keep_padding:
+            frame_lengths = torch.full_like(frame_lengths, self.config.max_mel_frames)
         return self.adapter.output_lengths(self.encoder.output_lengths(frame_lengths))
 
     def encode_audio(self, features: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """All valid audio embeddings of all clips, concatenated in clip order: (total, hidden)."""
+        if self.config.encoder.keep_padding:
+            lengths = torch.full_like(lengths, features.shape[-1])
         h, steps = self.encoder(features, lengths)
         h = self.adapter(h)
         counts = self.adapter.output_lengths(steps)
