@@ -18,6 +18,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader
 
 from seabench.leaderboard.data import AUDIO_EMBED_CAP, build_data, export_csv, export_json, export_markdown, json_for_script
+from seabench.leaderboard.task_types import export_task_types_csv
 from seabench.records import atomic_write_text
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -47,7 +48,8 @@ def render_page(template: str, scripts: Sequence[str], payload: Any, *, connect:
 
 def build_leaderboard(run_dirs: list[Path], out: Path, *, title: str = "SeaBench leaderboard", n_boot: int = 1000,
                       seed: int = 0, audio_cap: int = AUDIO_EMBED_CAP) -> Path:
-    """Write out/index.html, leaderboard.json, leaderboard.csv and leaderboard.md; return the index path.
+    """Write out/index.html, leaderboard.json, leaderboard.csv and leaderboard.md (and task_types.csv for
+    tasks with task types, e.g. SeaBench-Audio); return the index path.
 
     Clips are embedded in the page while their total size is at most `audio_cap` bytes, else
     copied to out/audio/. Raises ValueError (one line) when a directory is not a run directory.
@@ -61,4 +63,7 @@ def build_leaderboard(run_dirs: list[Path], out: Path, *, title: str = "SeaBench
     atomic_write_text(out / "leaderboard.json", export_json(data))
     atomic_write_text(out / "leaderboard.csv", export_csv(data))
     atomic_write_text(out / "leaderboard.md", export_markdown(data))
+    if data.task_types:
+        labels = {r.run_id: r.label for r in data.runs}
+        atomic_write_text(out / "task_types.csv", export_task_types_csv(data.task_types, labels))
     return index

@@ -153,3 +153,45 @@ def test_dry_run_needs_no_api_key(tmp_path: Path, env: dict[str, str]) -> None:
     assert f"calls: {len(ROWS)}" in proc.stdout
     proc = _cli(env, "score", str(run), "--judge", "openai:judge-model@http://127.0.0.1:9/v1", "--dry-run")
     assert proc.returncode == 0 and f"calls: {len(ROWS)}" in proc.stdout and "audio_seconds: 0" in proc.stdout
+
+
+def test_task_type_by_language_pivot_compares_models_on_the_same_items(tmp_path: Path, env: dict[str, str]) -> None:
+    """Model A answers "good" (judge: 5) except one SQA item the judge cannot score; model B answers
+    "fair" (judge: 3). Each cell averages both models over the items judged for both."""
+    parquet = _parquet(tmp_path)
+    unscorable = IDS[4]  # en SQA
+
+    def verdict(req) -> str:  # type: ignore[no-untyped-def]
+        text = prompt_text(req.json)
+        if "[Answer to judge]\nunscorable" in text:
+            return "no score in this reply"
+        return json.dumps({"rationale": "ok", "score": 5 if "[Answer to judge]\ngood" in text else 3})
+
+    runs = []
+    with FakeGemini(api_key=KEY, responder=verdict) as server:
+        for name, answer in (("a", "good"), ("b", "fair")):
+            (tmp_path / name).mkdir()
+            preds = _predictions(tmp_path / name, {i: ("unscorable" if (name, i) == ("a", unscorable) else answer)
+                                                   for i in IDS})
+            run = tmp_path / f"run-{name}"
+            proc = _cli({**env, "GEMINI_API_KEY": KEY, "GOOGLE_GEMINI_BASE_URL": server.url}, "run", "--model",
+                        f"predictions:{preds}", "--tasks", f"seabench-audio@{parquet}", "-o", str(run), "--judge", JUDGE)
+            assert proc.returncode == 0, proc.stderr
+            runs.append(run)
+    site = tmp_path / "site"
+    assert _cli(env, "leaderboard", *map(str, runs), "--out", str(site)).returncode == 0
+    cells = json.loads((site / "leaderboard.json").read_text())["task_types"]
+    by = {(c["run_id"], c["task_type"], c["language"]): c for c in cells}
+    run_ids = sorted({c["run_id"] for c in cells})
+    assert len(run_ids) == 2
+    a, b = (next(c["run_id"] for c in cells if c["value"] == 5.0), next(c["run_id"] for c in cells if c["value"] == 3.0))
+    assert by[(a, "SQA", "en")]["value"] is None and by[(b, "SQA", "en")]["value"] is None  # the only item: unscored for A
+    assert by[(b, "SQA", "en")]["n"] == 0 and by[(b, "SQA", "th")]["n"] == 1
+    assert (by[(a, "SQA", "all")]["n"], by[(b, "SQA", "all")]["n"]) == (1, 1)  # the th item only, for both
+    assert (by[(a, "all", "all")]["value"], by[(b, "all", "all")]["value"]) == (5.0, 3.0)
+    assert by[(a, "all", "all")]["n"] == by[(b, "all", "all")]["n"] == len(ROWS) - 1
+    assert (by[(a, "S2TT", "all")]["n"], by[(a, "all", "th")]["n"]) == (2, 2)
+    table = (site / "task_types.csv").read_text()
+    assert table.splitlines()[0].startswith("model,run_id,task,") and "SQA|en" in table.splitlines()[0]
+    html = (site / "index.html").read_text()
+    assert 'id="task-types"' in html and "5.00 <span" in html and "3.00 <span" in html
