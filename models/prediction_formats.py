@@ -105,7 +105,7 @@ def _jsonl_format(row: dict[str, Any]) -> str:
     if {"run_id", "task", "sample_id"} <= row.keys():
         return "seabench"
     if "doc_id" in row and ("resps" in row or "filtered_resps" in row):
-        return "lm-eval" if "doc" in row or "filter" in row else "lmms-eval"
+        return "lm-eval" if "filter" in row else "lmms-eval"  # lmms-eval logs no filter name
     return "plain"
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import logging
 import sys
+import threading
 import warnings
 from collections import Counter
 from collections.abc import Iterator
@@ -45,14 +46,16 @@ class RunLog:
         self.messages = 0
         self._seen: set[tuple[Any, ...]] = set()
         self._fh: TextIO | None = None
+        self._lock = threading.Lock()  # audio is decoded in a worker thread, which may warn too
 
     def write(self, text: str) -> None:
-        if self._fh is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = open(self.path, "a", encoding="utf-8", errors="replace")
-            self._fh.write(self.header)
-        self._fh.write(text)
-        self._fh.flush()
+        with self._lock:
+            if self._fh is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._fh = open(self.path, "a", encoding="utf-8", errors="replace")
+                self._fh.write(self.header)
+            self._fh.write(text)
+            self._fh.flush()
 
     def warning(self, message: Warning | str, category: type[Warning], filename: str, lineno: int,
                 file: TextIO | None = None, line: str | None = None) -> None:
