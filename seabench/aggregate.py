@@ -1,75 +1,91 @@
-"""Records -> TaskResult: metrics with CIs, per-language/per-subset breakdowns and counts.
+"""Records -> TaskResult: metrics with CIs, breakdowns and counts.
 
+Everything is computed from a task's columns (seabench.index.TaskColumns), which come from the
+score index beside samples.jsonl or from records in memory; both give identical numbers.
 Presentation lives elsewhere (leaderboard); this only computes."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
+from collections.abc import Iterable
 
-from seabench.task import Task
+import numpy as np
+
+from seabench.index import TaskColumns
+from seabench.metrics.base import compute_all
+from seabench.task import BreakdownKey, Task, breakdown_name
 from seabench.task_options import normalizer_versions
-from seabench.types import MetricValue, SampleRecord, Score, TaskCounts, TaskResult
+from seabench.types import MetricValue, SampleRecord, TaskCounts, TaskResult
 
 FLAG_COUNTS = ("empty", "refusal", "extract_fail", "wrong_language")
+CROSS = "×"  # joins the values of a cross breakdown's keys: "qa×th"
 
 
-def _scores(records: list[SampleRecord], scorer: str) -> list[Score]:
-    return [r.scores.get(scorer) or Score(value=None, flags=["unscored"]) for r in records]
+def compute_metrics(task: Task, columns: TaskColumns, seed: int, rows: np.ndarray | None = None
+                    ) -> dict[str, MetricValue]:
+    """The task's metrics over all rows, or over `rows` (a breakdown group)."""
+    if rows is None:
+        return compute_all(task.metrics, columns.scorer, seed)
+    return compute_all(task.metrics, lambda scorer: columns.scorer(scorer).take(rows), seed)
 
 
-def compute_metrics(task: Task, records: list[SampleRecord], seed: int) -> dict[str, MetricValue]:
-    return {m.name: m.compute(_scores(records, m.scorer), seed=seed) for m in task.metrics}
+def group_values(columns: TaskColumns, key: BreakdownKey) -> list[str | None]:
+    """Each row's group for a breakdown key; a cross key's group joins its keys' values (None when
+    any is missing)."""
+    if isinstance(key, str):
+        return columns.values_of(key)
+    parts = [columns.values_of(k) for k in key]
+    return [None if any(v is None for v in values) else CROSS.join(values)  # type: ignore[arg-type]
+            for values in zip(*parts, strict=True)]
 
 
-def group_key(record: SampleRecord, key: str) -> str | None:
-    if key == "language":
-        return record.language
-    value = record.metadata.get(key)
-    return None if value is None else str(value)
-
-
-def breakdowns(task: Task, records: list[SampleRecord], seed: int,
+def breakdowns(task: Task, columns: TaskColumns, seed: int,
                overall: dict[str, MetricValue] | None = None) -> dict[str, dict[str, dict[str, MetricValue]]]:
-    """Metrics per language and per metadata key. A language breakdown with a single language is the
-    overall result itself (reused, not recomputed), kept so per-language tables list the task."""
+    """Metrics per language, per metadata key and per cross key (every cell listed). A language
+    breakdown with a single language is the overall result itself (reused, not recomputed), kept so
+    per-language tables list the task; a single-group metadata breakdown says nothing and is left out."""
     out: dict[str, dict[str, dict[str, MetricValue]]] = {}
     for key in task.breakdown_keys:
-        groups: dict[str, list[SampleRecord]] = defaultdict(list)
-        for r in records:
-            g = group_key(r, key)
-            if g is not None:
-                groups[g].append(r)
-        if len(groups) > 1:
-            out[key] = {g: compute_metrics(task, rs, seed) for g, rs in sorted(groups.items())}
+        groups: dict[str, list[int]] = {}
+        for row, group in enumerate(group_values(columns, key)):
+            if group is not None:
+                groups.setdefault(group, []).append(row)
+        if len(groups) > 1 or (groups and not isinstance(key, str)):
+            out[breakdown_name(key)] = {g: compute_metrics(task, columns, seed, np.asarray(rows))
+                                        for g, rows in sorted(groups.items())}
         elif key == "language" and groups:
-            [(g, rs)] = groups.items()
-            same = overall is not None and len(rs) == len(records)
-            out[key] = {g: overall if same else compute_metrics(task, rs, seed)}  # type: ignore[dict-item]
+            [(g, rows)] = groups.items()
+            same = overall is not None and len(rows) == len(columns)
+            out[key] = {g: overall if same else compute_metrics(task, columns, seed, np.asarray(rows))}  # type: ignore[dict-item]
     return out
 
 
-def count(records: list[SampleRecord], n_total: int, primary_scorer: str) -> TaskCounts:
-    errors = Counter(r.error_code.value for r in records if r.error_code is not None)
-    flags: Counter[str] = Counter()
-    unscored = 0
-    for r in records:
-        seen = {f for s in r.scores.values() for f in s.flags}
-        flags.update(seen & set(FLAG_COUNTS))
-        primary = r.scores.get(primary_scorer)
-        if primary is None or primary.value is None:
-            unscored += 1
+def count(columns: TaskColumns, n_total: int, primary_scorer: str) -> TaskCounts:
+    errors = Counter(code for code in columns.errors if code is not None)
+    seen = {flag: np.zeros(len(columns), dtype=bool) for flag in FLAG_COUNTS}
+    for name in columns.scorer_names:
+        scorer = columns.scorer(name)
+        for flag, rows in seen.items():
+            rows |= scorer.flagged(flag)
+    unscored = int(np.isnan(columns.scorer(primary_scorer).values).sum())
     return TaskCounts(
-        n=n_total, completed=len(records), errors=dict(errors), empty=flags["empty"],
-        refusals=flags["refusal"], extract_fail=flags["extract_fail"],
-        wrong_language=flags["wrong_language"], unscored=unscored,
+        n=n_total, completed=len(columns), errors=dict(errors), empty=int(seen["empty"].sum()),
+        refusals=int(seen["refusal"].sum()), extract_fail=int(seen["extract_fail"].sum()),
+        wrong_language=int(seen["wrong_language"].sum()), unscored=unscored,
     )
 
 
-def aggregate_task(task: Task, records: list[SampleRecord], n_total: int, seed: int,
+def aggregate_task(task: Task, records: Iterable[SampleRecord], n_total: int, seed: int,
                    dataset_hash: str = "", prompt_hash: str = "") -> TaskResult:
-    metrics = compute_metrics(task, records, seed)
+    """From records in memory (the last record of a sample wins, where the sample first appeared)."""
+    return aggregate_columns(task, TaskColumns.from_records(records), n_total, seed, dataset_hash, prompt_hash)
+
+
+def aggregate_columns(task: Task, columns: TaskColumns, n_total: int, seed: int,
+                      dataset_hash: str = "", prompt_hash: str = "") -> TaskResult:
+    metrics = compute_metrics(task, columns, seed)
     primary = task.metric(task.primary_metric)
-    counts = count(records, n_total, primary.scorer)
+    counts = count(columns, n_total, primary.scorer)
     done = max(counts.completed, 1)
     rates = {
         "error_rate": counts.n_errors / done,
@@ -85,6 +101,6 @@ def aggregate_task(task: Task, records: list[SampleRecord], n_total: int, seed: 
         name=task.name, version=task.version, family=task.family, languages=list(task.languages),
         primary_metric=task.primary_metric, direction=primary.direction,
         status="complete" if counts.completed >= n_total else "partial",
-        metrics=metrics, breakdowns=breakdowns(task, records, seed, metrics), counts=counts, rates=rates,
+        metrics=metrics, breakdowns=breakdowns(task, columns, seed, metrics), counts=counts, rates=rates,
         rubric=task.rubric, scoring=scoring, dataset_hash=dataset_hash, prompt_hash=prompt_hash,
     )

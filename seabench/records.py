@@ -1,17 +1,24 @@
 """Crash-safe run files: samples.jsonl is append-only (one flushed line per completed sample),
-results.json is replaced atomically. A torn last line (from kill -9) is cut off on open."""
+results.json is replaced atomically. A torn last line (from kill -9) is cut off on open.
+
+Every writer here keeps the score index (`samples.idx`, seabench.index) in step with samples.jsonl;
+rewrites stream, so no step holds every record in memory."""
 
 from __future__ import annotations
 
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from pydantic import ValidationError
 
 from seabench.errors import UserError
+from seabench.index import INDEX_HEADER, Covered, IndexWriter, entry_of, index_line, index_path, open_index, parse_record
 from seabench.secrets import redact
 from seabench.types import SampleRecord
 
@@ -51,24 +58,35 @@ def iter_records(path: Path) -> Iterator[SampleRecord]:
 
 
 def latest_records(path: Path) -> dict[tuple[str, str], SampleRecord]:
-    """(task, sample_id) -> the last record written for it (a retried sample supersedes)."""
+    """(task, sample_id) -> the last record written for it (a retried sample supersedes).
+    Holds every record: for small runs and tests; large ones stream (`iter_latest`)."""
     return {(r.task, r.sample_id): r for r in iter_records(path)}
 
 
+def record_line(record: SampleRecord) -> bytes:
+    return (redact(record.model_dump_json(exclude_none=True)) + "\n").encode()
+
+
 class SampleWriter:
-    """Appends records; `fsync_every` trades durability against speed (flush is always done)."""
+    """Appends records and their index lines (the record first, so a crash can only leave the index
+    behind, which the next open repairs); `fsync_every` trades durability against speed (flush is
+    always done)."""
 
     def __init__(self, path: Path, fsync_every: int = 16) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         _cut_torn_tail(path)
+        path.touch()
         self.path = path
-        self._fh = open(path, "a", encoding="utf-8")
+        self.index = IndexWriter(path, open_index(path, exclusive=True))
+        self._fh = open(path, "ab")
         self._since_sync = 0
         self._fsync_every = fsync_every
 
     def write(self, record: SampleRecord) -> None:
-        self._fh.write(redact(record.model_dump_json(exclude_none=True)) + "\n")
+        line = record_line(record)
+        self._fh.write(line)
         self._fh.flush()
+        self.index.add(record, line)
         self._since_sync += 1
         if self._since_sync >= self._fsync_every:
             os.fsync(self._fh.fileno())
@@ -79,6 +97,7 @@ class SampleWriter:
             self._fh.flush()
             os.fsync(self._fh.fileno())
             self._fh.close()
+        self.index.close()
 
 
 def _cut_torn_tail(path: Path) -> None:
@@ -104,9 +123,103 @@ def _cut_torn_tail(path: Path) -> None:
         fh.truncate(0)
 
 
-def rewrite_records(path: Path, records: list[SampleRecord]) -> None:
-    """Replace samples.jsonl (after re-scoring or de-duplicating retried samples)."""
-    atomic_write_text(path, "".join(r.model_dump_json(exclude_none=True) + "\n" for r in records))
+def rewrite_records(path: Path, records: Iterable[SampleRecord]) -> None:
+    """Replace samples.jsonl and its index with `records` (streamed)."""
+    with _Rewrite(path) as out:
+        for record in records:
+            out.add(record_line(record), entry_of(record))
+
+
+@dataclass(frozen=True)
+class Latest:
+    """Where the latest line of one sample is, in samples.jsonl and in its index."""
+
+    task: str
+    sample_id: str
+    line: tuple[int, int]
+    entry: tuple[int, int]
+
+
+def latest_lines(path: Path, *, exclusive: bool = False) -> list[Latest]:
+    """The latest line of each sample, in the order samples first appear (as `latest_records`).
+    `exclusive`: the caller holds the run lock (the index may be repaired in place)."""
+    open_index(path, exclusive=exclusive)
+    order: dict[tuple[str, str], Latest] = {}
+    with open(index_path(path), "rb") as fh:
+        pos = len(fh.readline())
+        for raw in fh:
+            entry = json.loads(raw)
+            end = entry["o"]
+            order[(entry["t"], entry["i"])] = Latest(entry["t"], entry["i"], (end - entry["n"], end), (pos, pos + len(raw)))
+            pos += len(raw)
+    return list(order.values())
+
+
+def iter_latest(path: Path, tasks: set[str] | None = None) -> Iterator[SampleRecord]:
+    """The latest record of each sample (of `tasks`), streamed in the order samples first appear."""
+    if not path.exists():
+        return
+    with open(path, "rb") as fh:
+        for item in latest_lines(path):
+            if tasks is None or item.task in tasks:
+                yield parse_record(path, _read(fh, item.line), item.line[0])
+
+
+def rewrite_latest(path: Path, replace: Callable[[Latest, bytes], SampleRecord | None] | None = None) -> None:
+    """Rewrite samples.jsonl (and its index) with one line per sample: its latest, where the sample
+    first appeared. `replace(item, line)` may give a new record for a line (None keeps the line,
+    copied byte for byte without being parsed). Streams: memory does not grow with the run."""
+    items = latest_lines(path, exclusive=True)
+    with open(path, "rb") as records, open(index_path(path), "rb") as entries, _Rewrite(path) as out:
+        for item in items:
+            line = _read(records, item.line)
+            new = replace(item, line) if replace else None
+            if new is None:
+                out.add(line, json.loads(_read(entries, item.entry)))
+            else:
+                out.add(record_line(new), entry_of(new))
+
+
+def _read(fh: BinaryIO, span: tuple[int, int]) -> bytes:
+    fh.seek(span[0])
+    return fh.read(span[1] - span[0])
+
+
+class _Rewrite:
+    """New samples.jsonl and index written beside the old ones, then renamed over them (a crash in
+    between leaves an index that does not match, which is rebuilt on the next open)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.covered = Covered()
+
+    def __enter__(self) -> _Rewrite:
+        self._tmp = [tempfile.mkstemp(prefix=f".{p.name}.", dir=self.path.parent) for p in (self.path, index_path(self.path))]
+        self._records = os.fdopen(self._tmp[0][0], "wb")
+        self._index = os.fdopen(self._tmp[1][0], "wb")
+        self._index.write(INDEX_HEADER)
+        return self
+
+    def add(self, line: bytes, entry: dict[str, Any]) -> None:
+        self._records.write(line)
+        self.covered = Covered(self.covered.end + len(line), zlib.crc32(line, self.covered.crc))
+        self._index.write(index_line(entry, len(line), self.covered))
+
+    def __exit__(self, kind: object, *_: object) -> None:
+        for fh in (self._records, self._index):
+            fh.flush()
+            os.fsync(fh.fileno())
+            fh.close()
+        tmp_records, tmp_index = self._tmp[0][1], self._tmp[1][1]
+        if kind is not None:
+            for tmp in (tmp_records, tmp_index):
+                Path(tmp).unlink(missing_ok=True)
+            return
+        for tmp in (tmp_records, tmp_index):
+            os.chmod(tmp, 0o644)
+        os.replace(tmp_records, self.path)
+        os.replace(tmp_index, index_path(self.path))
 
 
 def dump_json(obj: object) -> str:

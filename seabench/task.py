@@ -45,8 +45,26 @@ def _sample_instruction(sample: Sample) -> str:
     return sample.instruction
 
 
+BreakdownKey = str | tuple[str, ...]
+
+
+def breakdown_name(key: BreakdownKey) -> str:
+    """The name a breakdown has in results: the key, or a cross key's keys joined by "×"."""
+    return key if isinstance(key, str) else "×".join(key)
+
+
 @dataclass(frozen=True)
 class Task:
+    """One evaluation task.
+
+    `breakdown_keys` name the groups results are also reported by: "language" (the sample's
+    language) or any metadata key (e.g. "subset", "gender", "task_type"). A tuple of keys is a cross
+    breakdown: one cell per combination present, e.g. ("task_type", "language") gives results under
+    `breakdowns["task_type×language"]["qa×th"]`, each cell with every metric and its CI (samples
+    missing any of the keys are left out). A plain key with a single group is left out (it would
+    repeat the overall result), except "language", which per-language tables need; a cross
+    breakdown lists every cell, even one."""
+
     name: str  # family/dataset[-subset]
     family: str
     version: str
@@ -61,7 +79,7 @@ class Task:
     data_status: Callable[[], DataStatus] = lambda: DataStatus(True)
     size: int | None = None  # known number of samples, for listings
     description: str = ""
-    breakdown_keys: tuple[str, ...] = ("language", "subset")
+    breakdown_keys: tuple[BreakdownKey, ...] = ("language", "subset")
     problems: tuple[str, ...] = ()  # bad manifest rows left out, reported with the run
 
     @property

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from seabench.metrics.base import SumMetric, safe_ratio
+from seabench.metrics.columns import ScoreColumns
 from seabench.metrics.flags import EMPTY, EXTRACT_FAIL, REFUSAL, WRONG_LANGUAGE
 from seabench.types import Direction, Score
 
@@ -21,6 +22,10 @@ class MeanMetric(SumMetric):
 
     def row(self, score: Score) -> Sequence[float] | None:
         return None if score.value is None else (float(score.value), 1.0)
+
+    def columns_matrix(self, columns: ScoreColumns) -> tuple[np.ndarray, np.ndarray]:
+        ok = ~np.isnan(columns.values)
+        return _rows(columns.values[ok], np.ones(int(ok.sum()))), ok
 
     def statistic(self, sums: np.ndarray) -> np.ndarray:
         return safe_ratio(sums[:, 0], sums[:, 1])
@@ -46,8 +51,16 @@ class FlagRate(SumMetric):
     def row(self, score: Score) -> Sequence[float] | None:
         return (1.0 if self.flag in score.flags else 0.0, 1.0)
 
+    def columns_matrix(self, columns: ScoreColumns) -> tuple[np.ndarray, np.ndarray]:
+        return _rows(columns.flagged(self.flag).astype(np.float64), np.ones(len(columns))), np.ones(len(columns), dtype=bool)
+
     def statistic(self, sums: np.ndarray) -> np.ndarray:
         return safe_ratio(sums[:, 0], sums[:, 1])
+
+
+def _rows(*columns: np.ndarray) -> np.ndarray:
+    """(n, k) C-ordered, like the matrix built from rows."""
+    return np.ascontiguousarray(np.column_stack(columns), dtype=np.float64)
 
 
 def flag_rates(scorer: str) -> tuple[FlagRate, ...]:

@@ -44,11 +44,21 @@ def resample_sums(matrix: np.ndarray, n_resamples: int = N_RESAMPLES, seed: int 
     Resampling is with replacement over items; the same seed and item count always give the
     same resamples, so two systems scored on the same items are resampled identically.
     """
-    matrix = np.asarray(matrix, dtype=np.float64)
-    if matrix.ndim != 2 or matrix.shape[0] == 0:
-        raise ValueError(f"need a non-empty (n_items, k) matrix, got shape {matrix.shape}")
-    blocks = [counts @ matrix for counts in _multiplicity_blocks(matrix.shape[0], n_resamples, seed)]
-    return np.vstack(blocks)
+    return resample_sums_many([matrix], n_resamples, seed)[0]
+
+
+def resample_sums_many(matrices: list[np.ndarray], n_resamples: int = N_RESAMPLES, seed: int = 0) -> list[np.ndarray]:
+    """`resample_sums` of several matrices with the same number of rows, from one draw of
+    multiplicities (each result equals that matrix's own `resample_sums`; the draw is the costly part)."""
+    arrays = [np.asarray(m, dtype=np.float64) for m in matrices]
+    for matrix in arrays:
+        if matrix.ndim != 2 or matrix.shape[0] == 0 or matrix.shape[0] != arrays[0].shape[0]:
+            raise ValueError(f"need non-empty (n_items, k) matrices of one n_items, got shape {matrix.shape}")
+    blocks: list[list[np.ndarray]] = [[] for _ in arrays]
+    for counts in _multiplicity_blocks(arrays[0].shape[0], n_resamples, seed):
+        for out, matrix in zip(blocks, arrays, strict=True):
+            out.append(counts @ matrix)
+    return [np.vstack(out) for out in blocks]
 
 
 def percentile_interval(values: np.ndarray, level: float = CI_LEVEL) -> tuple[float, float] | None:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from seabench.metrics.base import SumMetric
+from seabench.metrics.columns import ScoreColumns
 from seabench.metrics.flags import CONFLICT, EXTRACT_FAIL, unusable_reason
 from seabench.types import Sample, Score
 
@@ -125,18 +126,20 @@ class MacroF1(SumMetric):
         self.scorer = scorer
 
     def matrix(self, scores: Sequence[Score]) -> tuple[np.ndarray, np.ndarray]:
-        ok = np.array([all(k in s.stats for k in ("gold", "pred", "n_labels")) for s in scores], dtype=bool)
-        used = [s.stats for s, good in zip(scores, ok, strict=True) if good]
-        n_labels = int(max((st["n_labels"] for st in used), default=0))
-        mat = np.zeros((len(used), 3 * n_labels))
-        for i, st in enumerate(used):
-            gold, pred = int(st["gold"]), int(st["pred"])
-            if pred == gold:
-                mat[i, gold] = 1.0  # TP
-            else:
-                mat[i, 2 * n_labels + gold] = 1.0  # FN for the gold class
-                if pred >= 0:
-                    mat[i, n_labels + pred] = 1.0  # FP for the predicted class
+        return self.columns_matrix(ScoreColumns.from_scores(scores))
+
+    def columns_matrix(self, columns: ScoreColumns) -> tuple[np.ndarray, np.ndarray]:
+        ok = columns.has(("gold", "pred", "n_labels"))
+        gold = columns.stat("gold")[ok].astype(np.int64)
+        pred = columns.stat("pred")[ok].astype(np.int64)
+        n_labels = int(columns.stat("n_labels")[ok].max()) if ok.any() else 0
+        mat = np.zeros((len(gold), 3 * n_labels))
+        rows = np.arange(len(gold))
+        hit = pred == gold
+        mat[rows[hit], gold[hit]] = 1.0  # TP
+        mat[rows[~hit], 2 * n_labels + gold[~hit]] = 1.0  # FN for the gold class
+        wrong = ~hit & (pred >= 0)
+        mat[rows[wrong], n_labels + pred[wrong]] = 1.0  # FP for the predicted class
         return mat, ok
 
     def statistic(self, sums: np.ndarray) -> np.ndarray:
@@ -146,7 +149,7 @@ class MacroF1(SumMetric):
             f1 = np.where(present, 2 * tp / np.where(present, 2 * tp + fp + fn, 1.0), 0.0)
             return f1.sum(axis=1) / present.sum(axis=1)
 
-    def details(self, totals: np.ndarray, scores: Sequence[Score]) -> dict[str, Any]:
+    def details(self, totals: np.ndarray, columns: ScoreColumns) -> dict[str, Any]:
         tp, fp, fn = np.split(totals, 3)
         counts = {"tp": tp, "fp": fp, "fn": fn}
         return {"per_class": {key: value.astype(int).tolist() for key, value in counts.items()}}

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from seabench.metrics.base import SumMetric, safe_ratio
+from seabench.metrics.base import SumMetric, safe_ratio, stat_matrix
+from seabench.metrics.columns import ScoreColumns
 from seabench.metrics.flags import EMPTY, final_answer, language_flags, unusable_reason
 from seabench.types import Direction, Sample, Score
 
@@ -117,7 +118,11 @@ class _CorpusEditMetric(SumMetric):
     def row(self, score: Score) -> Sequence[float] | None:
         return _edit_row(score)
 
-    def details(self, totals: np.ndarray, scores: Sequence[Score]) -> dict[str, Any]:
+    def columns_matrix(self, columns: ScoreColumns) -> tuple[np.ndarray, np.ndarray]:
+        ok = columns.has(EDIT_KEYS)
+        return stat_matrix(columns, ("sub", "del", "ins", "hits"), ok), ok
+
+    def details(self, totals: np.ndarray, columns: ScoreColumns) -> dict[str, Any]:
         s, d, i, h = (int(x) for x in totals)
         return {"sub": s, "del": d, "ins": i, "hits": h, "ref_len": s + d + h, "scale": "fraction"}
 

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from seabench.metrics.base import SumMetric
+from seabench.metrics.base import SumMetric, stat_matrix
+from seabench.metrics.columns import ScoreColumns
 from seabench.metrics.flags import final_answer, language_flags, unusable_reason
 from seabench.types import Sample, Score
 
@@ -129,11 +130,12 @@ def chrf_from_sums(sums: np.ndarray, beta: float = CHRF_BETA) -> np.ndarray:
     return np.where(avg_prec + avg_rec > 0, 100.0 * score, 0.0)
 
 
-def _signature_inputs(scores: Sequence[Score]) -> tuple[list[str], int]:
+def _signature_inputs(columns: ScoreColumns) -> tuple[list[str], int]:
     """Tokenizers seen and the sacrebleu nrefs value (-1 = variable) over aggregated scores."""
-    used = [s.stats for s in scores if "nrefs" in s.stats]
-    tokenizers = [t for t in TOKENIZERS if any(st.get(f"tok_{t}") for st in used)]
-    nrefs = {int(st["nrefs"]) for st in used}
+    nrefs_column = columns.stat("nrefs")
+    used = ~np.isnan(nrefs_column)
+    tokenizers = [t for t in TOKENIZERS if np.any(np.nan_to_num(columns.stat(f"tok_{t}")[used]) != 0)]
+    nrefs = {int(v) for v in np.unique(nrefs_column[used])}
     return tokenizers, nrefs.pop() if len(nrefs) == 1 else -1
 
 
@@ -149,6 +151,10 @@ class _SacreMetric(SumMetric):
         if not all(k in st for k in self.keys):
             return None
         return [st[k] for k in self.keys]
+
+    def columns_matrix(self, columns: ScoreColumns) -> tuple[np.ndarray, np.ndarray]:
+        ok = columns.has(self.keys)
+        return stat_matrix(columns, self.keys, ok), ok
 
 
 class BLEU(_SacreMetric):
@@ -170,8 +176,8 @@ class BLEU(_SacreMetric):
     def point(self, totals: np.ndarray) -> float | None:
         return float(self._sacrebleu(totals).score)
 
-    def details(self, totals: np.ndarray, scores: Sequence[Score]) -> dict[str, Any]:
-        tokenizers, nrefs = _signature_inputs(scores)
+    def details(self, totals: np.ndarray, columns: ScoreColumns) -> dict[str, Any]:
+        tokenizers, nrefs = _signature_inputs(columns)
         metric = _bleu(tokenizers[0] if len(tokenizers) == 1 else "13a")
         signature = metric._SIGNATURE_TYPE({**metric.__dict__, "num_refs": nrefs})
         if len(tokenizers) != 1:
@@ -200,7 +206,7 @@ class ChrFpp(_SacreMetric):
     def point(self, totals: np.ndarray) -> float | None:
         return float(_chrf()._compute_f_score([int(x) for x in totals]))
 
-    def details(self, totals: np.ndarray, scores: Sequence[Score]) -> dict[str, Any]:
-        _, nrefs = _signature_inputs(scores)
+    def details(self, totals: np.ndarray, columns: ScoreColumns) -> dict[str, Any]:
+        _, nrefs = _signature_inputs(columns)
         metric = _chrf()
         return {"signature": metric._SIGNATURE_TYPE({**metric.__dict__, "num_refs": nrefs}).format()}

@@ -28,8 +28,12 @@ PINNED = ("status", "metrics", "breakdowns", "counts", "rates", "scoring", "prim
 
 
 def result_values(results: dict[str, Any]) -> dict[str, Any]:
-    """The computed parts of TaskResults as plain JSON (floats round-trip exactly)."""
-    return json.loads(json.dumps({name: r.model_dump(mode="json", include=set(PINNED)) for name, r in results.items()}))
+    """The computed parts of TaskResults as plain JSON (floats round-trip exactly); which normaliser
+    versions were used is recorded, not computed."""
+    values = json.loads(json.dumps({name: r.model_dump(mode="json", include=set(PINNED)) for name, r in results.items()}))
+    for value in values.values():
+        value["scoring"].pop("normalizers", None)
+    return values
 
 
 def score_values(records: list[SampleRecord]) -> dict[str, Any]:
