@@ -460,6 +460,7 @@ def reference_train(
     align: Annotated[str, typer.Option(help="none, or dtw: U-Align (DTW between adapted frames and transcript embeddings).")] = "none",
     align_weight: Annotated[float, typer.Option(help="Weight of the U-Align loss.")] = 1.0,
     export_dtype: Annotated[str, typer.Option(help="Weights dtype of the exported checkpoint: float32 or float16.")] = "float32",
+    encoder: Annotated[str, typer.Option(help="Audio encoder of a new model: whisper (log-mel) or wav2vec2 (waveform, XLS-R style).")] = "whisper",
 ) -> None:
     """Train the tiny reference model on CPU or GPU, with checkpoints and resume."""
     try:
@@ -470,7 +471,8 @@ def reference_train(
     from seabench.models.reference.train import ALIGN_METHODS, PRESETS
 
     for name, value, allowed in (("--align", align, ALIGN_METHODS), ("--preset", preset, tuple(PRESETS)),
-                                 ("--export-dtype", export_dtype, ("float32", "float16", "bfloat16"))):
+                                 ("--export-dtype", export_dtype, ("float32", "float16", "bfloat16")),
+                                 ("--encoder", encoder, ("whisper", "wav2vec2"))):
         if value not in allowed:
             raise UserError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
     task_mix = None
@@ -482,7 +484,7 @@ def reference_train(
     folder = train_reference(data, out_dir, steps=steps, batch_size=batch_size, lr=lr, resume=resume, seed=seed,
                              preset=preset, device=device, save_every=save_every, max_minutes=max_minutes,
                              warmup=warmup, threads=threads, task_mix=task_mix, ctc_weight=ctc_weight,
-                             align=align, align_weight=align_weight, export_dtype=export_dtype)
+                             align=align, align_weight=align_weight, export_dtype=export_dtype, encoder=encoder)
     out.print(f"Checkpoint: {folder}  (evaluate with: seabench run --model reference:{folder})")
 
 

@@ -205,16 +205,21 @@ def plan_batches(
 
 
 def spec_augment(mel: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Two frequency masks (up to 12 bins) and time masks covering up to ~10% of the clip."""
+    """Two frequency masks (up to 12 bins) and time masks covering up to ~10% of the clip; a waveform
+    (one row, a wav2vec2 encoder's input) gets the time masks only, sized in 10 ms steps of samples."""
+    from .config import HOP_LENGTH
+
     mel = mel.astype(np.float32, copy=True)
-    n_mels, frames = mel.shape
-    for _ in range(2):
+    n_mels, columns = mel.shape
+    step = 1 if n_mels > 1 else HOP_LENGTH
+    frames = columns // step
+    for _ in range(2 if n_mels > 1 else 0):
         width = int(rng.integers(0, 13))
         start = int(rng.integers(0, max(1, n_mels - width)))
         mel[start : start + width] = 0.0
     for _ in range(max(1, frames // 150)):
-        width = int(rng.integers(0, min(25, max(1, frames // 10)) + 1))
-        start = int(rng.integers(0, max(1, frames - width)))
+        width = int(rng.integers(0, min(25, max(1, frames // 10)) + 1)) * step
+        start = int(rng.integers(0, max(1, columns - width)))
         mel[:, start : start + width] = 0.0
     return mel
 
@@ -444,13 +449,15 @@ def train_reference(
     align: str = "none",
     align_weight: float = ALIGN_WEIGHT,
     export_dtype: str = "float32",
+    encoder: str = "whisper",
 ) -> Path:
     """Train (or resume) and return the final checkpoint folder `out_dir/final`.
 
     `max_minutes` stops early at a step boundary (the final checkpoint says how many steps ran).
     `task_mix`, `ctc_weight` and `align` may change between a run and its resumption (a later training stage).
     `align="dtw"` adds the U-Align loss (`align.py`) with weight `align_weight`. `export_dtype="float16"`
-    halves the exported weights file (training itself always runs in float32).
+    halves the exported weights file (training itself always runs in float32). `encoder="wav2vec2"` builds
+    a new model with a wav2vec2 (XLS-R-style) encoder over the waveform instead of Whisper's over log-mels.
     """
     import torch
 
@@ -483,7 +490,7 @@ def train_reference(
             audio_token_id=tokenizer.convert_tokens_to_ids("<|AUDIO|>"),
             encoder_dim=shape["encoder_dim"], encoder_layers=shape["encoder_layers"],
             decoder_dim=shape["decoder_dim"], decoder_layers=shape["decoder_layers"], stack=shape["stack"],
-            max_audio_seconds=15.0,
+            max_audio_seconds=15.0, encoder=encoder,  # type: ignore[arg-type]
         )
         # untied: a tied checkpoint would need the loader to re-tie; a separate output matrix is only 0.7 M more
         config = config.model_copy(update={"decoder": {**config.decoder, "tie_word_embeddings": False}})
