@@ -4,6 +4,10 @@ Unit of analysis: one response = (task, sample id, judged run). Its human score 
 its raters' scores rounded half up (one rater: that rater's score); its judge score is the last
 verdict's score, rounded half up if fractional. Responses without a judge score are excluded and
 counted; ratings that match no judged response are counted as unmatched.
+
+Judged responses come from run directories or from SeaBench-Audio's own judgement files
+(`judgements/<judge>_eval_<model>.json`, see seabench.leaderboard.sba_files); human ratings from our
+ratings file or SeaBench-Audio's layout. Groups: overall, task, task type and language.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import statistics as pystats
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from itertools import combinations
 from pathlib import Path
@@ -22,7 +27,7 @@ from seabench.leaderboard.agreement import (
     SCALE, Items, Stat, alpha_from_counts, bootstrap_stats, contingency, round_half_up,
 )
 from seabench.leaderboard.data import LoadedRun, load_run
-from seabench.leaderboard.ratings import HumanRating, read_ratings
+from seabench.leaderboard.ratings import HumanRating
 from seabench.leaderboard.scoring import judge_score
 from seabench.records import atomic_write_text
 
@@ -50,10 +55,42 @@ class Response(BaseModel):
     judge: int
     human: int
     ratings: dict[str, int]  # rater -> score
+    task_type: str | None = None
+
+
+@dataclass(frozen=True)
+class JudgedItem:
+    score: float | None
+    language: str
+    task_type: str | None
+
+
+@dataclass(frozen=True)
+class JudgedRun:
+    """A judge's scores for one model's responses, from a run directory or a judgement file."""
+
+    run_id: str
+    model: str
+    source: str
+    judge: str
+    rubrics: str  # rubric id@version (sha256 prefix) of every rubric used
+    items: dict[tuple[str, str], JudgedItem]  # (task, sample id) -> item
+
+
+def from_run(run: LoadedRun) -> JudgedRun:
+    tasks = run.result.tasks.values()
+    judges = sorted({t.judge for t in tasks if t.judge})
+    versions = sorted({v for t in tasks if t.judging for v in t.judging.served_versions})
+    rubrics = sorted({f"{ref} (sha256 {sha[:12]})" for t in tasks if t.judging for ref, sha in t.judging.rubrics.items()}
+                     or {t.rubric for t in tasks if t.rubric})
+    items = {(task, sid): JudgedItem(judge_score(r), r.language, r.metadata.get("task_type"))
+             for task, recs in run.records.items() for sid, r in recs.items()}
+    judge = ", ".join(judges) + (f" (served: {', '.join(versions)})" if versions else "")
+    return JudgedRun(run.result.run_id, run.result.model.id, run.path, judge, ", ".join(rubrics), items)
 
 
 class Group(BaseModel):
-    kind: str  # overall | task | language
+    kind: str  # overall | task | task_type | language
     name: str
     counts: dict[str, int]
     stats: dict[str, Stat]
@@ -88,31 +125,31 @@ class AgreementReport(BaseModel):
     systems: list[SystemRow]
 
 
-def match(runs: Sequence[LoadedRun], ratings: Sequence[HumanRating]) -> tuple[list[Response], dict[str, int]]:
+def match(runs: Sequence[JudgedRun], ratings: Sequence[HumanRating]) -> tuple[list[Response], dict[str, int]]:
     """Join ratings to judged responses; returns the responses and what could not be used."""
-    by_name: dict[str, LoadedRun] = {}
-    for run in runs:
-        by_name.setdefault(run.result.model.id, run)
-        by_name[run.result.run_id] = run
+    by_name: dict[str, JudgedRun] = {}
+    for run in runs:  # a rating names its model by id, run id, or short name ("SeaLLMs-Audio-7B" for hf:SeaLLMs/...)
+        by_name.setdefault(run.model.rsplit(":", 1)[-1].rsplit("/", 1)[-1], run)
+        by_name.setdefault(run.model, run)
+        by_name[run.run_id] = run
     grouped: dict[tuple[str, str, str], list[HumanRating]] = defaultdict(list)
     unmatched = 0
     for r in ratings:
         run = by_name.get(r.model)
-        if run is None or r.sample_id not in run.records.get(r.task, {}):
+        if run is None or (r.task, r.sample_id) not in run.items:
             unmatched += 1
             continue
-        grouped[(r.task, r.sample_id, run.result.run_id)].append(r)
-    runs_by_id = {run.result.run_id: run for run in runs}
+        grouped[(r.task, r.sample_id, run.run_id)].append(r)
+    runs_by_id = {run.run_id: run for run in runs}
     responses, unscored = [], 0
     for (task, sid, rid), rs in sorted(grouped.items()):
-        record = runs_by_id[rid].records[task][sid]
-        score = judge_score(record)
-        if score is None or not 1 <= score <= 5:
+        item = runs_by_id[rid].items[(task, sid)]
+        if item.score is None or not 1 <= item.score <= 5:
             unscored += 1
             continue
-        language = next((r.language for r in rs if r.language), None) or record.language
-        responses.append(Response(task=task, sample_id=sid, system=rid, language=language,
-                                  judge=round_half_up(score), human=round_half_up(pystats.median(r.score for r in rs)),
+        language = next((r.language for r in rs if r.language), None) or item.language
+        responses.append(Response(task=task, sample_id=sid, system=rid, language=language, task_type=item.task_type,
+                                  judge=round_half_up(item.score), human=round_half_up(pystats.median(r.score for r in rs)),
                                   ratings={r.rater: r.score for r in rs}))
     counts = {"ratings": len(ratings), "raters": len({r.rater for r in ratings}), "responses": len(responses),
               "unmatched_ratings": unmatched, "judge_unscored": unscored}
@@ -160,24 +197,33 @@ def inter_annotator(responses: list[Response], n_boot: int, seed: int) -> InterA
     return InterAnnotator(items=len(multi), raters=len(raters), stats=bootstrap_stats(len(multi), stats, n_boot, seed))
 
 
+def load_judged(path: Path) -> list[JudgedRun]:
+    """A run directory, or SeaBench-Audio judgement file(s) (a `*_eval_*.json` file or a folder of them)."""
+    from seabench.leaderboard.sba_files import is_sba_judgements, read_sba_judgements
+
+    path = Path(path)
+    return read_sba_judgements(path) if is_sba_judgements(path) else [from_run(load_run(path))]
+
+
 def agreement(judge_runs: Sequence[Path], human: Path, *, seed: int = 0, n_boot: int = 1000) -> AgreementReport:
-    runs = [load_run(Path(d)) for d in judge_runs]
-    ratings = read_ratings(human)
+    from seabench.leaderboard.sba_files import read_any_ratings
+
+    runs = [run for path in judge_runs for run in load_judged(path)]
+    ratings = read_any_ratings(human)
     responses, counts = match(runs, ratings)
     if not responses:
         raise ValueError(f"{human}: no rating matches a judged response in the given runs "
                          f"({counts['unmatched_ratings']} unmatched, {counts['judge_unscored']} judge-unscored)")
     groups = [_group("overall", "all", responses, n_boot, seed)]
-    for kind, attr in (("task", "task"), ("language", "language")):
-        for name in sorted({getattr(r, attr) for r in responses}):
-            groups.append(_group(kind, name, [r for r in responses if getattr(r, attr) == name], n_boot, seed))
-    models = {run.result.run_id: run.result.model.id for run in runs}
+    for kind in ("task", "task_type", "language"):
+        for name in sorted({v for r in responses if (v := getattr(r, kind)) is not None}):
+            groups.append(_group(kind, name, [r for r in responses if getattr(r, kind) == name], n_boot, seed))
+    models = {run.run_id: run.model for run in runs}
     systems = [SystemRow(system=s, model=models[s], n=len(rs), judge_mean=float(np.mean([r.judge for r in rs])),
                          human_mean=float(np.mean([r.human for r in rs])))
                for s in sorted({r.system for r in responses}) if (rs := [r for r in responses if r.system == s])]
-    judges = [{"run_id": run.result.run_id, "model": run.result.model.id,
-               "judge": ", ".join(sorted({t.judge for t in run.result.tasks.values() if t.judge})),
-               "rubric": ", ".join(sorted({t.rubric for t in run.result.tasks.values() if t.rubric}))} for run in runs]
+    judges = [{"run_id": run.run_id, "model": run.model, "source": run.source, "judge": run.judge,
+               "rubric": run.rubrics} for run in runs]
     return AgreementReport(created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), judge_runs=judges,
                            human_file=str(human), n_boot=n_boot, seed=seed, counts=counts, groups=groups,
                            inter_annotator=inter_annotator(responses, n_boot, seed), systems=systems)

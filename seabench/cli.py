@@ -323,15 +323,15 @@ def leaderboard(
 
 @app.command("agreement")
 def agreement(
-    judge_run: Annotated[list[Path], typer.Option("--judge-run", help="Run directory with judge verdicts (repeatable).")],
-    human: Annotated[Path, typer.Option("--human", help="Human ratings CSV or JSONL (see docs/LEADERBOARD.md).")],
+    judge_run: Annotated[list[Path], typer.Option("--judge-run", help="Run directory with judge verdicts, or SeaBench-Audio judgement file(s) <judge>_eval_<model>.json or their folder (repeatable).")],
+    human: Annotated[Path, typer.Option("--human", help="Human ratings CSV or JSONL (see docs/LEADERBOARD.md), or SeaBench-Audio-layout JSON (a file or folder).")],
     out_dir: Annotated[Path, typer.Option("--out", help="Report directory.")] = Path("agreement"),
     seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = 0,
 ) -> None:
     """Judge-vs-human agreement report (correlations, kappa, alpha, pairwise agreement) with CIs."""
     from seabench.leaderboard import run_agreement
 
-    if not human.is_file():
+    if not human.exists():
         raise UserError(f"human ratings file not found: {human}")
     try:
         report = run_agreement(judge_run, human, out_dir, seed=seed)
