@@ -77,7 +77,8 @@ def _from_yaml(documents: list[object], path: Path, sha: str) -> RubricFile:
         try:
             rubric = Rubric.model_validate({**doc, "source": str(path), "source_sha256": sha})  # type: ignore[dict-item]
         except (ValidationError, TypeError) as exc:
-            raise UserError(f"{path}: not a rubric ({str(exc).splitlines()[0]})") from None
+            raise UserError(f"{path}: not a rubric ({str(exc).splitlines()[0]}); expected SeaBench-Audio's rules.json "
+                            "(task type -> rule text) or rubric YAML like rubrics/*.yaml") from None
         rubrics[rubric.id] = rubric
     by_type = {f.casefold(): r for r in rubrics.values() for f in r.families}
     return RubricFile(str(path), sha, rubrics, by_type)
