@@ -25,7 +25,7 @@ from seabench.judging import all_rubrics
 LANGUAGES = ("en", "id", "th", "vi", "zh")
 FALLBACK = "generic"
 GENERATION = GenerationConfig(max_new_tokens=2048, repetition_penalty=1.1, temperature=0.0)
-BREAKDOWNS = ("language", "task_type", "rubric", "subset")
+BREAKDOWNS = ("language", "task_type", ("task_type", "language"), "rubric", "subset")
 
 
 def rubric_for_prefix(prefix: str) -> str | None:

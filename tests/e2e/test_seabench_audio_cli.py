@@ -99,6 +99,9 @@ def test_rubrics_per_task_type_target_language_and_generation_settings(tmp_path:
     settings = manifest["generation"]["seabench-audio/test"]
     assert (settings["max_new_tokens"], settings["repetition_penalty"], settings["temperature"]) == (2048, 1.1, 0.0)
     assert task["metrics"]["judge_score"]["value"] == pytest.approx((4 * 3 + 2 * 3) / 6)  # th expected: items 0, 2, 5
+    cross = task["breakdowns"]["task_type×language"]  # SeaBench-Audio's summary and task tables, crossed
+    assert cross["S2TT×en"]["judge_score"]["value"] == 4.0 and cross["S2TT×vi"]["judge_score"]["value"] == 2.0
+    assert set(task["breakdowns"]["task_type"]) == {"S2TT", "CS", "SKI", "SQA"}
 
 
 def test_official_rules_file_is_used_verbatim_and_its_sha256_recorded(tmp_path: Path, env: dict[str, str]) -> None:
