@@ -8,6 +8,8 @@ same verdicts, so both numbers come from one judge run:
 
     judge_score_audiobench_rule = 100 / scale_max x mean(score), unscored verdicts counted as 0
 
+(a task the judge scored nothing of has no value, rather than 0).
+
 The rubrics that restate AudioBench's judge decisions are rubrics/audiobench_*.yaml.
 """
 
@@ -41,18 +43,16 @@ class AudioBenchJudgeScore(SumMetric):
         self.scorer = scorer
 
     def row(self, score: Score) -> Sequence[float] | None:
-        if score.value is None and not score.explanation:
-            return None  # never judged (no judge ran): not a zero, just absent
-        value = 0.0 if score.value is None else float(score.value)  # judged, reply unusable: AudioBench's 0
+        value = 0.0 if score.value is None else float(score.value)  # unscored: AudioBench's 0
         return (100.0 * value / self.scale_max, 1.0)
 
     def statistic(self, sums: np.ndarray) -> np.ndarray:
         return safe_ratio(sums[:, 0], sums[:, 1])
 
     def compute(self, scores: list[Score], seed: int = 0) -> MetricValue:
-        """No value when the judge itself scored nothing (only empty answers got their minimum)."""
-        sent = [s for s in scores if s.value is not None and NOT_SENT not in s.flags]
-        if not sent and any(s.value is not None for s in scores):
+        """No value when the judge scored nothing itself: no judge ran, every call failed, or only
+        empty answers got their minimum without a call."""
+        if not any(s.value is not None and NOT_SENT not in s.flags for s in scores):
             return MetricValue(name=self.name, value=None, n=0, n_failed=len(scores), direction=self.direction,
                                details={"reason": "no item was scored by the judge"})
         return super().compute(scores, seed)

@@ -51,7 +51,7 @@ _CJK = re.compile(r"([\u4e00-\u9fff])")
 
 def _drop_marks(text: str) -> str:
     """Whisper's English clean-up of what is left: combining marks vanish (café -> cafe), a few
-    letters are spelled out (ß -> ss), other marks and symbols become spaces."""
+    letters are spelled out (ß -> ss), other marks, symbols and punctuation but "." become spaces."""
     out = []
     for char in unicodedata.normalize("NFKD", text):
         category = unicodedata.category(char)
@@ -59,7 +59,7 @@ def _drop_marks(text: str) -> str:
             out.append(_LETTERS[char])
         elif category == "Mn":
             continue
-        elif category[0] in "MS":
+        elif category[0] in "MS" or (category[0] == "P" and char != "."):
             out.append(" ")
         else:
             out.append(char)

@@ -72,7 +72,9 @@ def load(base: Path, language: str) -> Iterator[Sample]:
 
 def translations(source_base: Path, language: str, target_base: Path, target: str) -> Iterator[Sample]:
     """`language` clips with the `target` transcription of the same sentence as reference."""
-    wanted = {s.metadata["sentence_id"]: s.reference for s in load(target_base, target)}
+    wanted: dict[str, object] = {}
+    for other in load(target_base, target):  # several speakers read a sentence: its first reading is the reference
+        wanted.setdefault(other.metadata["sentence_id"], other.reference)
     for sample in load(source_base, language):
         sentence = sample.metadata["sentence_id"]
         if sentence in wanted:

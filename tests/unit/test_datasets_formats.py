@@ -292,3 +292,52 @@ def test_run_fleurs_th_with_perfect_predictions_gives_zero_wer(data_dir: Path, t
     res = result.tasks["asr/fleurs-th"]
     assert res.status == "complete" and res.counts.n == 3 and res.counts.n_errors == 0
     assert res.metrics["wer"].value == 0.0 and res.metrics["cer"].value == 0.0
+
+
+EN = ["the weather is very nice today", "i really like to eat fried rice", "bangkok is the capital of thailand"]
+
+
+def test_fleurs_translation_pairs_by_sentence_id(data_dir: Path) -> None:
+    th_ids = make_fleurs(data_dir / "fleurs" / "th_th")
+    make_fleurs(data_dir / "fleurs" / "en_us", EN)
+    to_en = list(task("s2tt/fleurs-th-en").samples())
+    assert [s.id for s in to_en] == th_ids and all(s.target_language == "en" for s in to_en)
+    assert [s.reference for s in to_en] == [EN[0], EN[0], EN[2]]  # the first English reading of each sentence id
+    assert [s.metadata["transcript"] for s in to_en] == TH
+    from_en = list(task("s2tt/fleurs-en-th").samples())
+    assert [s.reference for s in from_en] == [TH[0], TH[0], TH[2]] and from_en[0].language == "en"
+    assert not task("s2tt/fleurs-ms-en").data_status().ready  # needs both folders
+    assert "ms_my" in task("s2tt/fleurs-ms-en").data_status().hint
+
+
+def test_fleurs_gender_labels(data_dir: Path) -> None:
+    make_fleurs(data_dir / "fleurs" / "th_th")
+    samples = list(task("paralinguistics/fleurs-gender-th").samples())
+    assert [s.label for s in samples] == ["male", "female", "male"] and samples[0].choices == ["male", "female"]
+
+
+def test_original_layouts_through_the_cli(data_dir: Path, tmp_path: Path) -> None:
+    """FLEURS (ASR, translation both ways, gender), Common Voice (ASR, gender, age), CoVoST 2 and
+    GigaSpeech 2 in their own layouts, scored through `seabench run` with perfect stored answers."""
+    make_fleurs(data_dir / "fleurs" / "th_th")
+    make_fleurs(data_dir / "fleurs" / "en_us", EN)
+    make_commonvoice(data_dir)
+    make_covost(data_dir)
+    make_gigaspeech2(data_dir)
+    names = ["asr/fleurs-th", "s2tt/fleurs-th-en", "s2tt/fleurs-en-th", "paralinguistics/fleurs-gender-th",
+             "asr/commonvoice-th", "paralinguistics/commonvoice-gender-th", "paralinguistics/commonvoice-age-th",
+             "s2tt/covost2-en-zh", "asr/gigaspeech2-th"]
+    reg = dataset_registry()
+    rows = [{"task": name, "id": s.id, "output": s.label or s.references[0]} for name in names
+            for s in reg.tasks()[name].samples()]
+    preds = tmp_path / "preds.jsonl"
+    preds.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "seabench.cli", "run", "--model", f"predictions:{preds}", "--tasks",
+                          ",".join(names), "-o", str(tmp_path / "run"), "--quiet"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    results = json.loads((tmp_path / "run" / "results.json").read_text(encoding="utf-8"))["tasks"]
+    expected = {"wer": 0.0, "bleu": 100.0, "accuracy": 1.0}
+    for name in names:
+        metric = results[name]["primary_metric"]
+        assert results[name]["metrics"][metric]["value"] == pytest.approx(expected[metric]), name
+    assert results["asr/gigaspeech2-th"]["metrics"]["wer_audiobench_rule"]["value"] == 0.0
