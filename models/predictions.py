@@ -87,12 +87,13 @@ class PredictionsAdapter(ModelAdapter):
         self.format = loaded.format
         self.warnings: list[str] = list(loaded.problems)
         ids = [p.sample_id for p in loaded.predictions if p.sample_id is not None]
-        if loaded.format == "lm-eval" and len(set(ids)) != len(ids):
+        if loaded.format in ("lm-eval", "lmms-eval") and len(set(ids)) != len(ids):
             # a doc field named id that repeats (FLEURS' sentence id) identifies nothing: use doc_id
             loaded.predictions = [replace(p, sample_id=None) for p in loaded.predictions]
         self.by_id = _by_id(path, loaded)
         self.rows = list(self.by_id.values()) if loaded.format == "seabench" else loaded.predictions
         self.answers: dict[Key, Prediction] = {}
+        self._unselected: set[int] = set()  # rows of samples that --limit/--shard left out of this run
         self._digest = hashlib.sha256(path.read_bytes()).hexdigest()
 
     def info(self) -> ModelInfo:
@@ -112,7 +113,7 @@ class PredictionsAdapter(ModelAdapter):
         if by_position:
             answers.update(self._match_positions(planned, by_position))
         self.answers = answers
-        used = {p.row for p in answers.values()}
+        used = {p.row for p in answers.values()} | self._unselected
         extra = sorted(_label(p) for p in self.rows if p.row not in used)
         if extra:
             self.warnings.append(f"{len(extra)} prediction ids match no sample: {_shown(extra)}")
@@ -136,6 +137,7 @@ class PredictionsAdapter(ModelAdapter):
                 continue
             sample = samples[p.position]
             if sample.id not in wanted:
+                self._unselected.add(p.row)
                 continue
             out[(task, sample.id)] = p
             if p.reference is not None and isinstance(sample.reference, str) and \
