@@ -115,6 +115,19 @@ class HFAdapter(ModelAdapter):
         self.model = getattr(transformers, auto).from_pretrained(folder, **load_args).to(self.device).eval()
         limit = options.get("max_audio_s")
         self.window_s = float(limit) if limit is not None else window_of(self.processor)
+        self._details = self._describe()
+
+    def _describe(self) -> dict[str, Any]:
+        """Model details for the manifest, read once (info() stays valid after close())."""
+        details: dict[str, Any] = {
+            "class": type(self.model).__name__, "device": str(self.device), "torch": self._torch.__version__,
+            "asr_only": self.asr_only, "input": self.kind,
+            "attn_implementation": getattr(self.model.config, "_attn_implementation", None)}
+        if self.template is not None:
+            details.update(prompt_template=self.template.name, prompt_source=self.template.source)
+        if self.checkpoint.trust_remote_code:
+            details["remote_code"] = True
+        return details
 
     def _kind(self, auto: str, config: Any) -> str:
         if auto == "AutoModelForCTC":
@@ -146,19 +159,11 @@ class HFAdapter(ModelAdapter):
         return self.kind in ("asr", "ctc")
 
     def info(self) -> ModelInfo:
-        details: dict[str, Any] = {
-            "class": type(self.model).__name__, "device": str(self.device), "torch": self._torch.__version__,
-            "asr_only": self.asr_only, "input": self.kind,
-            "attn_implementation": getattr(self.model.config, "_attn_implementation", None)}
-        if self.template is not None:
-            details.update(prompt_template=self.template.name, prompt_source=self.template.source)
-        if self.checkpoint.trust_remote_code:
-            details["remote_code"] = True
         commit = self.checkpoint.commit if not self.checkpoint.is_local else None
         return ModelInfo(
             id=self.id, provider="transformers", snapshot=snapshot_of(self.checkpoint.name, commit),
             dtype=self.dtype_name, backend_version=f"transformers {self._transformers.__version__}",
-            max_audio_s=self.window_s, details=details)
+            max_audio_s=self.window_s, details=dict(self._details))
 
     def generate(self, batch: list[ModelInput], config: GenerationConfig) -> list[ModelOutput]:
         plan = LongAudioPlan.build(batch, self.window_s)

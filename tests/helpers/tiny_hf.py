@@ -228,15 +228,10 @@ def tiny_meralion(folder: Path, version: int = 2, *, window_s: int = 6, windows:
     giving 20 speech tokens per window (published: 100); v2 takes `windows` windows (published: 10).
     Gemma ties its output matrix to the embeddings (`tied`, no `text_decoder.lm_head.weight` saved); a
     random tied decoder keeps repeating one token, so tests that compare texts use an untied one."""
-    import importlib.util
-    import shutil
-
     import torch
     from transformers import GenerationConfig, WhisperFeatureExtractor
 
-    spec = importlib.util.spec_from_file_location("tiny_meralion_code", MERALION_CODE)
-    code = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(code)
+    code = _load_code(MERALION_CODE)
     suffix = "2" if version == 2 else ""
     tok = meralion_tokenizer()
     ids = tok.convert_tokens_to_ids
@@ -271,17 +266,97 @@ def tiny_meralion(folder: Path, version: int = 2, *, window_s: int = 6, windows:
         do_normalize=version == 2)
     model.save_pretrained(folder)
     processor.save_pretrained(folder)
-    module = f"modeling_meralion{suffix}"
-    shutil.copyfile(MERALION_CODE, folder / f"{module}.py")
-    names = {"AutoConfig": f"MERaLiON{suffix}Config", "AutoModelForSpeechSeq2Seq":
-             f"MERaLiON{suffix}ForConditionalGeneration", "AutoProcessor": f"MERaLiON{suffix}Processor"}
-    auto_map = {auto: f"{module}.{cls}" for auto, cls in names.items()}
+    return _ship_remote_code(folder, MERALION_CODE, f"modeling_meralion{suffix}", {
+        "AutoConfig": f"MERaLiON{suffix}Config", "AutoModelForSpeechSeq2Seq": f"MERaLiON{suffix}ForConditionalGeneration",
+        "AutoProcessor": f"MERaLiON{suffix}Processor"})
+
+
+def _load_code(source: Path):  # -> module
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"tiny_remote_{source.stem}", source)
+    code = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(code)
+    return code
+
+
+def _ship_remote_code(folder: Path, source: Path, module: str, classes: dict[str, str]) -> Path:
+    """Copy `source` into the folder as `module`.py and point the configs' `auto_map` at its classes, as a
+    hub repo with remote code does (the tokenizer config names the processor too)."""
+    import shutil
+
+    shutil.copyfile(source, folder / f"{module}.py")
+    auto_map = {auto: f"{module}.{cls}" for auto, cls in classes.items()}
     for name, keep in (("config.json", list(auto_map)), ("processor_config.json", ["AutoProcessor"]),
                        ("preprocessor_config.json", ["AutoProcessor"]), ("tokenizer_config.json", ["AutoProcessor"])):
         path = folder / name
         if path.exists():
             data = json.loads(path.read_text())
             data["auto_map"] = {k: auto_map[k] for k in keep}
-            data.pop("processor_class", None) if name != "processor_config.json" else None
+            if name != "processor_config.json":
+                data.pop("processor_class", None)
             path.write_text(json.dumps(data, indent=2))
     return folder
+
+
+CTC_ALPHABET = list("กขคงจฉชซญดตถทนบปผพฟภมยรลวศสหอฮะาิีึืุูเแโใไ่้๊๋็์ัำ")
+
+
+def tiny_wav2vec2_ctc(folder: Path, *, layer_norm: bool = True, seed: int = 0) -> Path:
+    """A CTC recogniser like the XLSR-Thai checkpoints (Wav2Vec2ForCTC over Thai characters, `|` between
+    words, `<pad>` as the blank). `layer_norm=True` is XLS-R's layout (its extractor returns an attention
+    mask); False is wav2vec2-base's group norm, whose extractor does not."""
+    import torch
+    from transformers import Wav2Vec2Config, Wav2Vec2CTCTokenizer, Wav2Vec2FeatureExtractor, Wav2Vec2ForCTC, \
+        Wav2Vec2Processor
+
+    folder.mkdir(parents=True, exist_ok=True)
+    vocab = {token: i for i, token in enumerate(["<pad>", "<unk>", "|", *CTC_ALPHABET])}
+    (folder / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+    tok = Wav2Vec2CTCTokenizer(str(folder / "vocab.json"), unk_token="<unk>", pad_token="<pad>",
+                               word_delimiter_token="|")
+    extractor = Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=16000, padding_value=0.0, do_normalize=True,
+                                         return_attention_mask=layer_norm)
+    config = Wav2Vec2Config(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                            intermediate_size=64, conv_dim=(32,) * 7, num_conv_pos_embeddings=16,
+                            num_conv_pos_embedding_groups=4, feat_extract_norm="layer" if layer_norm else "group",
+                            do_stable_layer_norm=layer_norm, apply_spec_augment=False, pad_token_id=vocab["<pad>"],
+                            ctc_loss_reduction="mean")
+    torch.manual_seed(seed)
+    model = Wav2Vec2ForCTC(config).eval()
+    with torch.no_grad():  # random weights favour the blank less with a wide output layer
+        model.lm_head.weight.normal_(0.0, 2.0)
+    model.save_pretrained(folder)
+    Wav2Vec2Processor(feature_extractor=extractor, tokenizer=tok).save_pretrained(folder)
+    return folder
+
+
+PHI4MM_CODE = Path(__file__).resolve().parent / "remote_code" / "phi4mm.py"
+PHI4MM_SPECIALS = ["<|endoftext|>", "<|system|>", "<|user|>", "<|assistant|>", "<|end|>", "<|endoftext11|>"]
+
+
+def tiny_phi4mm(folder: Path, *, seed: int = 0) -> Path:
+    """A checkpoint with Phi-4-multimodal's remote-code interface (model_type `phi4mm`, text prompts with
+    `<|audio_N|>` markers, clips as (array, rate)); the network is tests/helpers/remote_code/phi4mm.py's."""
+    import torch
+    from seabench.models.reference.tokenizer import train_tokenizer
+    from transformers import GenerationConfig, WhisperFeatureExtractor
+
+    from tests.unit.reference_fixtures import CORPUS
+
+    code = _load_code(PHI4MM_CODE)
+    tok = train_tokenizer(CORPUS, vocab_size=400, special_tokens=PHI4MM_SPECIALS)
+    ids = tok.convert_tokens_to_ids
+    config = code.Phi4MMConfig(
+        text_config=_text_config(tok, "llama", 64, 4) | {"tie_word_embeddings": False},
+        n_mels=80, audio_token_id=ids("<|endoftext11|>"))
+    torch.manual_seed(seed)
+    model = code.Phi4MMForCausalLM(config).eval()
+    with torch.no_grad():
+        model.language_model.lm_head.weight.normal_(0.0, 1.0)
+    model.generation_config = GenerationConfig(eos_token_id=[ids("<|endoftext|>"), ids("<|end|>")],
+                                               pad_token_id=ids("<|endoftext|>"))
+    model.save_pretrained(folder)
+    code.Phi4MMProcessor(WhisperFeatureExtractor(feature_size=80, chunk_length=30), tok).save_pretrained(folder)
+    return _ship_remote_code(folder, PHI4MM_CODE, "modeling_phi4mm", {
+        "AutoConfig": "Phi4MMConfig", "AutoModelForCausalLM": "Phi4MMForCausalLM", "AutoProcessor": "Phi4MMProcessor"})
