@@ -3,7 +3,9 @@ catalogue against AudioBench's own dataset list, its rubrics, and the suites bui
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 
@@ -195,3 +197,31 @@ def test_suites_by_purpose() -> None:
             "paralinguistics/fleurs-gender-ta"} <= names["sea-understanding"]
     assert not {"sqa/spoken-squad", "asr/mnsc-part1", "mini/sqa-th"} & names["sea-understanding"]
     assert names["seabench-audio"] == {"seabench-audio/test"}
+
+
+def _documented_names(text: str) -> set[str]:
+    """Task names in docs/DATASETS.md, with `a-{x,y}` and `part{1..6}` groups expanded."""
+    found: set[str] = set()
+    for name in re.findall(r"`([a-z0-9-]+/[^`\s]+)`", text):
+        parts = [name]
+        while any("{" in n for n in parts):
+            expanded = []
+            for n in parts:
+                m = re.search(r"\{([^}]*)\}", n)
+                if not m:
+                    expanded.append(n)
+                    continue
+                inner = m.group(1)
+                values = ([str(i) for i in range(int(inner[0]), int(inner[-1]) + 1)] if ".." in inner
+                          else inner.split(","))
+                expanded += [n[:m.start()] + v + n[m.end():] for v in values]
+            parts = expanded
+        found.update(parts)
+    return found
+
+
+def test_every_real_dataset_task_is_documented() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "DATASETS.md").read_text(encoding="utf-8")
+    documented = _documented_names(text)
+    missing = [name for name in registry().tasks() if not name.startswith("mini/") and name not in documented]
+    assert not missing, missing
