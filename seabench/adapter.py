@@ -31,7 +31,13 @@ class ModelAdapter(ABC):
     neutral_options: frozenset[str] = frozenset()
 
     @abstractmethod
-    def info(self) -> ModelInfo: ...
+    def info(self) -> ModelInfo:
+        """Identity of the model; `snapshot` keys the response cache. Must not need `load()`."""
+
+    def load(self) -> None:
+        """Load weights or start an engine: heavy work belongs here, not in __init__ or info(). The
+        executor calls it once, before the first batch the response cache cannot answer, so a fully
+        cached run never loads the model. Must be idempotent; generate() may call it too."""
 
     def answer_options(self, options: dict[str, Any]) -> dict[str, Any]:
         """The -M options that can change an answer, for the response-cache key."""

@@ -6,8 +6,12 @@ Presentation lives elsewhere (leaderboard); this only computes."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
 from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
 
 import numpy as np
 
@@ -73,6 +77,27 @@ def count(columns: TaskColumns, n_total: int, primary_scorer: str) -> TaskCounts
         refusals=int(seen["refusal"].sum()), extract_fail=int(seen["extract_fail"].sum()),
         wrong_language=int(seen["wrong_language"].sum()), unscored=unscored,
     )
+
+
+@cache
+def _aggregation_code() -> str:
+    """Digest of the code that turns rows into results (this module, the index, the metrics)."""
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted([here / "aggregate.py", here / "index.py", *(here / "metrics").glob("*.py")]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def inputs_digest(task: Task, n_total: int, seed: int, dataset_hash: str, prompt_hash: str) -> str:
+    """Everything but the records that a task's result depends on. A result whose inputs digest and
+    rows digest (`TaskColumns.digest`) both match is reused, not recomputed (a resume with nothing new)."""
+    described = {"code": _aggregation_code(), "task": [task.name, task.version, task.family, list(task.languages),
+                                                       task.primary_metric, list(task.breakdown_keys), task.rubric],
+                 "scorers": [repr(s) for s in task.scorers],
+                 "metrics": [[type(m).__qualname__, sorted(vars(m).items())] for m in task.metrics],
+                 "n": n_total, "seed": seed, "dataset": dataset_hash, "prompts": prompt_hash}
+    return hashlib.sha256(json.dumps(described, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def aggregate_task(task: Task, records: Iterable[SampleRecord], n_total: int, seed: int,

@@ -377,15 +377,19 @@ class TaskColumns:
         return columns
 
 
-def columns_by_task(entries: Iterable[dict[str, Any]], wanted: dict[str, set[str]] | None = None
+def columns_by_task(entries: Iterable[dict[str, Any]], wanted: dict[str, set[str] | None] | None = None
                     ) -> dict[str, TaskColumns]:
     """Entries grouped into columns per task (the latest entry of each sample wins); with `wanted`,
-    only those tasks and sample ids."""
+    only those tasks, and of each only the given sample ids (None: all of them)."""
     out: dict[str, TaskColumns] = {}
     for entry in entries:
         task = entry["t"]
-        if wanted is not None and (task not in wanted or entry["i"] not in wanted[task]):
-            continue
+        if wanted is not None:
+            if task not in wanted:
+                continue
+            ids = wanted[task]
+            if ids is not None and entry["i"] not in ids:
+                continue
         columns = out.get(task)
         if columns is None:
             columns = out[task] = TaskColumns()

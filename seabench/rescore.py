@@ -6,18 +6,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from seabench.aggregate import aggregate_task
+from seabench.aggregate import aggregate_columns, inputs_digest
 from seabench.errors import UserError
 from seabench.judging.summary import attach_judging
 from seabench.task_options import apply_task_options
 from seabench.manifest import now
 from seabench.progress import RunProgress
-from seabench.records import RESULTS_FILE, SAMPLES_FILE, atomic_write_text, latest_records, rewrite_records
+from seabench.index import TaskColumns, columns_by_task, parse_record, read_index
+from seabench.records import RESULTS_FILE, SAMPLES_FILE, Latest, atomic_write_text, iter_latest, rewrite_latest
 from seabench.registry import Registry, registry
 from seabench.rundir import run_lock
 from seabench.scoring import score_record
 from seabench.task import Task
-from seabench.types import RunResult, TaskResult
+from seabench.types import RunResult, SampleRecord, TaskResult
 
 
 def load_result(run_dir: Path) -> RunResult:
@@ -41,7 +42,7 @@ def judge_estimate(run_dir: Path, judge: str, *, only_failed: bool = False, n_sa
     reg = reg or registry()
     tasks = {n: t for n, t in run_tasks(load_result(run_dir), reg).items() if t.rubric}
     snapshot, with_audio, rubrics = describe_judge(reg, judge, options)
-    work = plan(tasks, list(latest_records(run_dir / SAMPLES_FILE).values()), snapshot, only_failed, rubrics)
+    work = plan(tasks, list(iter_latest(run_dir / SAMPLES_FILE, set(tasks))), snapshot, only_failed, rubrics)
     return work.estimate(n_samples, with_audio=with_audio)
 
 
@@ -62,12 +63,16 @@ def _rescore(run_dir: Path, previous: RunResult, reg: Registry | None, *, judge:
     if task_options is not None:  # later re-scores keep these choices
         previous.manifest.config["task_options"] = task_options
     path = run_dir / SAMPLES_FILE
-    records = latest_records(path)
-    for record in records.values():
-        task = tasks.get(record.task)
-        if task is not None:
-            score_record(task, record.to_sample(), record)
-    rewrite_records(path, list(records.values()))
+
+    def rescored(item: Latest, line: bytes) -> SampleRecord | None:
+        task = tasks.get(item.task)
+        if task is None:
+            return None  # a task this version does not know: its records stay as they are
+        record = parse_record(path, line, item.line[0])
+        score_record(task, record.to_sample(), record)
+        return record
+
+    rewrite_latest(path, rescored)  # streamed: one record in memory at a time
     if judge is not None:
         from seabench.runner import judge_stored_records
 
@@ -81,18 +86,21 @@ def _rescore(run_dir: Path, previous: RunResult, reg: Registry | None, *, judge:
             with RunProgress(quiet=quiet) as progress:
                 judge_stored_records(run_dir, judged, judge, reg, progress, n_samples=n_samples,
                                      only_failed=only_failed, options=judge_options)
-        records = latest_records(path)
+    covered, entries = read_index(path, exclusive=True)
+    columns = columns_by_task(entries, dict.fromkeys(tasks))
+    seed = previous.manifest.seed
     results: dict[str, TaskResult] = {}
     for name, old in previous.tasks.items():
         if name not in tasks:
             results[name] = old
             continue
-        recs = [r for (t, _), r in records.items() if t == name]
-        results[name] = aggregate_task(tasks[name], recs, old.counts.n, previous.manifest.seed,
-                                       old.dataset_hash, old.prompt_hash)
+        rows = columns.get(name) or TaskColumns()
+        results[name] = aggregate_columns(tasks[name], rows, old.counts.n, seed, old.dataset_hash, old.prompt_hash)
+        results[name].inputs_digest = inputs_digest(tasks[name], old.counts.n, seed, old.dataset_hash, old.prompt_hash)
+        results[name].rows_digest = rows.digest()
     attach_judging(run_dir, results)
     previous.manifest.finished_at = now()
     status = "complete" if all(t.status == "complete" for t in results.values()) else "partial"
-    result = previous.model_copy(update={"tasks": results, "status": status})
+    result = previous.model_copy(update={"tasks": results, "status": status, "samples_digest": covered.digest})
     atomic_write_text(run_dir / RESULTS_FILE, result.model_dump_json(indent=2))
     return result

@@ -5,24 +5,26 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from seabench.adapter import ModelAdapter
-from seabench.aggregate import aggregate_task
+from seabench.aggregate import aggregate_columns, inputs_digest
 from seabench.audio import AudioError, load_audio
 from seabench.cache import ResponseCache, response_key
 from seabench.errors import UserError
+from seabench.executor import Job, LocalExecutor
 from seabench.generation import merge_generation, refuse_unsupported, settle
 from seabench.judging.summary import attach_judging
 from seabench.task_options import apply_task_options
 from seabench.manifest import build_manifest, now
 from seabench.progress import RunProgress
-from seabench.records import (RESULTS_FILE, SAMPLES_FILE, SampleWriter, atomic_write_text, latest_records,
-                              rewrite_records)
+from seabench.index import RETRYABLE, Covered, TaskColumns, columns_by_task, is_done, open_index, read_index
+from seabench.records import RESULTS_FILE, SAMPLES_FILE, SampleWriter, atomic_write_text, iter_latest, rewrite_latest
 from seabench.registry import Registry, registry
 from seabench.rundir import RunIdentity, TaskIdentity, new_run_id, read_identity, reconcile, run_lock, write_identity
 from seabench.secrets import redact
@@ -94,6 +96,18 @@ class Prepared:
     decode_s: float = 0.0
 
 
+@dataclass
+class Batch:
+    """Samples generated together (of one task, or of several with the same settings); `outputs`
+    line up with the samples that reached the model (`inp` set), `keys` are their cache keys."""
+
+    items: list[tuple[Task, Prepared]]
+    config: GenerationConfig
+    keys: list[str] = field(default_factory=list)
+    outputs: list[ModelOutput | None] = field(default_factory=list)
+    started: float = 0.0
+
+
 def _task_hashes(task: Task, samples: list[Sample]) -> tuple[str, str, str]:
     """Hashes of the samples' data, their rendered prompts and their ids (in order)."""
     data, prompts, ids = hashlib.sha256(), hashlib.sha256(), hashlib.sha256()
@@ -120,9 +134,9 @@ class Runner:
         self.info: ModelInfo = self.adapter.info()
         self.answer_options = self.adapter.answer_options(config.model_options)
         self.batch_size = config.batch_size or self.adapter.default_batch_size
+        self.executor = LocalExecutor(self.adapter, self.batch_size)
         self.cache = ResponseCache() if (config.use_cache and self.adapter.cacheable) else None
         self.run_id = existing.run_id if existing is not None else new_run_id()
-        self.model_calls = 0
         self.failures_in_a_row = 0
         self.last_failure = ""
         self.warnings: list[str] = []
@@ -173,81 +187,98 @@ class Runner:
         )
 
     # -- generation ------------------------------------------------------------------------
-    def _generate(self, task: Task, inputs: list[ModelInput]) -> list[ModelOutput]:
-        config = self.generation(task)
-        keys = [response_key(self.info.snapshot, i.input_hash, config, self.answer_options) for i in inputs]
-        cached = self.cache.get_many(keys) if self.cache else {}
-        results: list[ModelOutput | None] = [
-            cached[k].model_copy(update={"cached": True}) if k in cached else None for k in keys]
-        todo = [i for i, out in enumerate(results) if out is None]
-        if todo:
-            self.model_calls += len(todo)
-            outputs = self._call_model([inputs[i] for i in todo], config)
-            for i, out in zip(todo, outputs):
-                results[i] = out
-            if self.cache:
-                self.cache.put_many({keys[i]: out for i, out in zip(todo, outputs)})
-        return [out for out in results if out is not None]
+    def _batches(self, work: list[tuple[Task, list[Sample]]]) -> Iterator[Batch]:
+        """Batches of `executor.batch_size` samples; consecutive tasks that share generation settings
+        fill batches together (`work` is grouped by settings). The next batch's audio is decoded in a
+        worker thread while the model runs on the current one."""
+        size = self.executor.batch_size
+        chunks: list[list[tuple[Task, Sample]]] = []
+        key = None
+        for task, todo in work:
+            settings = self.generation(task)
+            if key != settings or not chunks:
+                key = settings
+                chunks.append([])
+            chunks[-1].extend((task, s) for s in todo)
+        batches = [chunk[i:i + size] for chunk in chunks for i in range(0, len(chunk), size)]
 
-    def _call_model(self, inputs: list[ModelInput], config: GenerationConfig) -> list[ModelOutput]:
-        """A batch that raises is retried one sample at a time, so one bad input costs one sample.
-        Transient failures in a row are counted: a model that fails on every sample stops the run
-        (after the batch is recorded, see _run_batch)."""
-        try:
-            outputs = self.adapter.generate(inputs, config)
-        except Exception as exc:  # adapters report per-sample failures in outputs; this is the fallback
-            if len(inputs) > 1:
-                return [self._call_model([inp], config)[0] for inp in inputs]
-            outputs = [ModelOutput(error=f"{type(exc).__name__}: {exc}", error_code=ErrorCode.MODEL_ERROR)]
-        if len(outputs) != len(inputs):
-            raise RuntimeError(f"model {self.config.model} returned {len(outputs)} outputs for {len(inputs)} inputs")
-        for out in outputs:
+        def prepare(items: list[tuple[Task, Sample]]) -> Batch:
+            return Batch([(task, self._prepare(task, s)) for task, s in items], self.generation(items[0][0]))
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending: Future[Batch] | None = None
+            for idx, items in enumerate(batches):
+                current = pending.result() if pending else prepare(items)
+                pending = pool.submit(prepare, batches[idx + 1]) if idx + 1 < len(batches) else None
+                yield current
+
+    def _jobs(self, batches: Iterable[Batch], sent: deque[Batch]) -> Iterator[Job]:
+        """What the executor must generate: each batch's inputs the response cache does not hold."""
+        for batch in batches:
+            ready = [p.inp for _, p in batch.items if p.inp is not None]
+            batch.keys = [response_key(self.info.snapshot, i.input_hash, batch.config, self.answer_options)
+                          for i in ready]
+            cached = self.cache.get_many(batch.keys) if self.cache else {}
+            batch.outputs = [cached[k].model_copy(update={"cached": True}) if k in cached else None
+                             for k in batch.keys]
+            misses = [i for i, out in zip(ready, batch.outputs, strict=True) if out is None]
+            sent.append(batch)
+            batch.started = time.perf_counter()
+            yield Job(misses, batch.config)
+
+    def _fill(self, batch: Batch, fresh: list[ModelOutput]) -> None:
+        """Put the model's outputs where the cache had none; cache them; count failures in a row."""
+        it = iter(fresh)
+        for i, out in enumerate(batch.outputs):
+            if out is None:
+                batch.outputs[i] = next(it)
+        if self.cache:
+            self.cache.put_many({k: out for k, out in zip(batch.keys, batch.outputs, strict=True)
+                                 if out is not None and not out.cached})
+        for out in fresh:
             if out.error is None:
                 self.failures_in_a_row = 0
             elif (out.error_code or ErrorCode.MODEL_ERROR).retryable:
                 self.failures_in_a_row += 1
                 self.last_failure = out.error
-        return outputs
 
-    def _batches(self, work: list[tuple[Task, list[Sample]]]) -> Iterator[tuple[Task, list[Prepared]]]:
-        """Every task's batches in order. The next batch's audio (of this task or the next) is decoded
-        in a worker thread while the model runs on the current one."""
-        chunks = [(task, todo[i:i + self.batch_size]) for task, todo in work
-                  for i in range(0, len(todo), self.batch_size)]
-
-        def prepare(task: Task, samples: list[Sample]) -> list[Prepared]:
-            return [self._prepare(task, s) for s in samples]
-
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            pending: Future[list[Prepared]] | None = None
-            for idx, (task, chunk) in enumerate(chunks):
-                current = pending.result() if pending else prepare(task, chunk)
-                pending = pool.submit(prepare, *chunks[idx + 1]) if idx + 1 < len(chunks) else None
-                yield task, current
-
-    def _run_batch(self, task: Task, batch: list[Prepared], writer: SampleWriter, progress: RunProgress) -> None:
-        ready = [p for p in batch if p.inp is not None]
-        t0 = time.perf_counter()
-        outputs = self._generate(task, [p.inp for p in ready]) if ready else []  # type: ignore[misc]
-        gen_s = time.perf_counter() - t0
-        by_id = {p.sample.id: o for p, o in zip(ready, outputs)}
-        for p in batch:
+    def _write_batch(self, batch: Batch, writer: SampleWriter, progress: RunProgress,
+                     opened: Callable[[str], None]) -> None:
+        gen_s = time.perf_counter() - batch.started
+        outputs = iter(batch.outputs)
+        n_ready = max(len(batch.keys), 1)
+        for task, p in batch.items:
+            opened(task.name)
             record = p.record
             if record is None:
                 assert p.inp is not None
-                out = by_id[p.sample.id]
+                out = next(outputs)
+                assert out is not None
                 record = self._record(task, p.sample, p.inp.prompt, p.inp.audio_refs, p.inp.input_hash)
                 record.output = out
                 if out.error is not None:
                     record.error_code = out.error_code or ErrorCode.MODEL_ERROR
                     record.error_message = out.error
-            record.timings = {"decode_s": round(p.decode_s, 6), "generate_s": round(gen_s / max(len(ready), 1), 6)}
+            record.timings = {"decode_s": round(p.decode_s, 6), "generate_s": round(gen_s / n_ready, 6)}
             score_record(task, p.sample, record)
             writer.write(record)
             progress.advance(task.name, error=record.error_code is not None)
         if self.failures_in_a_row >= MAX_FAILURES_IN_A_ROW:
             raise ModelKeepsFailing(f"model {redact(self.config.model)} failed on {self.failures_in_a_row} samples "
                                     f"in a row; last error: {self.last_failure}")
+
+    def _generate_all(self, work: list[tuple[Task, list[Sample]]], writer: SampleWriter, progress: RunProgress,
+                      opened: Callable[[str], None]) -> None:
+        sent: deque[Batch] = deque()
+        for fresh in self.executor.run(self._jobs(self._batches(work), sent)):
+            batch = sent.popleft()
+            self._fill(batch, fresh)
+            self._write_batch(batch, writer, progress, opened)
+
+    @property
+    def model_calls(self) -> int:
+        """Inputs the model was asked to generate (cache hits excluded)."""
+        return self.executor.calls
 
     # -- the whole run -----------------------------------------------------------------------
     def run(self) -> RunResult:
@@ -282,8 +313,10 @@ class Runner:
         write_identity(self.out, identity)
         self.run_id = identity.run_id
         samples_path = self.out / SAMPLES_FILE
-        existing = latest_records(samples_path)
-        done = {key for key, r in existing.items() if r.error_code is None or not r.error_code.retryable}
+        inputs = {task.name: inputs_digest(task, len(samples), self.config.seed, wanted.tasks[task.name].dataset_hash,
+                                           wanted.tasks[task.name].prompt_hash) for task, samples in plan}
+        previous = earlier_run(self.out)
+        done = self._done(plan, samples_path, previous, inputs)
         # package versions and git state take tens of ms: gather them while the model works
         background = ThreadPoolExecutor(max_workers=1)
         manifest_job = background.submit(build_manifest, self.config.public(), self.config.seed, self.batch_size)
@@ -294,12 +327,15 @@ class Runner:
         failing: ModelKeepsFailing | None = None
         try:
             with progress:
-                work = [(task, [s for s in samples if (task.name, s.id) not in done]) for task, samples in plan]
+                work = by_settings([(task, [s for s in samples if s.id not in done.get(task.name, ())])
+                                    for task, samples in plan], self.generation)
                 totals = {task.name: len(samples) for task, samples in plan}
                 started: set[str] = set()
 
                 def start_until(name: str | None) -> None:
-                    """Open progress bars in plan order up to `name` (tasks with nothing left included)."""
+                    """Open progress bars in work order up to `name` (tasks with nothing left included)."""
+                    if name in started:
+                        return
                     for task, todo in work:
                         if task.name in started:
                             continue
@@ -310,9 +346,7 @@ class Runner:
                         if task.name == name:
                             return
 
-                for task, batch in self._batches(work):
-                    start_until(task.name)
-                    self._run_batch(task, batch, writer, progress)
+                self._generate_all(work, writer, progress, start_until)
                 start_until(None)
                 writer.close()
                 self._judge(plan, progress)
@@ -322,7 +356,7 @@ class Runner:
             failing = exc
         finally:
             writer.close()
-            self.adapter.close()
+            self.executor.close()
             if self.cache:
                 self.cache.close()
         manifest = manifest_job.result()
@@ -334,7 +368,7 @@ class Runner:
         manifest.sample_ids = chosen
         manifest.shard = wanted.shard
         manifest.config["tasks"] = ",".join(identity.task_specs)  # every task this dir holds, for `seabench score`
-        result = self.finalize(plan, manifest)
+        result = self.finalize(plan, manifest, previous, inputs)
         if failing is not None:
             raise failing
         if interrupted:
@@ -355,26 +389,81 @@ class Runner:
         judge_stored_records(self.out, judged, spec, self.registry, progress, n_samples=self.config.judge_samples,
                              options=self.config.judge_options)
 
-    def finalize(self, plan: list[tuple[Task, list[Sample]]], manifest: Any) -> RunResult:
+    def _done(self, plan: list[tuple[Task, list[Sample]]], path: Path, previous: RunResult | None,
+              inputs: dict[str, str]) -> dict[str, set[str]]:
+        """Sample ids of each task with a final record (a transient failure is retried). When
+        samples.jsonl is what the previous results were computed from and they say every planned
+        sample is final, nothing is read."""
+        covered = open_index(path, exclusive=True)
+        if previous is not None and previous.samples_digest == covered.digest:
+            finished = {name for name, r in previous.tasks.items()
+                        if r.inputs_digest == inputs.get(name) and not RETRYABLE & set(r.counts.errors)
+                        and r.counts.completed == r.counts.n}
+            if all(task.name in finished for task, _ in plan):
+                return {task.name: {s.id for s in samples} for task, samples in plan}
+        wanted = {task.name: {s.id for s in samples} for task, samples in plan}
+        done: dict[str, set[str]] = {name: set() for name in wanted}
+        for entry in read_index(path, exclusive=True)[1]:
+            ids = wanted.get(entry["t"])
+            if ids is None or entry["i"] not in ids:
+                continue
+            (done[entry["t"]].add if is_done(entry) else done[entry["t"]].discard)(entry["i"])
+        return done
+
+    def _columns(self, path: Path, plan: list[tuple[Task, list[Sample]]]) -> tuple[dict[str, TaskColumns], bool]:
+        """Columns of the planned samples, and whether samples.jsonl holds superseded lines."""
+        wanted = {task.name: {s.id for s in samples} for task, samples in plan}
+        seen: set[tuple[str, str]] = set()
+        superseded = False
+
+        def entries() -> Iterator[dict[str, Any]]:
+            nonlocal superseded
+            for entry in read_index(path, exclusive=True)[1]:
+                key = (entry["t"], entry["i"])
+                superseded = superseded or key in seen
+                seen.add(key)
+                yield entry
+
+        columns = columns_by_task(entries(), wanted)
+        return columns, superseded
+
+    def _aggregate(self, plan: list[tuple[Task, list[Sample]]], manifest: Any, previous: RunResult | None,
+                   inputs: dict[str, str]) -> tuple[dict[str, TaskResult], Covered]:
+        """Each planned task's result, reused when neither its inputs nor its rows changed."""
         path = self.out / SAMPLES_FILE
-        records = latest_records(path)
-        n_lines = path.read_bytes().count(b"\n") if path.exists() else 0
-        if n_lines != len(records):  # retried samples left superseded lines: keep one per sample
-            rewrite_records(path, list(records.values()))
-        task_results: dict[str, TaskResult] = {}
-        planned: list[SampleRecord] = []
+        covered = open_index(path, exclusive=True)
+        reusable = {name: r for name, r in (previous.tasks if previous else {}).items()
+                    if r.inputs_digest and r.inputs_digest == inputs.get(name)}
+        if previous is not None and previous.samples_digest == covered.digest and all(t.name in reusable for t, _ in plan):
+            return {task.name: reusable[task.name] for task, _ in plan}, covered
+        columns, superseded = self._columns(path, plan)
+        if superseded:  # retried samples left superseded lines: keep one per sample
+            rewrite_latest(path)
+            covered = open_index(path, exclusive=True)
+            columns, _ = self._columns(path, plan)
+        results: dict[str, TaskResult] = {}
         for task, samples in plan:
-            ids = {s.id for s in samples}
-            recs = [r for (t, sid), r in records.items() if t == task.name and sid in ids]
-            planned.extend(recs)
-            task_results[task.name] = aggregate_task(task, recs, len(samples), self.config.seed,
-                                                     manifest.dataset_hashes[task.name], manifest.prompt_hashes[task.name])
+            rows = columns.get(task.name) or TaskColumns()
+            old = reusable.get(task.name)
+            if old is not None and old.rows_digest == rows.digest():
+                results[task.name] = old
+                continue
+            result = aggregate_columns(task, rows, len(samples), self.config.seed, manifest.dataset_hashes[task.name],
+                                       manifest.prompt_hashes[task.name])
+            result.inputs_digest, result.rows_digest = inputs[task.name], rows.digest()
+            results[task.name] = result
+        return results, covered
+
+    def finalize(self, plan: list[tuple[Task, list[Sample]]], manifest: Any, previous: RunResult | None = None,
+                 inputs: dict[str, str] | None = None) -> RunResult:
+        task_results, covered = self._aggregate(plan, manifest, previous, inputs or {})
         attach_judging(self.out, task_results)
         manifest.finished_at = now()
-        status = run_status(task_results.values(), planned)
-        kept = earlier_results(self.out, set(task_results))  # tasks of this run dir not asked for this time
+        status = run_status(task_results.values())
+        kept = {name: t for name, t in (previous.tasks if previous else {}).items() if name not in task_results}
+        self.info = self.adapter.info()  # after loading, an adapter may know more (dtype, parameters)
         result = RunResult(run_id=self.run_id, status=status, model=self.info, tasks={**kept, **task_results},
-                           manifest=manifest)
+                           manifest=manifest, samples_digest=covered.digest)
         result.warnings.extend(p for task, _ in plan for p in task.problems)
         result.warnings.extend(self.warnings)
         result.warnings.extend(getattr(self.adapter, "warnings", []))
@@ -384,29 +473,37 @@ class Runner:
         return result
 
 
+def by_settings(work: list[tuple[Task, list[Sample]]], settings: Callable[[Task], GenerationConfig]
+                ) -> list[tuple[Task, list[Sample]]]:
+    """Tasks grouped (stably) by their generation settings, so batches can span tasks."""
+    groups: dict[str, list[tuple[Task, list[Sample]]]] = {}
+    for task, todo in work:
+        groups.setdefault(settings(task).model_dump_json(), []).append((task, todo))
+    return [item for group in groups.values() for item in group]
+
+
 def run(config: RunConfig) -> RunResult:
     return Runner(config).run()
 
 
-def run_status(tasks: Iterable[TaskResult], records: Iterable[SampleRecord]) -> Literal["complete", "partial", "failed"]:
+def run_status(tasks: Iterable[TaskResult]) -> Literal["complete", "partial", "failed"]:
     """`failed` when samples were attempted and none succeeded (a 401, a server that never answers)."""
     tasks = list(tasks)
     attempted = sum(t.counts.completed for t in tasks)
-    if attempted and not any(r.error_code is None for r in records):
+    if attempted and attempted == sum(t.counts.n_errors for t in tasks):
         return "failed"
     return "complete" if all(t.status == "complete" for t in tasks) else "partial"
 
 
-def earlier_results(run_dir: Path, asked: set[str]) -> dict[str, TaskResult]:
-    """Results already in run_dir for tasks this invocation did not ask for (a resume of some tasks only)."""
+def earlier_run(run_dir: Path) -> RunResult | None:
+    """The results already in run_dir (for tasks not asked for this time, and for reuse), if readable."""
     path = run_dir / RESULTS_FILE
     if not path.exists():
-        return {}
+        return None
     try:
-        previous = RunResult.model_validate_json(path.read_text(encoding="utf-8"))
+        return RunResult.model_validate_json(path.read_text(encoding="utf-8"))
     except ValueError:
-        return {}
-    return {name: t for name, t in previous.tasks.items() if name not in asked}
+        return None
 
 
 def judge_stored_records(run_dir: Path, tasks: dict[str, Task], spec: str, reg: Registry, progress: RunProgress,
@@ -418,7 +515,7 @@ def judge_stored_records(run_dir: Path, tasks: dict[str, Task], spec: str, reg: 
     from seabench.judging.summary import write_judging
 
     path = run_dir / SAMPLES_FILE
-    records = latest_records(path)
+    records = {(r.task, r.sample_id): r for r in iter_latest(path, set(tasks))}  # only the judged tasks' records
     backend, rubrics = open_judge(reg, spec, options)
     work = plan(tasks, list(records.values()), backend.snapshot(), only_failed, rubrics)
     if not work.requests and not work.skipped_empty:
@@ -432,6 +529,6 @@ def judge_stored_records(run_dir: Path, tasks: dict[str, Task], spec: str, reg: 
     finally:
         cache.close()
         backend.close()
-    rewrite_records(path, list(records.values()))
+    rewrite_latest(path, lambda item, _line: records.get((item.task, item.sample_id)))
     write_judging(run_dir, tasks, records.values())
     return done

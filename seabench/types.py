@@ -291,6 +291,10 @@ class TaskResult(BaseModel):
     scoring: dict[str, Any] = Field(default_factory=dict)  # normaliser versions, sacrebleu signature ...
     dataset_hash: str = ""
     prompt_hash: str = ""
+    # what this result was computed from (seabench.aggregate.inputs_digest, seabench.index.TaskColumns.digest):
+    # a resume whose digests match reuses it instead of re-aggregating
+    inputs_digest: str = ""
+    rows_digest: str = ""
 
 
 class Manifest(BaseModel):
@@ -321,3 +325,4 @@ class RunResult(BaseModel):
     tasks: dict[str, TaskResult]
     manifest: Manifest
     warnings: list[str] = Field(default_factory=list)
+    samples_digest: str = ""  # length and CRC-32 of samples.jsonl when these results were computed
