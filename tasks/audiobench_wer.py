@@ -16,8 +16,9 @@ after its own clean-up, which differs by dataset:
 - `vietnamese` (GigaSpeech 2 Vietnamese): lower case, anything but letters and digits a space.
 
 An empty text after clean-up becomes the single word "empty" (on both sides), and reasoning blocks
-are not removed. The Whisper step uses SeaBench's English normaliser (the same kinds of rules with
-SeaBench's own word lists), so this is AudioBench's rule up to those lists. SeaBench's headline WER
+are not removed. The Whisper step is SeaBench's restatement of Whisper's English normaliser
+(`normalizer=whisper-en`, seabench/normalize/english.py), whose number and spelling tables are
+SeaBench's own, so this is AudioBench's rule up to those tables. SeaBench's headline WER
 differs on purpose: Thai is normalised and segmented, Vietnamese keeps its marks under NFC,
 Chinese is scored by CER, and an empty answer is all deletions (docs/DATASETS.md).
 """
@@ -40,7 +41,6 @@ EMPTY_WORD = "empty"
 _BRACKETED = re.compile(r"[<\[][^>\]]*[>\]]|\([^)]+?\)|\{[^}]*\}")
 _HESITATIONS = re.compile(r"\b(?:hmm|mm|mhm|mmm|uh|um)\b")
 _FILLERS = re.compile(r"\b(?:uh|umm|um|er|ah)\b")
-_LETTERS = {"œ": "oe", "æ": "ae", "ß": "ss", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th"}
 _SPELLED = {0: "zero", 1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight",
             9: "nine", 10: "ten", 11: "eleven", 12: "twelve", 13: "thirteen", 14: "fourteen", 15: "fifteen",
             16: "sixteen", 17: "seventeen", 18: "eighteen", 19: "nineteen", 20: "twenty", 30: "thirty",
@@ -49,31 +49,16 @@ _SMALL_NUMBER = re.compile(r"\b(" + "|".join(str(n) for n in sorted(_SPELLED, re
 _CJK = re.compile(r"([\u4e00-\u9fff])")
 
 
-def _drop_marks(text: str) -> str:
-    """Whisper's English clean-up of what is left: combining marks vanish (café -> cafe), a few
-    letters are spelled out (ß -> ss), other marks, symbols and punctuation but "." become spaces."""
-    out = []
-    for char in unicodedata.normalize("NFKD", text):
-        category = unicodedata.category(char)
-        if char in _LETTERS:
-            out.append(_LETTERS[char])
-        elif category == "Mn":
-            continue
-        elif category[0] in "MS" or (category[0] == "P" and char != "."):
-            out.append(" ")
-        else:
-            out.append(char)
-    return "".join(out)
-
-
 def _english(text: str, keep_marks: bool = False) -> str:
-    """Whisper's steps (via SeaBench's English normaliser), then AudioBench's own extra steps."""
+    """Whisper's English steps, then AudioBench's own extra steps. IMDA part 4 skips Whisper's
+    accent and symbol removal (its Tamil and Chinese words keep their marks): SeaBench's English
+    normaliser, which keeps marks, stands in for the other steps there."""
     from seabench.normalize import get_normalizer
 
-    text = _HESITATIONS.sub(" ", _BRACKETED.sub(" ", text.lower()))
-    text = get_normalizer("en").normalize(text)  # contractions, numbers to digits, spelling, punctuation
-    if not keep_marks:
-        text = _drop_marks(text)
+    if keep_marks:
+        text = get_normalizer("en").normalize(_HESITATIONS.sub(" ", _BRACKETED.sub(" ", text.lower())))
+    else:
+        text = get_normalizer("en", "whisper-en").normalize(text)
     text = _SMALL_NUMBER.sub(lambda m: _SPELLED[int(m.group(1))], text)
     text = "".join(c for c in text if unicodedata.category(c)[0] != "P")  # jiwer's RemovePunctuation deletes
     return _FILLERS.sub(" ", text)
