@@ -85,3 +85,35 @@ def test_tasks_listing_shows_the_suite_ready(audiobench_run) -> None:  # noqa: A
     lines = [line for line in out.stdout.splitlines() if line.split() and "/" in line.split()[0]]
     assert len(lines) == len(fixtures) + 1 and all(line.split()[-1] == "ready" for line in lines)
     assert f"{len(lines)} tasks, {len(lines)} with data here" in out.stdout
+
+
+def test_gemini_judge_hears_the_audio_on_the_same_rubrics(tmp_path: Path) -> None:
+    """The same AudioBench-protocol rubrics through the Gemini judge, which gets the clip itself."""
+    from seabench.tasks.datasets.audiobench_catalog import ENTRIES
+    from tests.helpers.audiobench_data import write_entry
+    from tests.helpers.fake_gemini import FakeGemini, inline_audio, prompt_text
+
+    chosen = [e for e in ENTRIES if e.task in ("sqa/mnsc-part3", "paralinguistics/mnsc-gender-dialogue")]
+    fixtures = [write_entry(tmp_path / "data", entry, salt) for salt, entry in enumerate(chosen)]
+    preds = tmp_path / "preds.jsonl"
+    preds.write_text("".join(json.dumps({"task": fx.task, "id": f"{i:05d}", "output": a}) + "\n"
+                             for fx in fixtures for i, a in enumerate(fx.answers)), encoding="utf-8")
+
+    def reply(req) -> str:  # noqa: ANN001 - Received
+        binary = "Score from 0 to 1." in prompt_text(req.json)
+        return json.dumps({"rationale": "Heard and compared.", "score": 0 if binary else 5})
+
+    with FakeGemini(responder=reply) as server:
+        env = {**os.environ, "SEABENCH_DATA_DIR": str(tmp_path / "data"), "SEABENCH_CACHE_DIR": str(tmp_path / "c"),
+               "GEMINI_API_KEY": "local", "GOOGLE_GEMINI_BASE_URL": server.url}
+        env.pop("GOOGLE_API_KEY", None)
+        out = cli(env, "run", "--model", f"predictions:{preds}", "--tasks", ",".join(fx.task for fx in fixtures),
+                  "-o", str(tmp_path / "run"), "--judge", "gemini:gemini-2.5-flash", "--quiet")
+        requests = server.generate_requests()
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert len(requests) == 4 and all(inline_audio(r.json) for r in requests)
+    assert all("The user's audio is attached." in prompt_text(r.json) for r in requests)
+    tasks = json.loads((tmp_path / "run" / "results.json").read_text(encoding="utf-8"))["tasks"]
+    assert tasks["sqa/mnsc-part3"]["metrics"]["judge_score_audiobench_rule"]["value"] == 100.0
+    assert tasks["paralinguistics/mnsc-gender-dialogue"]["metrics"]["judge_score_audiobench_rule"]["value"] == 0.0
+    assert tasks["paralinguistics/mnsc-gender-dialogue"]["metrics"]["judge_score"]["value"] == 0.0
