@@ -210,6 +210,7 @@ MERALION_CODE = Path(__file__).resolve().parent / "remote_code" / "meralion.py"
 
 def meralion_tokenizer():
     from seabench.models.reference.tokenizer import train_tokenizer
+    from tokenizers import processors
 
     from tests.unit.reference_fixtures import CORPUS
 
@@ -217,6 +218,9 @@ def meralion_tokenizer():
                           vocab_size=420, special_tokens=MERALION_SPECIALS)
     tok.pad_token, tok.eos_token, tok.bos_token = "<pad>", "<eos>", "<bos>"
     tok.chat_template = GEMMA_TEMPLATE
+    # like Gemma's tokenizer, encoding with special tokens starts with <bos>
+    tok.backend_tokenizer.post_processor = processors.TemplateProcessing(
+        single="<bos> $A", special_tokens=[("<bos>", tok.convert_tokens_to_ids("<bos>"))])
     return tok
 
 
