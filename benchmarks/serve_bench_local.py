@@ -38,7 +38,7 @@ def serve(ttft_s: float, per_s: float, itl_s: float, urls: mp.Queue, stop: mp.Ev
                     token_interval_s=itl_s) as server:
         urls.put(server.base_url)
         stop.wait()
-        counts.put((len(server.completions()), server.peak_in_flight))
+        counts.put((len(server.completions()), server.peak_in_flight, time.process_time()))
 
 
 def main() -> None:
@@ -68,21 +68,22 @@ def main() -> None:
     subprocess.run(command, check=True, cwd=ROOT)
     wall = time.perf_counter() - started
     stop.set()
-    sent, peak = counts.get(timeout=30)
+    sent, peak, server_cpu = counts.get(timeout=30)
     child.join(timeout=30)
 
     data = json.loads((out / "serve_bench.json").read_text())
-    print(f"server saw {sent} requests, at most {peak} at once; wall {wall:.1f} s; load average "
+    print(f"server saw {sent} requests, at most {peak} at once, used {server_cpu:.1f} CPU s; wall {wall:.1f} s; load average "
           f"{load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after; {os.cpu_count()} CPUs")
     print("| concurrency | audio s | ok / sent | TTFT set ms | TTFT mean / p95 ms | ITL set ms | ITL mean / p95 ms "
-          "| tokens/s | ideal tokens/s |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| tokens/s | ideal tokens/s | client CPU % |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for c in data["cells"]:
         ttft = args.ttft_ms + args.ttft_ms_per_s * c["audio_s"]
         ideal = c["concurrency"] * args.max_tokens / ((ttft + (args.max_tokens - 1) * args.itl_ms) / 1000)
         print(f"| {c['concurrency']} | {c['audio_s']:g} | {c['ok']} / {c['requests']} | {ttft:.1f} | "
               f"{c['ttft_ms']['mean']:.1f} / {c['ttft_ms']['p95']:.1f} | {args.itl_ms:.1f} | "
-              f"{c['itl_ms']['mean']:.2f} / {c['itl_ms']['p95']:.2f} | {c['tokens_per_s']:.0f} | {ideal:.0f} |")
+              f"{c['itl_ms']['mean']:.2f} / {c['itl_ms']['p95']:.2f} | {c['tokens_per_s']:.0f} | {ideal:.0f} | "
+              f"{100 * c['client_cpu_share']:.0f} |")
     print(f"tables: {out}/serve_bench.{{json,csv,md,html}}")
 
 

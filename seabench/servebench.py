@@ -18,7 +18,7 @@ import os
 import platform
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -81,6 +81,9 @@ class CellResult(BaseModel):
     output_tokens_mean: float | None = None
     tokens_per_s: float | None = None  # all output tokens of the phase / its wall time
     requests_per_s: float | None = None
+    # this process's CPU seconds / wall seconds during the measured phase: near 1 (a whole core), the client
+    # itself is what binds and the latencies above include its queueing
+    client_cpu_share: float | None = None
 
 
 class BenchResult(BaseModel):
@@ -159,6 +162,7 @@ class Cell:
     in_flight: int = 0
     peak_in_flight: int = 0
     stopped_early: bool = False
+    cpu_s: float = 0.0  # process CPU time of the measured phase
 
 
 class ServeBench:
@@ -204,36 +208,50 @@ class ServeBench:
                                     ("measured", cell.trials, cell.first_index + cell.warmup)):
             queue = iter(range(first, first + count))
             workers = [self._worker(cell, phase, queue, started, progress) for _ in range(cell.concurrency)]
+            cpu = time.process_time()
             await asyncio.gather(*workers)
+            cell.cpu_s = time.process_time() - cpu
 
-    async def _worker(self, cell: Cell, phase: str, queue: Any, started: float,
+    async def _worker(self, cell: Cell, phase: str, queue: Iterator[int], started: float,
                       progress: Callable[[bool], None]) -> None:
-        for index in queue:
+        """Send the queue's requests one after another. Each next request is built in a thread while the
+        current one streams (encoding minutes of audio would otherwise stall every stream's clock)."""
+        def build(i: int | None) -> asyncio.Future[dict[str, Any]] | None:
+            return None if i is None else asyncio.ensure_future(asyncio.to_thread(self.request, cell.audio_s, i))
+
+        index = next(queue, None)
+        upcoming = build(index)
+        while upcoming is not None:
+            request, current = await upcoming, index
+            index = next(queue, None)
+            upcoming = build(index)
             if time.monotonic() > cell.deadline:
                 cell.stopped_early = True
                 return
-            request = self.request(cell.audio_s, index)  # built before the clock starts
-            cell.in_flight += 1
-            cell.peak_in_flight = max(cell.peak_in_flight, cell.in_flight)
-            sent = time.perf_counter()
-            try:
-                outcome = await self.adapter.answer(request)
-            finally:
-                cell.in_flight -= 1
-            record = RequestRecord(cell.concurrency, cell.audio_s, phase, index, sent - started, outcome.ok,
-                                   e2e_s=time.perf_counter() - sent)
-            if outcome.ok and outcome.value is not None and outcome.value.clock is not None:
-                got = outcome.value
-                record.ttft_s = got.clock.ttft_s
-                record.gaps_s = got.clock.gaps
-                record.output_tokens = got.output_tokens if got.output_tokens is not None else len(got.clock.arrivals)
-                if record.ttft_s is None:  # a finished answer without a single token has no TTFT
-                    record.ok, record.error = False, "empty answer: no token was streamed"
-            elif outcome.error is not None:
-                record.error = outcome.error.describe()[:300]
-            cell.records.append(record)
-            self.on_request(record)
-            progress(not record.ok)
+            cell.records.append(await self._send(cell, phase, current, request, started))
+            self.on_request(cell.records[-1])
+            progress(not cell.records[-1].ok)
+
+    async def _send(self, cell: Cell, phase: str, index: int, request: dict[str, Any], started: float) -> RequestRecord:
+        cell.in_flight += 1
+        cell.peak_in_flight = max(cell.peak_in_flight, cell.in_flight)
+        sent = time.perf_counter()
+        try:
+            outcome = await self.adapter.answer(request)
+        finally:
+            cell.in_flight -= 1
+        record = RequestRecord(cell.concurrency, cell.audio_s, phase, index, sent - started, outcome.ok,
+                               e2e_s=time.perf_counter() - sent)
+        if outcome.ok and outcome.value is not None and outcome.value.clock is not None:
+            got = outcome.value
+            record.ttft_s = got.clock.ttft_s
+            record.gaps_s = got.clock.gaps
+            record.output_tokens = got.output_tokens if got.output_tokens is not None else len(got.clock.arrivals)
+            if record.ttft_s is None:  # a finished answer without a single token has no TTFT
+                record.ok, record.error = False, "empty answer: no token was streamed"
+        elif outcome.error is not None:
+            record.error = outcome.error.describe()[:300]
+        return record
 
 
 def error_kind(message: str) -> str:
@@ -263,6 +281,7 @@ def summarize(cell: Cell) -> CellResult:
     if result.wall_s > 0:
         result.tokens_per_s = sum(tokens) / result.wall_s
         result.requests_per_s = len(ok) / result.wall_s
+        result.client_cpu_share = cell.cpu_s / result.wall_s
     return result
 
 
