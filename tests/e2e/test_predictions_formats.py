@@ -113,6 +113,17 @@ def test_lmms_eval_log_samples_match_by_doc_id(tmp_path: Path, layout: str) -> N
     assert "1 prediction ids match no sample: position 999" in done.stderr
 
 
+def test_positions_count_in_the_whole_task_whatever_limit_chose(tmp_path: Path) -> None:
+    samples = _samples("mini/asr-th")
+    preds = write_manifest(tmp_path / "lmms.jsonl", [{"doc_id": i, "target": s.reference, "filtered_resps": s.reference}
+                                                     for i, s in enumerate(samples)])
+    done = _run(tmp_path, preds, "mini/asr-th", "run", "--limit", "5")
+    assert done.returncode == 0, done.stderr
+    task = _result(tmp_path, "mini/asr-th")
+    assert task["counts"]["n"] == 5 and task["metrics"]["wer"]["value"] == 0.0
+    assert "match no sample" not in done.stderr  # the other answers belong to samples the limit left out
+
+
 def test_positional_answers_need_a_single_task(tmp_path: Path) -> None:
     preds = tmp_path / "lmms.jsonl"
     write_manifest(preds, [{"doc_id": 0, "target": "x", "filtered_resps": "x"}])
