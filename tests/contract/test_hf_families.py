@@ -19,7 +19,7 @@ from seabench.models.hf_checkpoint import code_sha256
 from seabench.models.hf_common import SR, window_of
 
 from seabench import GenerationConfig, ModelInput, UserError
-from tests.helpers.tiny_hf import tiny_meralion, tiny_phi4mm, tiny_wav2vec2_ctc, tiny_whisper
+from tests.helpers.tiny_hf import tiny_meralion, tiny_phi4mm, tiny_seallms_audio, tiny_wav2vec2_ctc, tiny_whisper
 from tests.unit.reference_fixtures import clips, one_torch_thread, tiny_qwen2_audio
 
 GREEDY = GenerationConfig(max_new_tokens=8)
@@ -50,7 +50,8 @@ def folders(tmp_path_factory) -> dict[str, Path]:
     return {"meralion1": tiny_meralion(root / "meralion1", 1), "meralion2": tiny_meralion(root / "meralion2", 2),
             "phi4mm": tiny_phi4mm(root / "phi4mm"), "whisper": tiny_whisper(root / "whisper"),
             "ctc": tiny_wav2vec2_ctc(root / "ctc"), "ctc_group": tiny_wav2vec2_ctc(root / "ctc-group", layer_norm=False),
-            "qwen2_audio": tiny_qwen2_audio(root / "qwen2-audio")}
+            "qwen2_audio": tiny_qwen2_audio(root / "qwen2-audio"),
+            "seallms_audio": tiny_seallms_audio(root / "SeaLLMs-Audio-tiny")}
 
 
 def pinned(folder: Path) -> dict[str, object]:
@@ -212,6 +213,31 @@ def test_a_hub_id_that_is_not_cached_is_one_line(hub_cache: Path) -> None:
     assert f"`hf download MERaLiON/MERaLiON-2-3B --revision {COMMIT}`" in message
     with pytest.raises(UserError, match="neither a folder nor a hub id"):
         create("hf:not//a/valid id", {})
+
+
+# -- SeaLLMs-Audio: the processor's chat template, audio before the text ----------------------------------
+def test_seallms_audio_answers_like_seabench_audio(folders) -> None:
+    """SeaBench_Audio/gen_responses.py: a user turn [audio, text] through the processor's chat template,
+    `processor(text=..., audio=[...])` (newer transformers' keyword), greedy with repetition penalty 1.1."""
+    from transformers import AutoProcessor, Qwen2AudioForConditionalGeneration
+
+    folder = folders["seallms_audio"]
+    adapter = create(f"hf:{folder}", {})
+    assert adapter.kind == "chat" and adapter.template is None
+    processor = AutoProcessor.from_pretrained(str(folder))
+    model = Qwen2AudioForConditionalGeneration.from_pretrained(str(folder), use_safetensors=True).eval()
+    expected = []
+    for array in clips():
+        conversation = [{"role": "user", "content": [{"type": "audio", "audio_url": "clip.wav"},
+                                                     {"type": "text", "text": "Transcribe the audio."}]}]
+        text = processor.apply_chat_template(conversation, add_generation_prompt=True, tokenize=False)
+        inputs = processor(text=text, audio=[array], return_tensors="pt", padding=True, sampling_rate=16000)
+        with torch.inference_mode():
+            ids = model.generate(**inputs, max_new_tokens=8, repetition_penalty=1.1, do_sample=False)
+        expected.append(processor.batch_decode(ids[:, inputs["input_ids"].size(1):], skip_special_tokens=True,
+                                               clean_up_tokenization_spaces=False)[0])
+    got = adapter.generate(_inputs(), GREEDY.model_copy(update={"repetition_penalty": 1.1}))
+    assert [o.text for o in got] == [e.strip() for e in expected]
 
 
 # -- Phi-4-multimodal: raw text prompt with <|audio_N|>, clips as (array, rate) --------------------------------

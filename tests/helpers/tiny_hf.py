@@ -364,3 +364,26 @@ def tiny_phi4mm(folder: Path, *, seed: int = 0) -> Path:
     code.Phi4MMProcessor(WhisperFeatureExtractor(feature_size=80, chunk_length=30), tok).save_pretrained(folder)
     return _ship_remote_code(folder, PHI4MM_CODE, "modeling_phi4mm", {
         "AutoConfig": "Phi4MMConfig", "AutoModelForCausalLM": "Phi4MMForCausalLM", "AutoProcessor": "Phi4MMProcessor"})
+
+
+# A Qwen2.5-style template without Qwen2-Audio's default system turn: SeaLLMs-Audio's official script
+# (SeaBench_Audio/gen_responses.py) sends no system prompt, so whatever the checkpoint's template does is kept.
+SEALLMS_TEMPLATE = (
+    "{% set audio_count = namespace(value=0) %}{% for message in messages %}"
+    "<|im_start|>{{ message['role'] }}\n{% if message['content'] is string %}{{ message['content'] }}"
+    "{% else %}{% for content in message['content'] %}"
+    "{% if content['type'] == 'audio' or 'audio_url' in content %}{% set audio_count.value = audio_count.value + 1 %}"
+    "Audio {{ audio_count.value }}: <|audio_bos|><|AUDIO|><|audio_eos|>\n"
+    "{% elif 'text' in content %}{{ content['text'] }}{% endif %}{% endfor %}{% endif %}<|im_end|>\n"
+    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+def tiny_seallms_audio(folder: Path, *, seed: int = 0) -> Path:
+    """SeaLLMs-Audio's layout: the Qwen2-Audio encoder and projector with a Qwen2.5 decoder (rope theta 1e6,
+    32k positions, an untied output matrix), its own chat template, the hub's key names."""
+    reference_qwen2_audio(folder, seed, 10, max_shard_size="1GB", chat_template=SEALLMS_TEMPLATE,
+                          decoder={"rope_theta": 1_000_000.0, "max_position_embeddings": 32768,
+                                   "tie_word_embeddings": False, "use_sliding_window": False})
+    _hub_layout(folder)
+    return folder

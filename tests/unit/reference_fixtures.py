@@ -52,10 +52,12 @@ def tokenizer():  # -> PreTrainedTokenizerFast
 
 
 def tiny_qwen2_audio(folder: Path, seed: int = 0, window_s: int = WINDOW_S, *, hidden: int = 64, heads: int = 4,
-                     max_shard_size: str = "500KB") -> Path:
+                     max_shard_size: str = "500KB", decoder: dict | None = None,
+                     chat_template: str | None = None) -> Path:
     """Save a tiny random Qwen2AudioForConditionalGeneration + processor (audio window `window_s`) to `folder`.
     Sharded by default, like the 7B checkpoints; `hidden`/`heads` set the decoder's size (vLLM needs
-    head_dim >= 32)."""
+    head_dim >= 32); `decoder` overrides text-config fields and `chat_template` the processor's template
+    (SeaLLMs-Audio: a Qwen2.5 decoder and its own template)."""
     import torch
     from transformers import (
         Qwen2AudioConfig,
@@ -75,7 +77,7 @@ def tiny_qwen2_audio(folder: Path, seed: int = 0, window_s: int = WINDOW_S, *, h
             num_mel_bins=80,
             max_source_positions=window_s * 50,  # published models: 30 s; tests mostly use 10 s for speed
         ),
-        text_config=dict(
+        text_config={**dict(
             model_type="qwen2",
             vocab_size=len(tok),
             hidden_size=hidden,
@@ -86,7 +88,7 @@ def tiny_qwen2_audio(folder: Path, seed: int = 0, window_s: int = WINDOW_S, *, h
             max_position_embeddings=2048,
             pad_token_id=tok.pad_token_id,
             eos_token_id=tok.convert_tokens_to_ids("<|im_end|>"),
-        ),
+        ), **(decoder or {})},
         audio_token_index=tok.convert_tokens_to_ids("<|AUDIO|>"),
     )
     torch.manual_seed(seed)
@@ -95,7 +97,7 @@ def tiny_qwen2_audio(folder: Path, seed: int = 0, window_s: int = WINDOW_S, *, h
     with torch.no_grad():
         model.lm_head.weight.mul_(8.0)
     extractor = WhisperFeatureExtractor(feature_size=80, chunk_length=window_s)
-    processor = Qwen2AudioProcessor(feature_extractor=extractor, tokenizer=tok)
+    processor = Qwen2AudioProcessor(feature_extractor=extractor, tokenizer=tok, chat_template=chat_template)
     model.save_pretrained(folder, max_shard_size=max_shard_size)
     processor.save_pretrained(folder)
     return folder
