@@ -392,8 +392,11 @@ def serve_bench(
     out.print(f"Results: {directory}/serve_bench.{{json,csv,md,html}}  Requests: {directory}/requests.jsonl")
     if result.status == "interrupted":
         raise typer.Exit(EXIT_INTERRUPTED)
-    if result.cells and all(c.ok == 0 for c in result.cells):
-        err.print(f"error: no request succeeded; see {directory}/requests.jsonl", highlight=False, markup=False)
+    if result.status == "failed":
+        last = result.cells[-1]
+        kinds = ", ".join(f"{k} x{n}" for k, n in last.error_kinds.items()) or "no measured request"
+        err.print(f"error: every request of cell c={last.concurrency} audio={last.audio_s:g}s failed ({kinds}), "
+                  f"so the bench stopped; see {directory}/requests.jsonl", highlight=False, markup=False)
         raise typer.Exit(EXIT_FAILED)
 
 

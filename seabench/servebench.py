@@ -21,13 +21,16 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
 
 from seabench.errors import UserError
 from seabench.types import GenerationConfig, ModelInput
+
+if TYPE_CHECKING:
+    from seabench.servebench_report import PublishedTable
 
 SR = 16000
 PAUSE_S = 0.25  # silence between two clips of the pool
@@ -89,7 +92,7 @@ class CellResult(BaseModel):
 class BenchResult(BaseModel):
     schema_version: int = 1
     kind: Literal["serve-bench"] = "serve-bench"
-    status: Literal["complete", "interrupted"] = "complete"
+    status: Literal["complete", "interrupted", "failed"] = "complete"  # failed: a whole cell failed, so it stopped
     settings: BenchSettings
     server: dict[str, Any] = Field(default_factory=dict)
     client: dict[str, Any] = Field(default_factory=dict)
@@ -177,6 +180,7 @@ class ServeBench:
         self.generation = GenerationConfig(max_new_tokens=settings.max_tokens, temperature=0.0)
         self.next_index = 0
         self.results: list[CellResult] = []
+        self.last_records: list[RequestRecord] = []  # the latest cell's, warm-up included
 
     def request(self, audio_s: float, index: int) -> dict[str, Any]:
         inp = ModelInput(sample_id=f"serve-bench-{index}", task="serve-bench", prompt=self.settings.prompt,
@@ -192,6 +196,7 @@ class ServeBench:
         warmup = concurrency if s.warmup is None else s.warmup
         cell = Cell(concurrency, audio_s, warmup, s.trials, time.monotonic() + s.max_cell_s, self.next_index)
         self.next_index += warmup + s.trials
+        self.last_records = cell.records
         try:
             self.adapter.run_coroutine(self._run(cell, progress))
         finally:
@@ -255,8 +260,12 @@ class ServeBench:
 
 
 def error_kind(message: str) -> str:
-    """`HTTP 503: ...` -> `HTTP 503`; `timeout: ...` -> `timeout`."""
-    return message.split(":", 1)[0].strip() or "error"
+    """`HTTP 503: ...` -> `HTTP 503`; `timeout: ...` -> `timeout`; `error: APIConnectionError: ...` ->
+    `APIConnectionError`: a short name to count a cell's failures by."""
+    head, _, rest = message.partition(":")
+    if head.strip() == "error" and rest.strip():
+        return rest.split(":", 1)[0].strip()
+    return head.strip() or "error"
 
 
 def summarize(cell: Cell) -> CellResult:
@@ -305,7 +314,11 @@ def open_adapter(model: str, options: dict[str, Any], settings: BenchSettings) -
         raise UserError("serve-bench measures a running OpenAI-compatible server: --model openai:MODEL@URL "
                         "(start it yourself, e.g. `vllm serve MODEL`; seabench never starts one)")
     forced = {"stream": True, "max_retries": 0, "concurrency": max(settings.concurrency),
-              "timeout": options.get("timeout", settings.request_timeout_s)}
+              "timeout": settings.request_timeout_s}
+    clash = sorted(k for k in set(options) & set(forced) if k != "timeout")
+    if clash:
+        raise UserError(f"serve-bench sets -M {', '.join(clash)} itself (streaming, no retries, "
+                        "--concurrency); leave them out")
     return registry().create_model(model, {**options, **forced})
 
 
@@ -320,13 +333,16 @@ def client_details() -> dict[str, Any]:
 
 
 def serve_bench(model: str, options: dict[str, Any], settings: BenchSettings, out_dir: Path,
-                published: Any = None, quiet: bool = False) -> BenchResult:
+                published: PublishedTable | None = None, quiet: bool = False) -> BenchResult:
     """Measure every (concurrency, audio length) cell, writing requests.jsonl as requests finish and the
-    tables (JSON, CSV, Markdown, HTML) at the end, or when interrupted with what was measured so far."""
+    tables (JSON, CSV, Markdown, HTML) at the end, or when interrupted with what was measured so far.
+    A cell in which every request failed stops the bench (a server that is down, or audio it refuses)."""
     from seabench.manifest import now
     from seabench.progress import RunProgress
     from seabench.servebench_report import write_reports
 
+    if "timeout" in options:  # -M timeout=S is the adapter's usual way to set it: record what was used
+        settings = settings.model_copy(update={"request_timeout_s": float(options["timeout"])})
     adapter = open_adapter(model, options, settings)
     pool = AudioPool.from_mini()
     result = BenchResult(settings=settings, client=client_details(), started_at=now())
@@ -345,7 +361,10 @@ def serve_bench(model: str, options: dict[str, Any], settings: BenchSettings, ou
                 for c in settings.concurrency:
                     name = f"c={c} audio={audio_s:g}s"
                     progress.add_task(name, (c if settings.warmup is None else settings.warmup) + settings.trials)
-                    bench.run_cell(c, audio_s, lambda error, n=name: progress.advance(n, error))
+                    cell = bench.run_cell(c, audio_s, lambda error, n=name: progress.advance(n, error))
+                    if cell.ok == 0 and not any(r.ok for r in bench.last_records):
+                        result.status = "failed"
+                        return result
     except KeyboardInterrupt:
         result.status = "interrupted"
     finally:

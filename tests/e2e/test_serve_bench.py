@@ -114,7 +114,7 @@ def test_errors_are_counted_per_cell_never_retried(tmp_path: Path) -> None:
     assert code == 0, output
     first, second = data["cells"]
     assert (first["requests"], first["ok"], first["errors"]) == (4, 2, 2)
-    assert first["error_kinds"] == {"HTTP 503": 1, "error": 1} and first["ttft_ms"]["n"] == 2
+    assert first["error_kinds"] == {"HTTP 503": 1, "APIConnectionError": 1} and first["ttft_ms"]["n"] == 2
     assert (second["ok"], second["errors"]) == (4, 0)
     assert sent == 10  # 2 cells x (1 + 4): a failed request is not sent again
     assert "HTTP 503 x1" in (tmp_path / "bench" / "serve_bench.md").read_text()
@@ -161,13 +161,17 @@ def test_a_published_csv_is_shown_beside_ours(tmp_path: Path) -> None:
     assert "| mine TTFT ms | mine ITL ms |" in (tmp_path / "bench" / "serve_bench.md").read_text()
 
 
-def test_no_server_means_every_request_fails_and_the_command_says_so(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["serve-bench", "--model", "openai:m@http://127.0.0.1:9/v1", "--concurrency", "1",
-                                      "--audio-seconds", "1", "--trials", "2", "--warmup", "0", "--quiet",
+def test_a_cell_where_everything_fails_stops_the_bench(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["serve-bench", "--model", "openai:m@http://127.0.0.1:9/v1", "--concurrency",
+                                      "1,4", "--audio-seconds", "1,2", "--trials", "2", "--warmup", "0", "--quiet",
                                       "--out", str(tmp_path / "b"), "-M", "timeout=2"])
-    assert result.exit_code == 1 and "no request succeeded" in result.output
+    assert result.exit_code == 1 and "every request of cell c=1 audio=1s failed (APIConnectionError x2)" in result.output
     data = json.loads((tmp_path / "b" / "serve_bench.json").read_text())
-    assert data["cells"][0]["errors"] == 2
+    assert data["status"] == "failed" and len(data["cells"]) == 1 and data["cells"][0]["errors"] == 2
+    assert data["settings"]["request_timeout_s"] == 2
+    clash = CliRunner().invoke(app, ["serve-bench", "--model", "openai:m@http://127.0.0.1:9/v1", "-M", "max_retries=3",
+                                     "--out", str(tmp_path / "c")])
+    assert clash.exit_code != 0 and "sets -M max_retries itself" in str(clash.exception)
 
 
 def test_audio_windows_are_exact_speech_and_all_different() -> None:
