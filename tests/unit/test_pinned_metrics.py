@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
-from seabench.aggregate import aggregate_task
+from seabench.aggregate import aggregate_columns, aggregate_task
+from seabench.index import columns_by_task, read_index
+from seabench.records import SampleWriter
 from seabench.scoring import score_record
 from seabench.types import SampleRecord
 from tests.helpers.pinned_records import pinned_cases
@@ -53,6 +55,20 @@ def cases():  # type: ignore[no-untyped-def]
 
 def test_aggregation_from_records_is_pinned(golden: dict[str, Any], cases) -> None:  # type: ignore[no-untyped-def]
     results = {task.name: aggregate_task(task, latest(records), n, seed=0) for task, records, n in cases}
+    pinned = {name: {k: v for k, v in r.items() if k in PINNED} for name, r in golden["results"].items()}
+    assert result_values(results) == pinned
+
+
+def test_aggregation_from_the_score_index_is_pinned(golden: dict[str, Any], cases, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The same records written to samples.jsonl (retried sample included) and read back through the index."""
+    path = tmp_path / "samples.jsonl"
+    writer = SampleWriter(path)
+    for _, records, _ in cases:
+        for record in records:
+            writer.write(record)
+    writer.close()
+    columns = columns_by_task(read_index(path)[1])
+    results = {task.name: aggregate_columns(task, columns[task.name], n, seed=0) for task, _, n in cases}
     pinned = {name: {k: v for k, v in r.items() if k in PINNED} for name, r in golden["results"].items()}
     assert result_values(results) == pinned
 
