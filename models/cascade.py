@@ -32,6 +32,7 @@ PROMPT_VERSION = "1"
 ASR_TASK = "asr/cascade"
 ASR_TOKENS = 256
 OWN_OPTIONS = {"asr_max_new_tokens"}
+LANGUAGE = "extra.language"  # `-G language=th`: the ASR side's forced language (Whisper)
 
 
 def asr_prompt(language: str) -> str:
@@ -67,7 +68,10 @@ class CascadeAdapter(ModelAdapter):
         self.id = spec
         self.asr, self.llm = asr, llm
         self.asr_max_new_tokens = asr_max_new_tokens
-        self.generation_keys = llm.generation_keys  # the task's settings go to the LLM; the ASR side is greedy
+        # the task's settings go to the LLM; the ASR side is greedy, in a forced language if it takes one
+        self.generation_keys = llm.generation_keys
+        if llm.generation_keys is not None and asr.generation_keys is not None:
+            self.generation_keys = llm.generation_keys | (asr.generation_keys & {LANGUAGE})
         self.neutral_options = frozenset({f"asr.{k}" for k in asr.neutral_options} |
                                          {f"llm.{k}" for k in llm.neutral_options})
         self.default_batch_size = asr.default_batch_size
@@ -106,7 +110,11 @@ class CascadeAdapter(ModelAdapter):
                     input_hash=ModelInput.hash_of(prompt, [], config.system_prompt))))
                 outputs[idx] = ModelOutput(latency_s=_latency(asr_outs), warnings=notes, intermediate=steps)
         if asked:
-            answers = self.llm.generate([inp for _, inp in asked], config)
+            llm_config = config
+            if LANGUAGE not in (self.llm.generation_keys or ()):  # the forced language was the ASR side's
+                llm_config = config.model_copy(update={"extra": {k: v for k, v in config.extra.items()
+                                                                 if k != "language"}})
+            answers = self.llm.generate([inp for _, inp in asked], llm_config)
             for (idx, _), answer in zip(asked, answers, strict=True):
                 before = outputs[idx]
                 assert before is not None
@@ -122,7 +130,9 @@ class CascadeAdapter(ModelAdapter):
         clips = [(idx, ModelInput(sample_id=f"{inp.sample_id}#{n}", task=ASR_TASK, prompt=asr_prompt(inp.language),
                                   audio=[wave], audio_refs=inp.audio_refs[n:n + 1], language=inp.language))
                  for idx, inp in enumerate(batch) for n, wave in enumerate(inp.audio)]
-        asr_config = GenerationConfig(max_new_tokens=self.asr_max_new_tokens, temperature=0.0, seed=config.seed)
+        language = {"language": config.extra["language"]} if "language" in config.extra else {}
+        asr_config = GenerationConfig(max_new_tokens=self.asr_max_new_tokens, temperature=0.0, seed=config.seed,
+                                      extra=language)
         outs = self.asr.generate([c for _, c in clips], asr_config) if clips else []
         result: list[tuple[list[str], list[ModelOutput]]] = [([], []) for _ in batch]
         for (idx, _), out in zip(clips, outs, strict=True):

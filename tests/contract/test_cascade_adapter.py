@@ -126,6 +126,28 @@ def test_real_hf_asr_feeds_a_text_model(tmp_path: Path, monkeypatch: pytest.Monk
     cascade.close()
 
 
+def test_a_forced_language_goes_to_the_asr_side(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`-G language=vi` with a Whisper ASR side: the transcripts are Whisper's in Vietnamese."""
+    pytest.importorskip("torch")
+    from tests.helpers.tiny_hf import tiny_whisper
+    from tests.unit.reference_fixtures import clips
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    cascade = create(f"cascade:hf:{tiny_whisper(tmp_path / 'whisper')}+echo", {"asr_max_new_tokens": 8})
+    assert "extra.language" in cascade.generation_keys and "extra.language" not in cascade.llm.generation_keys
+    forced = CONFIG.model_copy(update={"extra": {"language": "vi"}})
+    inputs = [ModelInput(sample_id=f"s{i}", task="mini/sqa-th", prompt="Why?", audio=[c], language="th")
+              for i, c in enumerate(clips()[:2])]
+    outs = cascade.generate(inputs, forced)
+    direct = cascade.asr.generate([ModelInput(sample_id="x", task="asr/cascade", prompt="", audio=[c], language="th")
+                                   for c in clips()[:2]], GenerationConfig(max_new_tokens=8, extra={"language": "vi"}))
+    assert [o.intermediate["transcript"] for o in outs] == [d.text for d in direct]
+    assert direct != cascade.asr.generate([ModelInput(sample_id="x", task="asr/cascade", prompt="", audio=[c],
+                                                      language="th") for c in clips()[:2]],
+                                          GenerationConfig(max_new_tokens=8))
+    cascade.close()
+
+
 def test_transcript_budget_is_part_of_the_snapshot() -> None:
     short = create("cascade:echo+echo", {"asr_max_new_tokens": 16}).info().snapshot
     assert short != create("cascade:echo+echo", {}).info().snapshot
