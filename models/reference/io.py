@@ -13,7 +13,14 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .config import FORMAT_NAME, SAMPLE_RATE, AdapterConfig, AudioTokens, EncoderConfig, ReferenceConfig
+from .config import (
+    FORMAT_NAME,
+    SAMPLE_RATE,
+    AdapterConfig,
+    AudioTokens,
+    EncoderConfig,
+    ReferenceConfig,
+)
 from .model import ReferenceModel
 
 if TYPE_CHECKING:

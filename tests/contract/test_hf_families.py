@@ -19,7 +19,13 @@ from seabench.models.hf_checkpoint import code_sha256
 from seabench.models.hf_common import SR, window_of
 
 from seabench import GenerationConfig, ModelInput, UserError
-from tests.helpers.tiny_hf import tiny_meralion, tiny_phi4mm, tiny_seallms_audio, tiny_wav2vec2_ctc, tiny_whisper
+from tests.helpers.tiny_hf import (
+    tiny_meralion,
+    tiny_phi4mm,
+    tiny_seallms_audio,
+    tiny_wav2vec2_ctc,
+    tiny_whisper,
+)
 from tests.unit.reference_fixtures import clips, one_torch_thread, tiny_qwen2_audio
 
 GREEDY = GenerationConfig(max_new_tokens=8)

@@ -79,6 +79,7 @@ def test_vllm_sends_meralion_prompts_as_the_plugin_example_writes_them(fake_vllm
     tokenizer adds it), `<SpeechHere>` once, the clip as multi-modal data."""
     from seabench.models.hf_checkpoint import code_sha256
     from seabench.models.vllm_offline import create
+
     from tests.unit.reference_fixtures import clips
 
     adapter = create(f"vllm:{meralion2}", {"trust_remote_code": True, "code_sha256": code_sha256(meralion2),
@@ -98,11 +99,10 @@ def test_vllm_sends_meralion_prompts_as_the_plugin_example_writes_them(fake_vllm
 
 # -- openai: a server whose model name says MERaLiON ----------------------------------------------------------
 def test_openai_wraps_prompts_for_a_meralion_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from seabench.audio import load_audio
     from seabench.registry import registry
     from tests.helpers.core import write_tone
     from tests.helpers.fake_openai import FakeOpenAI, user_text
-
-    from seabench.audio import load_audio
 
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     tone = load_audio(str(write_tone(tmp_path / "tone.wav", seconds=0.3)))

@@ -311,8 +311,13 @@ def tiny_wav2vec2_ctc(folder: Path, *, layer_norm: bool = True, seed: int = 0) -
     words, `<pad>` as the blank). `layer_norm=True` is XLS-R's layout (its extractor returns an attention
     mask); False is wav2vec2-base's group norm, whose extractor does not."""
     import torch
-    from transformers import Wav2Vec2Config, Wav2Vec2CTCTokenizer, Wav2Vec2FeatureExtractor, Wav2Vec2ForCTC, \
-        Wav2Vec2Processor
+    from transformers import (
+        Wav2Vec2Config,
+        Wav2Vec2CTCTokenizer,
+        Wav2Vec2FeatureExtractor,
+        Wav2Vec2ForCTC,
+        Wav2Vec2Processor,
+    )
 
     folder.mkdir(parents=True, exist_ok=True)
     vocab = {token: i for i, token in enumerate(["<pad>", "<unk>", "|", *CTC_ALPHABET])}

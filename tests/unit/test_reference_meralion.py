@@ -6,26 +6,20 @@ several 30 s-style windows per clip."""
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from tests.helpers.tiny_hf import MERALION_CODE, tiny_meralion
-from tests.unit.reference_fixtures import clips, one_torch_thread
+from tests.unit.reference_fixtures import clips
+
+pytestmark = pytest.mark.usefixtures("single_torch_thread")
 
 OFFICIAL_V1 = "Given the following audio context: <SpeechHere>\n\nText instruction: {query}"
 OFFICIAL_V2 = "Instruction: {query} \nFollow the text instruction based on the following audio: <SpeechHere>"
 N_NEW = 10
 WINDOW_S = 6
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _single_thread() -> Iterator[None]:
-    with one_torch_thread():
-        yield
 
 
 @pytest.fixture(scope="module")

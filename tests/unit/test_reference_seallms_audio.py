@@ -4,21 +4,15 @@ loads it and matches transformers' Qwen2AudioForConditionalGeneration; the promp
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import torch
 
 from tests.helpers.tiny_hf import tiny_seallms_audio
-from tests.unit.reference_fixtures import clips, one_torch_thread
+from tests.unit.reference_fixtures import clips
+
+pytestmark = pytest.mark.usefixtures("single_torch_thread")
 
 N_NEW = 10
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _single_thread() -> Iterator[None]:
-    with one_torch_thread():
-        yield
 
 
 @pytest.fixture(scope="module")

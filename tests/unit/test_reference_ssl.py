@@ -4,23 +4,18 @@ it reads the waveform, batches like one clip at a time, saves and loads, and tra
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from tests.unit.reference_fixtures import clips, one_torch_thread, tokenizer
+from tests.unit.reference_fixtures import clips, tokenizer
 from tests.unit.test_reference_train import _history, _train, train_dir  # noqa: F401 - the shared train split
 
+pytestmark = pytest.mark.usefixtures("single_torch_thread")
+
 N_NEW = 8
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _single_thread() -> Iterator[None]:
-    with one_torch_thread():
-        yield
 
 
 @pytest.fixture(scope="module")

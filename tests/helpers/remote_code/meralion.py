@@ -17,8 +17,14 @@ for v1's adapter, the MERaLiON-2 transformers code's first-generation adapter cl
 import numpy as np
 import torch
 from torch import nn
-from transformers import Gemma2Config, Gemma2ForCausalLM, GenerationMixin, PretrainedConfig, PreTrainedModel, \
-    WhisperConfig
+from transformers import (
+    Gemma2Config,
+    Gemma2ForCausalLM,
+    GenerationMixin,
+    PretrainedConfig,
+    PreTrainedModel,
+    WhisperConfig,
+)
 from transformers.feature_extraction_utils import BatchFeature
 from transformers.models.whisper.modeling_whisper import WhisperEncoder
 from transformers.processing_utils import ProcessorMixin
