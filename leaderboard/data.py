@@ -25,7 +25,7 @@ from seabench.leaderboard.scoring import (
     AGGREGATION_RULE, Kind, format_value, judge_score, metric_kind, n_choices, normalise, primary_score,
 )
 from seabench.leaderboard.significance import Comparison, compare
-from seabench.leaderboard.task_types import TaskTypeCell, scored_by_call, task_type_cells
+from seabench.leaderboard.task_types import TaskTypeCell, judge_answered, task_type_cells
 from seabench.records import RESULTS_FILE, SAMPLES_FILE, latest_records
 from seabench.metrics import MeanMetric
 from seabench.types import MetricValue, RunResult, SampleRecord, Score, TaskResult
@@ -221,10 +221,10 @@ def _task_infos(runs: Sequence[LoadedRun]) -> dict[str, TaskInfo]:
 
 def judged_everywhere(runs: Sequence[LoadedRun], task: str) -> set[str] | None:
     """Sample ids of a judge-scored task that every run holding the task has a judge score for.
-    None when fewer than two runs hold it (nothing to align). A run none of whose items the judge
-    itself scored (every call failed) has no score and does not narrow the others' items."""
+    None when fewer than two runs hold it (nothing to align). A run whose judge calls all failed has
+    no score and does not narrow the others' items."""
     holding = [run.records.get(task, {}) for run in runs if task in run.result.tasks]
-    holding = [recs for recs in holding if any(scored_by_call(r) for r in recs.values())]
+    holding = [recs for recs in holding if judge_answered(recs.values())]
     if len(holding) < 2:
         return None
     sets = [{sid for sid, r in recs.items() if judge_score(r) is not None} for recs in holding]
@@ -248,7 +248,7 @@ def _cells(runs: Sequence[LoadedRun], ids: list[str], tasks: dict[str, TaskInfo]
             info = tasks[name]
             shared = common.get(name)
             overall = task.metrics.get(task.primary_metric) if shared is None else _same_items_metric(run, task, shared)
-            if info.kind == "judge" and not any(scored_by_call(r) for r in run.records.get(name, {}).values()):
+            if info.kind == "judge" and not judge_answered(run.records.get(name, {}).values()):
                 overall = None  # the judge never answered for this run: no score, not the empty-answer minimum
             cells.append(_cell(rid, task, info, ALL, overall))
             for lang, metrics in sorted(task.breakdowns.get("language", {}).items()):

@@ -2,8 +2,8 @@
 for every model), computed from the sample records so every cell compares models on the same items.
 
 A cell (task, task type, language; either may be "all") averages each model over the items of that
-cell that every model holding the task had scored by the judge. A model none of whose items of the
-task was scored by a judge call (every call failed; only empty answers got the lowest score without
+cell that every model holding the task had scored by the judge. A model whose items were sent to the
+judge and none came back scored (every call failed; only empty answers got the lowest score without
 a call) shows no score anywhere in the task and does not shrink the others' item sets.
 """
 
@@ -13,7 +13,7 @@ import csv
 import io
 import statistics
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from pydantic import BaseModel
 
@@ -41,6 +41,13 @@ def scored_by_call(record: SampleRecord) -> bool:
     return judge_score(record) is not None and not (score is not None and NOT_SENT in score.flags)
 
 
+def judge_answered(records: Iterable[SampleRecord]) -> bool:
+    """False when items were sent to the judge and none came back scored (every call failed); a run
+    whose answers were all empty (nothing sent, all given the lowest score) has its scores."""
+    records = list(records)
+    return any(scored_by_call(r) for r in records) or all(judge_score(r) is not None for r in records)
+
+
 def _cells_of(record: SampleRecord) -> list[tuple[str, str]]:
     kind = str(record.metadata.get(TASK_TYPE))
     return [(kind, record.language), (kind, ALL), (ALL, record.language), (ALL, ALL)]
@@ -60,7 +67,7 @@ def task_type_cells(runs: Sequence[dict[str, dict[str, SampleRecord]]], ids: Seq
                 for cell in _cells_of(record):
                     members[cell][rid].add(sid)
         held = dict(holding)
-        live = [rid for rid, recs in holding if any(scored_by_call(r) for r in recs.values())]
+        live = [rid for rid, recs in holding if judge_answered(recs.values())]
         for (kind, language), by_run in sorted(members.items()):
             common = set.intersection(*({s for s in by_run.get(rid, ()) if judge_score(held[rid][s]) is not None}
                                         for rid in live)) if live else set()
