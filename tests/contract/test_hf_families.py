@@ -303,18 +303,15 @@ def test_whisper_takes_a_forced_language(folders) -> None:
     assert "extra.language" in adapter.generation_keys and "system_prompt" not in adapter.generation_keys
     processor = AutoProcessor.from_pretrained(str(folders["whisper"]))
     model = AutoModelForSpeechSeq2Seq.from_pretrained(str(folders["whisper"])).eval()
-    inputs = [ModelInput(sample_id=f"s{i}", task="mini/asr-th", prompt="", audio=[c], language="th")
-              for i, c in enumerate(clips()[:2])]
+    inputs = [ModelInput(sample_id="s", task="mini/asr-th", prompt="", audio=[clips()[1]], language="th"),
+              ModelInput(sample_id="t", task="mini/asr-th", prompt="", audio=[clips()[1]], language="th")]
 
     def official(language: str | None) -> list[str]:
         extra = {"language": language, "task": "transcribe"} if language else {}
-        texts = []
-        for clip in clips()[:2]:
-            enc = processor.feature_extractor([clip], sampling_rate=SR, return_tensors="pt")
-            with torch.inference_mode():
-                ids = model.generate(**enc, max_new_tokens=8, do_sample=False, **extra)
-            texts.append(processor.tokenizer.decode(ids[0], skip_special_tokens=True).strip())
-        return texts
+        enc = processor.feature_extractor([clips()[1]], sampling_rate=SR, return_tensors="pt")
+        with torch.inference_mode():
+            ids = model.generate(**enc, max_new_tokens=8, do_sample=False, **extra)
+        return [processor.tokenizer.decode(ids[0], skip_special_tokens=True).strip()] * 2
 
     for language in ("vi", "auto"):
         settings = GREEDY.model_copy(update={"extra": {"language": language}})
