@@ -196,8 +196,8 @@ def _builtin() -> Registry:
                    "AudioBench or SeaBench-Audio JSON, JSONL/CSV of id (+task) and output",
                    "predictions:preds.jsonl"),
         ModelEntry("hf", "seabench.models.hf:create",
-                   "transformers checkpoints or local folders: Qwen2-Audio family, audio-text auto classes, "
-                   "Whisper-style ASR",
+                   "transformers checkpoints (cached hub ids or folders): Qwen2-Audio family, audio-text auto "
+                   "classes, MERaLiON and Phi-4 (pinned remote code), Whisper and CTC ASR",
                    "hf:Qwen/Qwen2-Audio-7B-Instruct", "hf", ("torch", "transformers")),
         ModelEntry("vllm", "seabench.models.vllm_offline:create",
                    "offline vLLM engine with audio as multi-modal data",
