@@ -73,8 +73,9 @@ def load_processor(folder: str, trust: bool, *, need_template: bool = True) -> A
     transformers = require("transformers", "hf", "the hf: adapter")
     try:
         processor = transformers.AutoProcessor.from_pretrained(folder, trust_remote_code=trust)
-    except ImportError as exc:  # e.g. a video processor that needs torchvision
-        raise UserError(f"{folder}: its processor cannot be loaded here: {str(exc).splitlines()[0]}") from None
+    except Exception as exc:  # e.g. Qwen2.5-Omni's video processor without torchvision: one line, not a traceback
+        first = (str(exc).strip().splitlines() or [""])[0][:300]
+        raise UserError(f"{folder}: its processor cannot be loaded here ({type(exc).__name__}: {first})") from None
     tokenizer = getattr(processor, "tokenizer", None)
     if tokenizer is not None:
         tokenizer.padding_side = "left"

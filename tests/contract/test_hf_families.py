@@ -295,6 +295,17 @@ def test_omni_system_prompt_is_the_official_one(folders) -> None:
             rendered(system).replace("<|AUDIO|>", "")
 
 
+def test_a_processor_that_cannot_load_is_one_line(folders, tmp_path: Path) -> None:
+    """Qwen2.5-Omni's processor includes a video processor, which needs torchvision: where that is missing
+    (as here, beside the pinned CPU torch) the run stops with one line."""
+    omni = tmp_path / "omni-like"
+    shutil.copytree(folders["qwen2_audio"], omni)
+    (omni / "processor_config.json").write_text('{"processor_class": "Qwen2_5OmniProcessor"}')
+    with pytest.raises(UserError, match="its processor cannot be loaded here") as err:
+        create(f"hf:{omni}", {})
+    assert "\n" not in str(err.value)
+
+
 # -- Whisper: forced language ------------------------------------------------------------------------------
 def test_whisper_takes_a_forced_language(folders) -> None:
     from transformers import AutoModelForSpeechSeq2Seq, AutoProcessor
