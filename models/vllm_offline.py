@@ -54,9 +54,10 @@ class VllmAdapter(ModelAdapter):
         self.checkpoint = checkpoint
         self.engine_args = engine_args
         self.warnings: list[str] = []
-        self.processor = load_processor(str(checkpoint.folder), checkpoint.trust_remote_code)
-        self.tokenizer = getattr(self.processor, "tokenizer", self.processor)
         self.template = prompts.choose(prompt_template, checkpoint.name, checkpoint.model_type)
+        raw = self.template is not None and self.template.raw is not None  # a text prompt needs no chat template
+        self.processor = load_processor(str(checkpoint.folder), checkpoint.trust_remote_code, need_template=not raw)
+        self.tokenizer = getattr(self.processor, "tokenizer", self.processor)
         if self.template is not None and not self.template.system_turn:
             self.generation_keys = ALL_GENERATION_KEYS - {"system_prompt"}
         self.window_s = max_audio_s if max_audio_s is not None else window_of(self.processor)
