@@ -464,6 +464,7 @@ def reference_train(
     align_weight: Annotated[float, typer.Option(help="Weight of the U-Align loss.")] = 1.0,
     export_dtype: Annotated[str, typer.Option(help="Weights dtype of the exported checkpoint: float32 or float16.")] = "float32",
     encoder: Annotated[str, typer.Option(help="Audio encoder of a new model: whisper (log-mel) or wav2vec2 (waveform, XLS-R style).")] = "whisper",
+    init: Annotated[Optional[Path], typer.Option(help="Start a new run from this checkpoint folder (fine-tune).")] = None,
 ) -> None:
     """Train the tiny reference model on CPU or GPU, with checkpoints and resume."""
     try:
@@ -487,7 +488,8 @@ def reference_train(
     folder = train_reference(data, out_dir, steps=steps, batch_size=batch_size, lr=lr, resume=resume, seed=seed,
                              preset=preset, device=device, save_every=save_every, max_minutes=max_minutes,
                              warmup=warmup, threads=threads, task_mix=task_mix, ctc_weight=ctc_weight,
-                             align=align, align_weight=align_weight, export_dtype=export_dtype, encoder=encoder)
+                             align=align, align_weight=align_weight, export_dtype=export_dtype, encoder=encoder,
+                             init=init)
     out.print(f"Checkpoint: {folder}  (evaluate with: seabench run --model reference:{folder})")
 
 

@@ -150,11 +150,11 @@ def sound_examples(data_dir: Path) -> list[tuple[str, str, str]]:
 
 def cache_features(data_dir: Path, clips: list[str], config: ReferenceConfig, cache_dir: Path) -> FeatureCache:
     """Featurise every clip once with the inference feature code; reuse the cache when it matches."""
-    from .features import build_feature_extractor
+    from .features import build_feature_extractor, max_samples
 
-    key = hashlib.sha256(
-        json.dumps([clips, config.encoder.model_dump(), config.max_audio_seconds], sort_keys=True).encode()
-    ).hexdigest()[:16]
+    # the features depend on the input kind, the mel settings and the clip limit, not on the encoder's size
+    settings = [config.encoder.kind, config.num_mel_bins, config.window_seconds, max_samples(config), config.encoder.pad_to]
+    key = hashlib.sha256(json.dumps([clips, settings], sort_keys=True).encode()).hexdigest()[:16]
     mel_path, off_path = cache_dir / f"mels-{key}.npy", cache_dir / f"offsets-{key}.npy"
     if mel_path.exists() and off_path.exists():
         return FeatureCache(np.load(mel_path, mmap_mode="r"), np.load(off_path))
@@ -425,6 +425,7 @@ def export_checkpoint(src: Path, dst: Path, dtype: str = "float32") -> Path:
             shutil.copy2(item, dst / item.name)
     weights = load_file(str(src / "model.safetensors"))
     save_file({k: v.to(getattr(torch, dtype)).contiguous() for k, v in weights.items()}, str(dst / "model.safetensors"))
+    (dst / "model.safetensors").chmod(0o644)  # safetensors writes 0600; a shipped checkpoint is for everyone
     return dst
 
 
@@ -450,6 +451,7 @@ def train_reference(
     align_weight: float = ALIGN_WEIGHT,
     export_dtype: str = "float32",
     encoder: str = "whisper",
+    init: Path | None = None,
 ) -> Path:
     """Train (or resume) and return the final checkpoint folder `out_dir/final`.
 
@@ -458,6 +460,8 @@ def train_reference(
     `align="dtw"` adds the U-Align loss (`align.py`) with weight `align_weight`. `export_dtype="float16"`
     halves the exported weights file (training itself always runs in float32). `encoder="wav2vec2"` builds
     a new model with a wav2vec2 (XLS-R-style) encoder over the waveform instead of Whisper's over log-mels.
+    `init` starts a new run from the weights and tokenizer of an existing checkpoint folder (fine-tuning;
+    `preset` and `encoder` are then ignored).
     """
     import torch
 
@@ -482,6 +486,10 @@ def train_reference(
         model_lalm = ReferenceLALM.from_pretrained(latest, device=device, dtype=torch.float32)
         model, tokenizer = model_lalm.model, model_lalm.tokenizer
         state = torch.load(latest / STATE_FILE, weights_only=False)
+    elif init is not None:
+        model_lalm = ReferenceLALM.from_pretrained(init, device=device, dtype=torch.float32)
+        model, tokenizer = model_lalm.model, model_lalm.tokenizer
+        state = None
     else:
         torch.manual_seed(seed)
         tokenizer = train_tokenizer(tokenizer_corpus(kinds), vocab_size=shape["vocab"])
@@ -519,12 +527,15 @@ def train_reference(
         "hyperparameters": {"steps": steps, "batch_size": batch_size, "lr": lr, "warmup": warmup, "seed": seed},
         "from_step": step,
     }
+    if init is not None and state is None:
+        stage["init_from"] = {"folder": str(init), "training": _init_summary(Path(init))}
     meta = {
         "stages": [*(_previous_stages(latest) if state is not None else []), stage],
         "preset": preset,
         "config": json.loads(model.config.model_dump_json()),
         "data_dir": str(data_dir),
         "data_sha256": data_hash(data_dir),
+        "data": _data_build(data_dir),
         "n_clips": len(clips),
         "examples": {k: len(v) for k, v in kinds.items()},
         "parameters": sum(p.numel() for p in model.parameters()),
@@ -571,6 +582,27 @@ def train_reference(
     final = export_checkpoint(latest, out_dir / FINAL, export_dtype)
     (final / TRAINING_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
     return final
+
+
+def _init_summary(folder: Path) -> dict:
+    """What the checkpoint a fine-tuning run starts from had been trained with."""
+    path = folder / TRAINING_FILE
+    if not path.exists():
+        return {}
+    old = json.loads(path.read_text(encoding="utf-8"))
+    keys = ("stages", "data_sha256", "steps_done", "parameters", "final_loss")
+    return {k: old[k] for k in keys if k in old}
+
+
+def _data_build(data_dir: Path) -> dict:
+    """How the train split was made (its build_info.json, without the long lists of pruned ids)."""
+    path = data_dir / "build_info.json"
+    if not path.exists():
+        return {}
+    info = json.loads(path.read_text(encoding="utf-8"))
+    for prune in info.get("pruned", []):
+        prune["dropped"] = len(prune.get("dropped", []))
+    return info
 
 
 def _previous_stages(latest: Path) -> list[dict]:
@@ -665,6 +697,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--align", choices=ALIGN_METHODS, default="none", help="dtw: add the U-Align loss")
     parser.add_argument("--align-weight", type=float, default=ALIGN_WEIGHT)
     parser.add_argument("--export-dtype", choices=("float32", "float16", "bfloat16"), default="float32")
+    parser.add_argument("--init", type=Path, default=None, help="start from this checkpoint folder (fine-tune)")
     args = parser.parse_args(argv)
     mix = {k: float(v) for k, v in (item.split("=") for item in args.mix.split(",") if item)}
     final = train_reference(
@@ -672,6 +705,7 @@ def main(argv: list[str] | None = None) -> None:
         seed=args.seed, preset=args.preset, device=args.device, save_every=args.save_every,
         max_minutes=args.max_minutes, warmup=args.warmup, threads=args.threads, task_mix=mix,
         ctc_weight=args.ctc_weight, align=args.align, align_weight=args.align_weight, export_dtype=args.export_dtype,
+        init=args.init,
     )
     print(final)
 

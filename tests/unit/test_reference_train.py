@@ -154,6 +154,20 @@ def test_training_with_u_align_records_its_loss(train_dir: Path, tmp_path: Path)
     assert lalm.dtype == torch.float32
 
 
+def test_a_new_run_can_start_from_a_checkpoint(train_dir: Path, tmp_path: Path) -> None:
+    import torch
+    from safetensors.torch import load_file
+
+    first = _train(train_dir, tmp_path / "first", 3)
+    tuned = _train(train_dir, tmp_path / "tuned", 2, init=first, align="dtw")
+    meta = json.loads((tuned / T.TRAINING_FILE).read_text())
+    assert meta["stages"][0]["init_from"]["folder"] == str(first)
+    assert meta["stages"][0]["init_from"]["training"]["steps_done"] == 3 and meta["steps_done"] == 2
+    assert (tuned / "tokenizer.json").read_bytes() == (first / "tokenizer.json").read_bytes()
+    before, after = load_file(str(first / "model.safetensors")), load_file(str(tuned / "model.safetensors"))
+    assert before.keys() == after.keys() and not all(torch.equal(before[k], after[k]) for k in before)
+
+
 def test_loss_falls_and_checkpoint_loads(train_dir: Path, tmp_path: Path) -> None:
     from seabench.models.reference.inference import ReferenceLALM
 
