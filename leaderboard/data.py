@@ -1,7 +1,9 @@
 """Run directories -> LeaderboardData (tables, pivots, failures, significance, samples) and exports.
 
-Reads only `results.json` and `samples.jsonl`; never imports a model, task or torch. The long
-table of cells is built with pandas so the language/family pivots and exports come from one frame.
+Reads only `results.json` and the score index beside `samples.jsonl` (rebuilt from it when missing):
+significance, judge alignment and answer counts come from columns, and only the records shown on
+the page are parsed. Never imports a model, task or torch. The long table of cells is built with
+pandas so the language/family pivots and exports come from one frame.
 """
 
 from __future__ import annotations
@@ -12,23 +14,31 @@ import hashlib
 import io
 import json
 import shutil
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import cached_property
 from itertools import combinations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 import pandas as pd
 from pydantic import BaseModel, Field, ValidationError
 
+from seabench.index import TaskColumns, columns_by_task, parse_record, read_index
 from seabench.leaderboard.scoring import (
-    AGGREGATION_RULE, Kind, format_value, judge_score, metric_kind, n_choices, normalise, primary_score,
+    AGGREGATION_RULE, Kind, choice_counts, format_value, judge_score, metric_kind, normalise, primary_score,
 )
-from seabench.leaderboard.significance import Comparison, compare
+from seabench.leaderboard.significance import Comparison, Pair, compare_all
 from seabench.leaderboard.task_types import TaskTypeCell, judge_answered, task_type_cells
-from seabench.records import RESULTS_FILE, SAMPLES_FILE, latest_records
 from seabench.metrics import MeanMetric
-from seabench.types import MetricValue, RunResult, SampleRecord, Score, TaskResult
+from seabench.metrics.base import compute_all
+from seabench.metrics.columns import ScoreColumns
+from seabench.records import RESULTS_FILE, SAMPLES_FILE, iter_latest
+from seabench.types import MetricValue, RunResult, SampleRecord, TaskResult
 
 ALL = "all"
 AUDIO_EMBED_CAP = 20 * 1024 * 1024  # bytes of audio inlined as data URIs before switching to SITE/audio/
@@ -147,10 +157,34 @@ class LeaderboardData(BaseModel):
     task_types: list[TaskTypeCell] = Field(default_factory=list)  # judge scores per task type x language
 
 
-class LoadedRun(BaseModel):
+@dataclass
+class LoadedRun:
     result: RunResult
     path: str
-    records: dict[str, dict[str, SampleRecord]]  # task -> sample id -> latest record
+    columns: dict[str, TaskColumns]  # task -> one row per sample (its latest record), from the score index
+
+    def records_of(self, task: str, sample_ids: Iterable[str]) -> dict[str, SampleRecord]:
+        """The full latest records of some samples of a task (those a page shows), read by position."""
+        rows = self.columns.get(task)
+        wanted = [sid for sid in sample_ids if rows is not None and sid in rows]
+        if rows is None or not wanted:
+            return {}
+        samples = Path(self.path) / SAMPLES_FILE
+        out = {}
+        with open(samples, "rb") as fh:
+            for sid, row in zip(wanted, rows.rows_of(wanted), strict=True):
+                start, end = rows.spans[row]
+                fh.seek(start)
+                out[sid] = parse_record(samples, fh.read(end - start), start)
+        return out
+
+    @cached_property
+    def records(self) -> dict[str, dict[str, SampleRecord]]:
+        """Every latest record (task -> sample id -> record), for the smaller reports that need them all."""
+        out: dict[str, dict[str, SampleRecord]] = {}
+        for record in iter_latest(Path(self.path) / SAMPLES_FILE):
+            out.setdefault(record.task, {})[record.sample_id] = record
+        return out
 
 
 def load_run(path: Path) -> LoadedRun:
@@ -162,10 +196,8 @@ def load_run(path: Path) -> LoadedRun:
         result = RunResult.model_validate_json(results.read_text(encoding="utf-8"))
     except ValidationError as exc:
         raise ValueError(f"{results}: not a valid SeaBench results file ({exc.error_count()} schema errors)") from exc
-    records: dict[str, dict[str, SampleRecord]] = {}
-    for (task, sample_id), record in latest_records(path / SAMPLES_FILE).items():
-        records.setdefault(task, {})[sample_id] = record
-    return LoadedRun(result=result, path=str(path), records=records)
+    columns = columns_by_task(read_index(path / SAMPLES_FILE)[1])
+    return LoadedRun(result=result, path=str(path), columns=columns)
 
 
 def _unique_ids(runs: Sequence[LoadedRun]) -> list[str]:
@@ -212,7 +244,11 @@ def _task_infos(runs: Sequence[LoadedRun]) -> dict[str, TaskInfo]:
         for name, task in run.result.tasks.items():
             if name in infos:
                 continue
-            k = n_choices(r for other in runs for r in other.records.get(name, {}).values())
+            counts: Counter[int] = Counter()
+            for other in runs:
+                if name in other.columns:
+                    counts.update(choice_counts(other.columns[name]))
+            k = counts.most_common(1)[0][0] if counts else None
             infos[name] = TaskInfo(name=name, family=task.family, languages=task.languages,
                                    primary_metric=task.primary_metric, direction=task.direction,
                                    kind=metric_kind(task.primary_metric, task), n_choices=k)
@@ -223,19 +259,22 @@ def judged_everywhere(runs: Sequence[LoadedRun], task: str) -> set[str] | None:
     """Sample ids of a judge-scored task that every run holding the task has a judge score for.
     None when fewer than two runs hold it (nothing to align). A run whose judge calls all failed has
     no score and does not narrow the others' items."""
-    holding = [run.records.get(task, {}) for run in runs if task in run.result.tasks]
-    holding = [recs for recs in holding if judge_answered(recs.values())]
+    holding = [run.columns.get(task, TaskColumns()) for run in runs if task in run.result.tasks]
+    holding = [rows for rows in holding if judge_answered(rows)]
     if len(holding) < 2:
         return None
-    sets = [{sid for sid, r in recs.items() if judge_score(r) is not None} for recs in holding]
+    sets = [{sid for sid, score in zip(rows.ids, rows.judge_scores(), strict=True) if not np.isnan(score)}
+            for rows in holding]
     return set.intersection(*sets)
 
 
 def _same_items_metric(run: LoadedRun, task: TaskResult, ids: set[str], seed: int = 0) -> MetricValue:
     """Judge-score mean over exactly `ids`, so every model is averaged over the same judged items."""
-    records = run.records.get(task.name, {})
-    scores = [Score(value=judge_score(records[i])) for i in sorted(ids) if i in records]
-    value = MeanMetric(task.primary_metric, "judge").compute(scores, seed=seed)
+    rows = run.columns.get(task.name, TaskColumns())
+    chosen = rows.rows_of(sorted(i for i in ids if i in rows))
+    values = rows.judge_scores()[chosen]
+    judged = ScoreColumns(values, np.zeros(len(values), dtype=np.int32), [()], {})
+    value = compute_all([MeanMetric(task.primary_metric, "judge")], lambda _scorer: judged, seed)[task.primary_metric]
     value.details["same_items"] = len(ids)
     return value
 
@@ -248,7 +287,7 @@ def _cells(runs: Sequence[LoadedRun], ids: list[str], tasks: dict[str, TaskInfo]
             info = tasks[name]
             shared = common.get(name)
             overall = task.metrics.get(task.primary_metric) if shared is None else _same_items_metric(run, task, shared)
-            if info.kind == "judge" and not judge_answered(run.records.get(name, {}).values()):
+            if info.kind == "judge" and not judge_answered(run.columns.get(name, TaskColumns())):
                 overall = None  # the judge never answered for this run: no score, not the empty-answer minimum
             cells.append(_cell(rid, task, info, ALL, overall))
             for lang, metrics in sorted(task.breakdowns.get("language", {}).items()):
@@ -285,22 +324,27 @@ def cell_frame(cells: Sequence[Cell]) -> pd.DataFrame:
 def _rank_and_compare(cells: list[Cell], runs: Sequence[LoadedRun], ids: list[str], tasks: dict[str, TaskInfo],
                       n_boot: int, seed: int) -> list[Comparison]:
     """All pairwise paired tests per task; rank runs and mark adjacent pairs on the overall cells."""
-    records = dict(zip(ids, (r.records for r in runs), strict=True))
-    comparisons: list[Comparison] = []
+    columns = dict(zip(ids, (r.columns for r in runs), strict=True))
+    pairs: list[Pair] = []
+    orders: dict[str, dict[str, int]] = {}
+    ranks: dict[str, list[Cell]] = {}
     for name, info in tasks.items():
         ranked = sorted((c for c in cells if c.task == name and c.language == ALL and c.value is not None),
                         key=lambda c: c.value if info.direction == "lower" else -c.value)  # type: ignore[operator]
         for rank, cell in enumerate(ranked, start=1):
             cell.rank = rank
-        order = {c.run_id: i for i, c in enumerate(ranked)}
-        for a, b in combinations([c.run_id for c in ranked], 2):
-            comp = compare(name, info.primary_metric, info.kind, info.direction, records[a].get(name, {}),
-                           records[b].get(name, {}), a, b, n_boot=n_boot, seed=seed)
-            comp.adjacent = abs(order[a] - order[b]) == 1
-            comparisons.append(comp)
+        ranks[name] = ranked
+        orders[name] = {c.run_id: i for i, c in enumerate(ranked)}
+        pairs.extend(Pair(name, info.primary_metric, info.kind, info.direction, columns[a].get(name, TaskColumns()),
+                          columns[b].get(name, TaskColumns()), a, b)
+                     for a, b in combinations([c.run_id for c in ranked], 2))
+    comparisons = compare_all(pairs, n_boot=n_boot, seed=seed)
+    for comp in comparisons:
+        comp.adjacent = abs(orders[comp.task][comp.run_a] - orders[comp.task][comp.run_b]) == 1
+    by_pair = {(c.task, c.run_a, c.run_b): c for c in comparisons}
+    for name, ranked in ranks.items():
         for upper, lower in zip(ranked, ranked[1:]):
-            comp = next(c for c in comparisons if c.task == name and c.run_a == upper.run_id and c.run_b == lower.run_id)
-            upper.mark = "*" if comp.significant else "="
+            upper.mark = "*" if by_pair[(name, upper.run_id, lower.run_id)].significant else "="
     return comparisons
 
 
@@ -372,11 +416,12 @@ def _samples(runs: Sequence[LoadedRun], ids: list[str], tasks: dict[str, TaskInf
     views: list[SampleView] = []
     truncated: dict[str, int] = {}
     for name, info in tasks.items():
-        sample_ids = sorted({sid for run in runs for sid in run.records.get(name, {})})
+        sample_ids = sorted({sid for run in runs for sid in run.columns.get(name, TaskColumns()).ids})
         if len(sample_ids) > max_per_task:
             truncated[name] = len(sample_ids) - max_per_task
+        shown = [run.records_of(name, sample_ids[:max_per_task]) for run in runs]
         for sid in sample_ids[:max_per_task]:
-            per_run = [(rid, run.records.get(name, {}).get(sid), Path(run.path)) for run, rid in zip(runs, ids, strict=True)]
+            per_run = [(rid, records.get(sid), Path(run.path)) for run, rid, records in zip(runs, ids, shown, strict=True)]
             first, run_dir = next((rec, d) for _, rec, d in per_run if rec is not None)
             keys = [k for ref in first.audio if (k := audio.key(ref.path, run_dir)) is not None]
             views.append(SampleView(task=name, sample_id=sid, language=first.language, prompt=first.prompt,
@@ -408,7 +453,7 @@ def build_data(run_dirs: Sequence[Path], out: Path, *, title: str = "SeaBench le
         failures=_failures(runs, ids), overall=_aggregates(frame, "language"),
         by_family=_aggregates(frame[frame["language"] == ALL], "family"), comparisons=comparisons,
         samples=samples, samples_truncated=truncated, audio=urls, audio_mode=mode,
-        task_types=task_type_cells([r.records for r in runs], ids),
+        task_types=task_type_cells([r.columns for r in runs], ids),
     )
 
 

@@ -10,6 +10,10 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Literal
 
+import numpy as np
+
+from seabench.index import TaskColumns
+from seabench.metrics.columns import ScoreColumns
 from seabench.types import SampleRecord, Score, TaskResult
 
 Kind = Literal["error_rate", "accuracy", "score100", "judge", "other"]
@@ -84,6 +88,18 @@ def n_choices(records: Iterable[SampleRecord]) -> int | None:
     return counts.most_common(1)[0][0] if counts else None
 
 
+def choice_counts(columns: TaskColumns) -> Counter[int]:
+    """`n_choices` of records, counted from a task's columns."""
+    counts = Counter(int(k) for k in columns.n_choices if k)
+    labelled = [columns.scorer(name).stat("n_labels") for name in columns.scorer_names]
+    for row, k in enumerate(columns.n_choices):
+        if not k:
+            found = next((int(column[row]) for column in labelled if not np.isnan(column[row])), None)
+            if found is not None:
+                counts[found] += 1
+    return counts
+
+
 def judge_score(record: SampleRecord) -> float | None:
     """The judge's score for a record: the last verdict (the most recent judging); None = unscored."""
     return record.verdicts[-1].score if record.verdicts else None
@@ -92,6 +108,28 @@ def judge_score(record: SampleRecord) -> float | None:
 _SCORER_CANDIDATES = {"wer": ("wer",), "mer": ("wer",), "cer": ("cer",), "bleu": ("translation",),
                       "chrf++": ("translation",), "accuracy": ("choice", "label"), "macro_f1": ("label", "choice"),
                        "judge_score": ("judge",)}
+
+
+def primary_columns(columns: TaskColumns, metric: str, kind: Kind) -> ScoreColumns:
+    """`primary_score` of every row (a blank, unscored Score where a record has none)."""
+    names = [*_SCORER_CANDIDATES.get(metric.lower(), ()), metric]
+    chosen = np.full(len(columns), -1)
+    for j, name in enumerate(names):
+        if name in columns.scorer_names:
+            chosen[(chosen < 0) & columns.scorer(name).present] = j
+    used = set(chosen.tolist())
+    if len(used) == 1 and -1 not in used:
+        return columns.scorer(names[chosen[0]])  # every row scored by the same scorer: the usual case
+    scores = []
+    judged = columns.judge_scores()
+    for row, j in enumerate(chosen):
+        if j >= 0:
+            scores.append(columns.scorer(names[j]).take(np.array([row])).scores()[0])
+        elif kind == "judge" and columns.verdicts[row] is not None:
+            scores.append(Score(value=None if np.isnan(judged[row]) else float(judged[row])))
+        else:
+            scores.append(Score(value=None))
+    return ScoreColumns.from_scores(scores)
 
 
 def primary_score(record: SampleRecord, metric: str, kind: Kind) -> Score | None:

@@ -3,16 +3,20 @@
 Items are aligned by sample id (the intersection of both runs), and the primary metric is
 recomputed on each resample from per-sample sufficient statistics with the core metric classes
 (corpus WER from summed edit counts, BLEU from summed n-gram counts, means of values), so the
-tested difference is the same quantity the table shows.
+tested difference is the same quantity the table shows. Statistics are read from each run's score
+index (columns), and tests over the same number of items share one draw of resamples.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pydantic import BaseModel
 
-from seabench.leaderboard.scoring import Kind, primary_score
+from seabench.index import TaskColumns
+from seabench.leaderboard.scoring import Kind, primary_columns
 from seabench.metrics.base import SumMetric
-from seabench.types import SampleRecord, Score
+from seabench.metrics.bootstrap import paired_bootstraps
 
 ALPHA = 0.05
 
@@ -47,25 +51,43 @@ def metric_for(primary: str) -> SumMetric:
     return cls() if cls is not None else MeanMetric(primary, primary)
 
 
-def compare(task: str, primary: str, kind: Kind, direction: str, records_a: dict[str, SampleRecord],
-            records_b: dict[str, SampleRecord], run_a: str, run_b: str, *, n_boot: int = 1000,
-            seed: int = 0) -> Comparison:
-    """Paired bootstrap of run_a vs run_b over their common sample ids (p < 0.05 = significant)."""
-    common = sorted(set(records_a) & set(records_b))
-    blank = Score(value=None)
-    scores_a = [primary_score(records_a[i], primary, kind) or blank for i in common]
-    scores_b = [primary_score(records_b[i], primary, kind) or blank for i in common]
-    metric = metric_for(primary)
-    metric.n_resamples = n_boot
-    base = {"task": task, "metric": primary, "run_a": run_a, "run_b": run_b, "n_common": len(common),
-            "only_a": len(records_a) - len(common), "only_b": len(records_b) - len(common)}
-    n_used = int((metric.matrix(scores_a)[1] & metric.matrix(scores_b)[1]).sum()) if common else 0
-    if n_used < 2:
-        return Comparison(**base, delta=None, ci_low=None, ci_high=None, p_value=None, n_used=n_used,
-                          significant=False, better=None)
-    result = metric.paired(scores_a, scores_b, seed=seed)
-    significant = result.p_value < ALPHA and result.delta != 0
-    a_better = (result.delta > 0) == (direction == "higher")
-    return Comparison(**base, delta=result.delta, ci_low=result.ci_low, ci_high=result.ci_high,
-                      p_value=result.p_value, n_used=n_used, significant=significant,
-                      better=(run_a if a_better else run_b) if significant else None)
+@dataclass
+class Pair:
+    """One test to run: `primary` of run_a vs run_b on one task."""
+
+    task: str
+    primary: str
+    kind: Kind
+    direction: str
+    columns_a: TaskColumns
+    columns_b: TaskColumns
+    run_a: str
+    run_b: str
+
+
+def compare_all(pairs: list[Pair], *, n_boot: int = 1000, seed: int = 0) -> list[Comparison]:
+    """Paired bootstrap of each pair over the sample ids both runs have (p < 0.05 = significant)."""
+    out: list[Comparison] = []
+    tests = []
+    for pair in pairs:
+        a, b = pair.columns_a, pair.columns_b
+        common = sorted(set(a.ids) & set(b.ids))
+        metric = metric_for(pair.primary)
+        metric.n_resamples = n_boot
+        stats_a, stats_b = metric.paired_rows(primary_columns(a, pair.primary, pair.kind).take(a.rows_of(common)),
+                                              primary_columns(b, pair.primary, pair.kind).take(b.rows_of(common)))
+        out.append(Comparison(task=pair.task, metric=pair.primary, run_a=pair.run_a, run_b=pair.run_b, delta=None,
+                              ci_low=None, ci_high=None, p_value=None, n_common=len(common), n_used=len(stats_a),
+                              only_a=len(a) - len(common), only_b=len(b) - len(common), significant=False,
+                              better=None))
+        if len(stats_a) >= 2:
+            tests.append((len(out) - 1, stats_a, stats_b, metric.statistic, pair.direction))
+    results = paired_bootstraps([(a, b, fn) for _, a, b, fn, _ in tests], n_boot, seed)
+    for (i, _, _, _, direction), result in zip(tests, results, strict=True):
+        comp = out[i]
+        significant = result.p_value < ALPHA and result.delta != 0
+        a_better = (result.delta > 0) == (direction == "higher")
+        comp.delta, comp.ci_low, comp.ci_high, comp.p_value = result.delta, result.ci_low, result.ci_high, result.p_value
+        comp.significant = significant
+        comp.better = (comp.run_a if a_better else comp.run_b) if significant else None
+    return out

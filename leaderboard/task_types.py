@@ -1,5 +1,6 @@
 """Judge scores per task type × language (SeaBench-Audio's summary.csv and task.csv, side by side
-for every model), computed from the sample records so every cell compares models on the same items.
+for every model), computed from the sample records (their columns in the score index) so every cell
+compares models on the same items.
 
 A cell (task, task type, language; either may be "all") averages each model over the items of that
 cell that every model holding the task had scored by the judge. A model whose items were sent to the
@@ -13,13 +14,13 @@ import csv
 import io
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
+import numpy as np
 from pydantic import BaseModel
 
+from seabench.index import TaskColumns
 from seabench.judging.phase import JUDGE_SCORER, NOT_SENT
-from seabench.leaderboard.scoring import judge_score
-from seabench.types import SampleRecord
 
 ALL = "all"
 TASK_TYPE = "task_type"
@@ -35,44 +36,44 @@ class TaskTypeCell(BaseModel):
     n_items: int  # items of the cell this run holds
 
 
-def scored_by_call(record: SampleRecord) -> bool:
-    """The judge itself scored this item (not an empty answer given the minimum without a call)."""
-    score = record.scores.get(JUDGE_SCORER)
-    return judge_score(record) is not None and not (score is not None and NOT_SENT in score.flags)
+def scored_by_call(rows: TaskColumns) -> np.ndarray:
+    """Rows the judge itself scored (not empty answers given the minimum without a call)."""
+    return ~np.isnan(rows.judge_scores()) & ~rows.scorer(JUDGE_SCORER).flagged(NOT_SENT)
 
 
-def judge_answered(records: Iterable[SampleRecord]) -> bool:
+def judge_answered(rows: TaskColumns) -> bool:
     """False when items were sent to the judge and none came back scored (every call failed); a run
     whose answers were all empty (nothing sent, all given the lowest score) has its scores."""
-    records = list(records)
-    return any(scored_by_call(r) for r in records) or all(judge_score(r) is not None for r in records)
+    return bool(scored_by_call(rows).any() or (~np.isnan(rows.judge_scores())).all())
 
 
-def _cells_of(record: SampleRecord) -> list[tuple[str, str]]:
-    kind = str(record.metadata.get(TASK_TYPE))
-    return [(kind, record.language), (kind, ALL), (ALL, record.language), (ALL, ALL)]
+def _cells_of(kind: str, language: str) -> list[tuple[str, str]]:
+    return [(kind, language), (kind, ALL), (ALL, language), (ALL, ALL)]
 
 
-def task_type_cells(runs: Sequence[dict[str, dict[str, SampleRecord]]], ids: Sequence[str]) -> list[TaskTypeCell]:
-    """`runs[i]` is run `ids[i]`'s records (task -> sample id -> record). Only tasks whose records
-    carry a task type are pivoted."""
-    tasks = sorted({name for records in runs for name, recs in records.items()
-                    if any(TASK_TYPE in r.metadata and r.verdicts for r in recs.values())})
+def task_type_cells(runs: Sequence[dict[str, TaskColumns]], ids: Sequence[str]) -> list[TaskTypeCell]:
+    """`runs[i]` is run `ids[i]`'s rows (task -> columns). Only tasks whose records carry a task type
+    are pivoted."""
+    tasks = sorted({name for columns in runs for name, rows in columns.items()
+                    if any(kind is not None and verdict is not None
+                           for kind, verdict in zip(rows.values_of(TASK_TYPE), rows.verdicts, strict=True))})
     out: list[TaskTypeCell] = []
     for task in tasks:
-        holding = [(rid, records[task]) for rid, records in zip(ids, runs, strict=True) if task in records]
+        holding = [(rid, columns[task]) for rid, columns in zip(ids, runs, strict=True) if task in columns]
         members: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-        for rid, recs in holding:
-            for sid, record in recs.items():
-                for cell in _cells_of(record):
+        scores: dict[str, dict[str, float | None]] = {}
+        for rid, rows in holding:
+            kinds = [str(kind) for kind in rows.values_of(TASK_TYPE)]
+            for sid, kind, language in zip(rows.ids, kinds, rows.languages, strict=True):
+                for cell in _cells_of(kind, language):
                     members[cell][rid].add(sid)
-        held = dict(holding)
-        live = [rid for rid, recs in holding if judge_answered(recs.values())]
+            scores[rid] = {sid: None if np.isnan(v) else float(v) for sid, v in zip(rows.ids, rows.judge_scores(), strict=True)}
+        live = [rid for rid, rows in holding if judge_answered(rows)]
         for (kind, language), by_run in sorted(members.items()):
-            common = set.intersection(*({s for s in by_run.get(rid, ()) if judge_score(held[rid][s]) is not None}
+            common = set.intersection(*({s for s in by_run.get(rid, ()) if scores[rid][s] is not None}
                                         for rid in live)) if live else set()
-            for rid, recs in holding:
-                values = [judge_score(recs[s]) for s in sorted(common)] if rid in live else []
+            for rid, _ in holding:
+                values = [scores[rid][s] for s in sorted(common)] if rid in live else []
                 out.append(TaskTypeCell(run_id=rid, task=task, task_type=kind, language=language,
                                         value=statistics.fmean(values) if values else None,  # type: ignore[arg-type]
                                         n=len(values), n_items=len(by_run.get(rid, ()))))

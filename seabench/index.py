@@ -350,6 +350,13 @@ class TaskColumns:
     def scorer_names(self) -> list[str]:
         return list(self._scorers)
 
+    def rows_of(self, ids: Iterable[str]) -> np.ndarray:
+        """Row numbers of the given sample ids (each must be here)."""
+        return np.array([self._rows[i] for i in ids], dtype=np.int64)
+
+    def __contains__(self, sample_id: object) -> bool:
+        return sample_id in self._rows
+
     def values_of(self, key: str) -> list[str | None]:
         """Each row's value of a breakdown key: the language, or a metadata value as text."""
         if key == "language":

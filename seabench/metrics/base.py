@@ -81,12 +81,16 @@ class SumMetric:
         return self.paired_columns(ScoreColumns.from_scores(scores_a), ScoreColumns.from_scores(scores_b), seed)
 
     def paired_columns(self, columns_a: ScoreColumns, columns_b: ScoreColumns, seed: int = 0) -> PairedBootstrap:
-        """`paired` on aligned columns. Items that either system cannot aggregate are dropped from
-        both, so both sides are always averaged over the same item set."""
+        """`paired` on aligned columns."""
+        return paired_bootstrap(*self.paired_rows(columns_a, columns_b), self.statistic, self.n_resamples, seed)
+
+    def paired_rows(self, columns_a: ScoreColumns, columns_b: ScoreColumns) -> tuple[np.ndarray, np.ndarray]:
+        """The statistics of the items both systems can aggregate (the others are dropped from both,
+        so both sides are always averaged over the same item set)."""
         mat_a, ok_a = self.usable(columns_a)
         mat_b, ok_b = self.usable(columns_b)
         both = ok_a & ok_b
-        return paired_bootstrap(mat_a[both[ok_a]], mat_b[both[ok_b]], self.statistic, self.n_resamples, seed)
+        return mat_a[both[ok_a]], mat_b[both[ok_b]]
 
 
 def _reads_columns(metric: SumMetric) -> bool:

@@ -112,24 +112,43 @@ def paired_bootstrap(
     "no difference" by centring the bootstrap distribution of the difference on zero:
     p = (1 + #{|d_b - d| >= |d|}) / (1 + B).
     """
-    a = np.asarray(stats_a, dtype=np.float64)
-    b = np.asarray(stats_b, dtype=np.float64)
-    if a.shape[0] != b.shape[0]:
-        raise ValueError(f"paired bootstrap needs the same items: {a.shape[0]} vs {b.shape[0]} rows")
-    k = a.shape[1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        delta = float(metric_fn(a.sum(axis=0, keepdims=True))[0] - metric_fn(b.sum(axis=0, keepdims=True))[0])
-        sums = resample_sums(np.hstack([a, b]), n, seed)
-        diffs = metric_fn(sums[:, :k]) - metric_fn(sums[:, k:])
-    finite = diffs[np.isfinite(diffs)]
-    extreme = int(np.sum(np.abs(finite - delta) >= abs(delta))) if np.isfinite(delta) else finite.size
-    interval = percentile_interval(diffs, level)
-    return PairedBootstrap(
-        delta=delta,
-        ci_low=interval[0] if interval else None,
-        ci_high=interval[1] if interval else None,
-        p_value=(1 + extreme) / (1 + finite.size),
-        n=a.shape[0],
-        n_resamples=n,
-        seed=seed,
-    )
+    return paired_bootstraps([(stats_a, stats_b, metric_fn)], n, seed, level)[0]
+
+
+def paired_bootstraps(pairs: list[tuple[np.ndarray, np.ndarray, StatisticFn]], n: int = N_RESAMPLES, seed: int = 0,
+                      level: float = CI_LEVEL) -> list[PairedBootstrap]:
+    """`paired_bootstrap` of each (a, b, metric) pair; pairs with the same number of items share one
+    draw of multiplicities (each result is exactly what it would be alone)."""
+    prepared = []
+    for stats_a, stats_b, metric_fn in pairs:
+        a = np.asarray(stats_a, dtype=np.float64)
+        b = np.asarray(stats_b, dtype=np.float64)
+        if a.shape[0] != b.shape[0]:
+            raise ValueError(f"paired bootstrap needs the same items: {a.shape[0]} vs {b.shape[0]} rows")
+        prepared.append((a, b, metric_fn))
+    by_items: dict[int, list[int]] = {}
+    for i, (a, _, _) in enumerate(prepared):
+        by_items.setdefault(a.shape[0], []).append(i)
+    sums: dict[int, np.ndarray] = {}
+    for members in by_items.values():
+        stacked = [np.hstack([prepared[i][0], prepared[i][1]]) for i in members]
+        sums.update(zip(members, resample_sums_many(stacked, n, seed), strict=True))
+    out = []
+    for i, (a, b, metric_fn) in enumerate(prepared):
+        k = a.shape[1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            delta = float(metric_fn(a.sum(axis=0, keepdims=True))[0] - metric_fn(b.sum(axis=0, keepdims=True))[0])
+            diffs = metric_fn(sums[i][:, :k]) - metric_fn(sums[i][:, k:])
+        finite = diffs[np.isfinite(diffs)]
+        extreme = int(np.sum(np.abs(finite - delta) >= abs(delta))) if np.isfinite(delta) else finite.size
+        interval = percentile_interval(diffs, level)
+        out.append(PairedBootstrap(
+            delta=delta,
+            ci_low=interval[0] if interval else None,
+            ci_high=interval[1] if interval else None,
+            p_value=(1 + extreme) / (1 + finite.size),
+            n=a.shape[0],
+            n_resamples=n,
+            seed=seed,
+        ))
+    return out

@@ -23,11 +23,12 @@ class ScoreColumns:
     per statistic (NaN where a row does not have it)."""
 
     def __init__(self, values: np.ndarray, codes: np.ndarray, flag_sets: Sequence[tuple[str, ...]],
-                 stats: dict[str, np.ndarray]) -> None:
+                 stats: dict[str, np.ndarray], present: np.ndarray | None = None) -> None:
         self.values = values
         self.codes = codes
         self.flag_sets = list(flag_sets)
         self.stats = stats
+        self.present = np.ones(len(values), dtype=bool) if present is None else present  # rows that have this score
 
     def __len__(self) -> int:
         return len(self.values)
@@ -51,7 +52,7 @@ class ScoreColumns:
     def take(self, rows: np.ndarray) -> ScoreColumns:
         """The columns of some rows (a breakdown group), in the given order."""
         return ScoreColumns(self.values[rows], self.codes[rows], self.flag_sets,
-                            {key: column[rows] for key, column in self.stats.items()})
+                            {key: column[rows] for key, column in self.stats.items()}, self.present[rows])
 
     def scores(self) -> list[Score]:
         """Score objects (value, statistics, flags) for metrics that only read Scores."""
@@ -66,10 +67,18 @@ class ScoreColumns:
 
     @classmethod
     def from_scores(cls, scores: Sequence[Score]) -> ScoreColumns:
-        builder = ColumnsBuilder()
+        values = np.array([MISSING if s.value is None else s.value for s in scores], dtype=np.float64)
+        flag_sets: list[tuple[str, ...]] = [("unscored",)]
+        code_of = {flag_sets[0]: 0}
+        codes = np.empty(len(scores), dtype=np.int32)
         for row, s in enumerate(scores):
-            builder.put(row, s.value, s.flags, s.stats)
-        return builder.build(len(scores))
+            key = tuple(s.flags)
+            codes[row] = code_of.setdefault(key, len(code_of))
+            if codes[row] == len(flag_sets):
+                flag_sets.append(key)
+        keys = {key for s in scores for key in s.stats}
+        stats = {key: np.array([s.stats.get(key, MISSING) for s in scores], dtype=np.float64) for key in sorted(keys)}
+        return cls(values, codes, flag_sets, stats)
 
 
 class ColumnsBuilder:
@@ -79,6 +88,7 @@ class ColumnsBuilder:
     def __init__(self) -> None:
         self.values = array("d")  # 8 bytes a row, not a Python float object
         self.codes = array("i")
+        self.present = array("b")
         self.stats: dict[str, array[float]] = {}
         self.flag_sets: list[tuple[str, ...]] = [("unscored",)]
         self._code_of: dict[tuple[str, ...], int] = {("unscored",): 0}
@@ -87,6 +97,7 @@ class ColumnsBuilder:
         while len(self.values) < n:
             self.values.append(MISSING)
             self.codes.append(0)
+            self.present.append(0)
             for column in self.stats.values():
                 column.append(MISSING)
 
@@ -102,6 +113,7 @@ class ColumnsBuilder:
         self._pad(row + 1)
         self.values[row] = MISSING if value is None else float(value)
         self.codes[row] = self.code(flags)
+        self.present[row] = 1
         for key in stats.keys() - self.stats.keys():
             self.stats[key] = array("d", [MISSING]) * len(self.values)
         for key, column in self.stats.items():
@@ -111,12 +123,14 @@ class ColumnsBuilder:
         """Row `row` unscored (its latest record has no score of this scorer)."""
         if row < len(self.values):
             self.put(row, None, ("unscored",), {})
+            self.present[row] = 0
 
     def build(self, n: int) -> ScoreColumns:
         self._pad(n)
         return ScoreColumns(np.frombuffer(self.values, dtype=np.float64)[:n].copy(),
                             np.frombuffer(self.codes, dtype=np.int32)[:n].copy(), self.flag_sets,
-                            {k: np.frombuffer(v, dtype=np.float64)[:n].copy() for k, v in self.stats.items()})
+                            {k: np.frombuffer(v, dtype=np.float64)[:n].copy() for k, v in self.stats.items()},
+                            np.frombuffer(self.present, dtype=np.int8)[:n].astype(bool))
 
 
 def unscored(n: int) -> ScoreColumns:
