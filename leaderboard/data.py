@@ -35,7 +35,7 @@ from seabench.leaderboard.scoring import (
 from seabench.leaderboard.significance import Comparison, Pair, compare_all
 from seabench.leaderboard.task_types import TaskTypeCell, judge_answered, task_type_cells
 from seabench.metrics import MeanMetric
-from seabench.metrics.base import compute_all
+from seabench.metrics.base import compute_sums
 from seabench.metrics.columns import ScoreColumns
 from seabench.records import RESULTS_FILE, SAMPLES_FILE, iter_latest
 from seabench.types import MetricValue, RunResult, SampleRecord, TaskResult
@@ -268,25 +268,37 @@ def judged_everywhere(runs: Sequence[LoadedRun], task: str) -> set[str] | None:
     return set.intersection(*sets)
 
 
-def _same_items_metric(run: LoadedRun, task: TaskResult, ids: set[str], seed: int = 0) -> MetricValue:
-    """Judge-score mean over exactly `ids`, so every model is averaged over the same judged items."""
-    rows = run.columns.get(task.name, TaskColumns())
-    chosen = rows.rows_of(sorted(i for i in ids if i in rows))
-    values = rows.judge_scores()[chosen]
-    judged = ScoreColumns(values, np.zeros(len(values), dtype=np.int32), [()], {})
-    value = compute_all([MeanMetric(task.primary_metric, "judge")], lambda _scorer: judged, seed)[task.primary_metric]
-    value.details["same_items"] = len(ids)
-    return value
+def _same_items_metrics(runs: Sequence[LoadedRun], common: dict[str, set[str] | None], seed: int = 0
+                        ) -> dict[tuple[int, str], MetricValue]:
+    """(run index, task) -> judge-score mean over exactly the task's common ids, so every model is
+    averaged over the same judged items (one bootstrap draw for all of them)."""
+    batch = []
+    keys = []
+    for k, run in enumerate(runs):
+        for name, task in run.result.tasks.items():
+            ids = common.get(name)
+            if ids is None:
+                continue
+            rows = run.columns.get(name, TaskColumns())
+            values = rows.judge_scores()[rows.rows_of(sorted(i for i in ids if i in rows))]
+            batch.append((MeanMetric(task.primary_metric, "judge"),
+                          ScoreColumns(values, np.zeros(len(values), dtype=np.int32), [()], {})))
+            keys.append((k, name))
+    out = dict(zip(keys, compute_sums(batch, seed), strict=True))
+    for (_, name), value in out.items():
+        value.details["same_items"] = len(common[name] or ())
+    return out
 
 
 def _cells(runs: Sequence[LoadedRun], ids: list[str], tasks: dict[str, TaskInfo]) -> list[Cell]:
     cells = []
     common = {name: judged_everywhere(runs, name) for name, info in tasks.items() if info.kind == "judge"}
-    for run, rid in zip(runs, ids, strict=True):
+    same_items = _same_items_metrics(runs, common)
+    for k, (run, rid) in enumerate(zip(runs, ids, strict=True)):
         for name, task in run.result.tasks.items():
             info = tasks[name]
             shared = common.get(name)
-            overall = task.metrics.get(task.primary_metric) if shared is None else _same_items_metric(run, task, shared)
+            overall = task.metrics.get(task.primary_metric) if shared is None else same_items[(k, name)]
             if info.kind == "judge" and not judge_answered(run.columns.get(name, TaskColumns())):
                 overall = None  # the judge never answered for this run: no score, not the empty-answer minimum
             cells.append(_cell(rid, task, info, ALL, overall))

@@ -67,7 +67,7 @@ class SumMetric:
         return {}
 
     def compute(self, scores: list[Score], seed: int = 0) -> MetricValue:
-        return _compute_sums([(self, ScoreColumns.from_scores(scores))], seed)[self.name]
+        return compute_sums([(self, ScoreColumns.from_scores(scores))], seed)[0]
 
     def usable(self, columns: ScoreColumns) -> tuple[np.ndarray, np.ndarray]:
         """(matrix, mask) of the rows this metric can aggregate, through `columns_matrix` only when the
@@ -103,24 +103,24 @@ def _reads_columns(metric: SumMetric) -> bool:
     return False
 
 
-def _compute_sums(batch: Sequence[tuple[SumMetric, ScoreColumns]], seed: int) -> dict[str, MetricValue]:
-    """Value, CI and details of each metric; one bootstrap draw per number of usable rows."""
-    out: dict[str, MetricValue] = {}
+def compute_sums(batch: Sequence[tuple[SumMetric, ScoreColumns]], seed: int) -> list[MetricValue]:
+    """Value, CI and details of each (metric, columns); one bootstrap draw per number of usable rows,
+    shared by every metric of the batch that has that many (each CI is exactly what it is alone)."""
+    out: list[MetricValue] = []
     draws: dict[tuple[int, int], list[tuple[SumMetric, np.ndarray, MetricValue]]] = defaultdict(list)
     for metric, columns in batch:
         mat, ok = metric.usable(columns)
         n, n_failed = int(ok.sum()), int((~ok).sum())
         if n == 0:
-            out[metric.name] = MetricValue(name=metric.name, value=None, n=0, n_failed=n_failed,
-                                           direction=metric.direction)
+            out.append(MetricValue(name=metric.name, value=None, n=0, n_failed=n_failed, direction=metric.direction))
             continue
         totals = mat.sum(axis=0)
         value = metric.point(totals)
         ci_info = {"method": "percentile bootstrap", "level": CI_LEVEL, "resamples": metric.n_resamples, "seed": seed}
         details: dict[str, Any] = {"ci": ci_info}
         details.update(metric.details(totals, columns))
-        out[metric.name] = result = MetricValue(name=metric.name, value=value, n=n, n_failed=n_failed,
-                                                direction=metric.direction, details=details)
+        out.append(result := MetricValue(name=metric.name, value=value, n=n, n_failed=n_failed,
+                                         direction=metric.direction, details=details))
         if value is not None and n >= 2:
             draws[(n, metric.n_resamples)].append((metric, mat, result))
     for (_, n_resamples), group in draws.items():
@@ -144,7 +144,7 @@ def compute_all(metrics: Sequence[Metric], columns_of: Callable[[str], ScoreColu
             batch.append((m, columns_of(m.scorer)))
         else:
             out[m.name] = m.compute(columns_of(m.scorer).scores(), seed=seed)
-    out.update(_compute_sums(batch, seed))
+    out.update({m.name: value for (m, _), value in zip(batch, compute_sums(batch, seed), strict=True)})
     return {m.name: out[m.name] for m in metrics}
 
 
