@@ -123,7 +123,7 @@ def test_limit_is_stratified_seeded_and_recorded(tmp_path: Path) -> None:
     assert sorted(r["sample_id"] for r in _records(again)) == sorted(r["sample_id"] for r in records)
     fraction = _run(tmp_path, "--model", "echo", "--tasks", "mini/gender", "--limit", "0.25", "-o",
                     str(tmp_path / "frac"), "--quiet")
-    assert fraction.returncode == 0 and len(_records(tmp_path / "frac")) == 21  # 25 % of 84
+    assert fraction.returncode == 0 and len(_records(tmp_path / "frac")) == 24  # 25 % of 96
 
 
 def test_a_run_where_nothing_succeeds_fails_with_a_non_zero_exit(tmp_path: Path) -> None:
