@@ -8,9 +8,15 @@ a counted failure, so short, numeric or code-switched answers are never flagged.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
+import tempfile
 import unicodedata
 from functools import cache
+from pathlib import Path
+
+import numpy as np
 
 from seabench.extract import strip_reasoning
 
@@ -67,11 +73,52 @@ def compatible(a: str, b: str) -> bool:
 
 @cache
 def _identifier():  # type: ignore[no-untyped-def]
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier  # lazy: loads a ~4 MB model
+    from py3langid.langid import LanguageIdentifier
 
-    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    ptc, pc, classes, nextmove, row, output = _model()
+    identifier = LanguageIdentifier(np.asarray(ptc), np.asarray(pc), classes, nextmove, output, norm_probs=True,
+                                    tk_row=row)
     identifier.set_languages([lang for lang in LANGUAGES if lang in identifier.labels])
     return identifier
+
+
+def _model() -> tuple:  # type: ignore[type-arg]
+    """py3langid's model arrays. Its file is LZMA-compressed (half a second to unpack in every
+    process), so the unpacked arrays are kept in the cache directory, keyed by the file's digest."""
+    from py3langid.langid import MODEL_DIR, MODEL_FILE
+    from py3langid.modelio import _to_array, load_model
+
+    from seabench.cache import cache_dir
+
+    source = MODEL_DIR / MODEL_FILE
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
+    unpacked = cache_dir() / "langid" / f"{digest}.npz"
+    try:
+        with np.load(unpacked, allow_pickle=False) as data:
+            return (data["ptc"], data["pc"], data["classes"].tolist(), _to_array(data["nextmove"]),
+                    _to_array(data["nextmove_row"]), data["out_feat"].tolist())
+    except (OSError, ValueError, KeyError):
+        pass
+    model = load_model(source)
+    _store(unpacked, model)
+    return model
+
+
+def _store(path: Path, model: tuple) -> None:  # type: ignore[type-arg]
+    """Keep the unpacked arrays for the next process (best effort: a read-only cache only costs time)."""
+    ptc, pc, classes, nextmove, row, output = model
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".langid.", suffix=".npz", dir=path.parent)
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, ptc=ptc, pc=pc, classes=np.array(classes), nextmove=np.asarray(nextmove),
+                     nextmove_row=np.asarray(row), out_feat=np.array(output, dtype=np.int32))
+        os.replace(tmp, path)
+    except OSError:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def detect_language(text: str) -> tuple[str, float]:

@@ -9,6 +9,9 @@ is dropped like punctuation so "กรุงเทพฯ" equals "กรุง�
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from functools import cache
+from typing import Any
 
 from seabench.normalize._base import BaseNormalizer, join_without_spaces_around
 
@@ -39,5 +42,49 @@ class ThaiNormalizer(BaseNormalizer):
     def words(self, text: str) -> list[str]:
         from pythainlp.tokenize import word_tokenize
 
-        tokens = word_tokenize(self.normalize(text), engine="newmm", keep_whitespace=False)
+        tokens = word_tokenize(self.normalize(text), custom_dict=_dictionary(), engine="newmm", keep_whitespace=False)
         return [t for t in tokens if t.strip()]
+
+
+class WordTrie:
+    """pythainlp's default word list as a trie of plain dicts, answering what newmm asks of a
+    dictionary (`prefixes`) exactly as pythainlp's Trie does, built in a fraction of its half second
+    (no node objects)."""
+
+    END = ""  # key marking a node where a word ends (never a character)
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self.root: dict[str, Any] = {}
+        self.size = 0
+        for word in words:
+            node = self.root
+            for char in word.strip():
+                child = node.get(char)
+                if child is None:
+                    child = node[char] = {}
+                node = child
+            if node is not self.root and self.END not in node:
+                node[self.END] = True
+                self.size += 1
+
+    def prefixes(self, text: str, start: int = 0) -> list[str]:
+        """Every word that `text` starts with at `start`, shortest first."""
+        found = []
+        node = self.root
+        for end in range(start, len(text)):
+            node = node.get(text[end])
+            if node is None:
+                break
+            if self.END in node:
+                found.append(text[start:end + 1])
+        return found
+
+    def __len__(self) -> int:
+        return self.size
+
+
+@cache
+def _dictionary() -> WordTrie:
+    from pythainlp.corpus import thai_words
+
+    return WordTrie(thai_words())
