@@ -25,7 +25,7 @@ import os
 import tempfile
 import zlib
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -33,7 +33,7 @@ from typing import IO, Any
 import numpy as np
 
 from seabench.metrics.columns import ColumnsBuilder, ScoreColumns, unscored
-from seabench.secrets import redact
+from seabench.secrets import redact, redactor
 from seabench.types import ErrorCode, SampleRecord
 
 INDEX_HEADER = (json.dumps({"seabench_index": 1}) + "\n").encode()
@@ -75,18 +75,20 @@ def entry_of(record: SampleRecord) -> dict[str, Any]:
     return entry
 
 
-def index_line(entry: dict[str, Any], length: int, covered: Covered) -> bytes:
-    """The index line of a record line of `length` bytes, after which samples.jsonl is `covered`."""
+def index_line(entry: dict[str, Any], length: int, covered: Covered, clean: Callable[[str], str] = redact) -> bytes:
+    """The index line of a record line of `length` bytes, after which samples.jsonl is `covered`
+    (secrets masked as in the record itself)."""
     entry["n"], entry["o"], entry["c"] = length, covered.end, covered.crc
-    return (redact(json.dumps(entry, ensure_ascii=False, separators=(",", ":"))) + "\n").encode()
+    return (clean(json.dumps(entry, ensure_ascii=False, separators=(",", ":"))) + "\n").encode()
 
 
 class IndexWriter:
     """Appends an index line for each record line appended to samples.jsonl (which must already be
     covered by the index: open it with `open_index(..., exclusive=True)` first)."""
 
-    def __init__(self, samples: Path, covered: Covered) -> None:
+    def __init__(self, samples: Path, covered: Covered, clean: Callable[[str], str] = redact) -> None:
         path = index_path(samples)
+        self.clean = clean
         if not path.exists() or path.stat().st_size == 0:
             path.write_bytes(INDEX_HEADER)
         self._fh: IO[bytes] = open(path, "ab")
@@ -94,7 +96,7 @@ class IndexWriter:
 
     def add(self, record: SampleRecord, line: bytes) -> None:
         self.covered = Covered(self.covered.end + len(line), zlib.crc32(line, self.covered.crc))
-        self._fh.write(index_line(entry_of(record), len(line), self.covered))
+        self._fh.write(index_line(entry_of(record), len(line), self.covered, self.clean))
         self._fh.flush()
 
     def close(self) -> None:
@@ -154,6 +156,7 @@ def _last_entry(path: Path) -> tuple[Covered, int] | None:
 def _entries_from(samples: Path, covered: Covered) -> Iterator[tuple[bytes, Covered]]:
     """Index lines for the complete record lines of samples.jsonl after `covered`."""
     end, crc = covered.end, covered.crc
+    clean = redactor()
     with open(samples, "rb") as fh:
         fh.seek(end)
         for line in fh:
@@ -161,7 +164,7 @@ def _entries_from(samples: Path, covered: Covered) -> Iterator[tuple[bytes, Cove
                 return  # torn final line: not a record (yet)
             record = parse_record(samples, line, end)
             end, crc = end + len(line), zlib.crc32(line, crc)
-            yield index_line(entry_of(record), len(line), Covered(end, crc)), Covered(end, crc)
+            yield index_line(entry_of(record), len(line), Covered(end, crc), clean), Covered(end, crc)
 
 
 def parse_record(samples: Path, line: bytes, offset: int) -> SampleRecord:

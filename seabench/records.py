@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from seabench.errors import UserError
 from seabench.index import INDEX_HEADER, Covered, IndexWriter, entry_of, index_line, index_path, open_index, parse_record
-from seabench.secrets import redact
+from seabench.secrets import redact, redactor
 from seabench.types import SampleRecord
 
 SAMPLES_FILE = "samples.jsonl"
@@ -63,8 +63,8 @@ def latest_records(path: Path) -> dict[tuple[str, str], SampleRecord]:
     return {(r.task, r.sample_id): r for r in iter_records(path)}
 
 
-def record_line(record: SampleRecord) -> bytes:
-    return (redact(record.model_dump_json(exclude_none=True)) + "\n").encode()
+def record_line(record: SampleRecord, clean: Callable[[str], str] = redact) -> bytes:
+    return (clean(record.model_dump_json(exclude_none=True)) + "\n").encode()
 
 
 class SampleWriter:
@@ -77,13 +77,14 @@ class SampleWriter:
         _cut_torn_tail(path)
         path.touch()
         self.path = path
-        self.index = IndexWriter(path, open_index(path, exclusive=True))
+        self.clean = redactor()
+        self.index = IndexWriter(path, open_index(path, exclusive=True), self.clean)
         self._fh = open(path, "ab")
         self._since_sync = 0
         self._fsync_every = fsync_every
 
     def write(self, record: SampleRecord) -> None:
-        line = record_line(record)
+        line = record_line(record, self.clean)
         self._fh.write(line)
         self._fh.flush()
         self.index.add(record, line)
@@ -127,7 +128,7 @@ def rewrite_records(path: Path, records: Iterable[SampleRecord]) -> None:
     """Replace samples.jsonl and its index with `records` (streamed)."""
     with _Rewrite(path) as out:
         for record in records:
-            out.add(record_line(record), entry_of(record))
+            out.add(record_line(record, out.clean), entry_of(record))
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,7 @@ def rewrite_latest(path: Path, replace: Callable[[Latest, bytes], SampleRecord |
             if new is None:
                 out.add(line, json.loads(_read(entries, item.entry)))
             else:
-                out.add(record_line(new), entry_of(new))
+                out.add(record_line(new, out.clean), entry_of(new))
 
 
 def _read(fh: BinaryIO, span: tuple[int, int]) -> bytes:
@@ -193,6 +194,7 @@ class _Rewrite:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self.covered = Covered()
+        self.clean = redactor()
 
     def __enter__(self) -> _Rewrite:
         self._tmp = [tempfile.mkstemp(prefix=f".{p.name}.", dir=self.path.parent) for p in (self.path, index_path(self.path))]
@@ -204,7 +206,7 @@ class _Rewrite:
     def add(self, line: bytes, entry: dict[str, Any]) -> None:
         self._records.write(line)
         self.covered = Covered(self.covered.end + len(line), zlib.crc32(line, self.covered.crc))
-        self._index.write(index_line(entry, len(line), self.covered))
+        self._index.write(index_line(entry, len(line), self.covered, self.clean))
 
     def __exit__(self, kind: object, *_: object) -> None:
         for fh in (self._records, self._index):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 
 _SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL)", re.I)
 _MIN_LEN = 8
@@ -30,7 +31,18 @@ def secret_values() -> list[str]:
 def redact(text: str) -> str:
     """`text` with secret environment values, URL credentials, key-like query parameters and
     Authorization header values masked as ***."""
-    for value in secret_values():
+    return _redact(text, secret_values())
+
+
+def redactor() -> Callable[[str], str]:
+    """`redact` with the secret values read once, for a writer that redacts every line it writes
+    (reading the environment per line costs more than writing the line)."""
+    values = secret_values()
+    return lambda text: _redact(text, values)
+
+
+def _redact(text: str, values: list[str]) -> str:
+    for value in values:
         if value in text:
             text = text.replace(value, "***")
     if "@" in text:
