@@ -80,7 +80,11 @@ class CellResult(BaseModel):
     wall_s: float = 0.0  # measured phase, first send to last answer
     ttft_ms: Summary = Field(default_factory=Summary)
     itl_ms: Summary = Field(default_factory=Summary)  # every gap between streamed pieces, pooled
+    # per request: (last piece - first piece) / (output tokens - 1), the time per output token after the first;
+    # equals the ITL when every piece is one token (a server may hold a token back until a character is whole)
+    tpot_ms: Summary = Field(default_factory=Summary)
     e2e_ms: Summary = Field(default_factory=Summary)
+    input_tokens_mean: float | None = None  # the server's count: a model that cuts long audio shows it here
     output_tokens_mean: float | None = None
     tokens_per_s: float | None = None  # all output tokens of the phase / its wall time
     requests_per_s: float | None = None
@@ -114,6 +118,7 @@ class RequestRecord:
     error: str | None = None
     ttft_s: float | None = None
     e2e_s: float | None = None
+    input_tokens: int | None = None  # as the server counted them: shows how much of the audio it took
     output_tokens: int | None = None
     gaps_s: list[float] = field(default_factory=list)
 
@@ -251,6 +256,7 @@ class ServeBench:
             got = outcome.value
             record.ttft_s = got.clock.ttft_s
             record.gaps_s = got.clock.gaps
+            record.input_tokens = got.input_tokens
             record.output_tokens = got.output_tokens if got.output_tokens is not None else len(got.clock.arrivals)
             if record.ttft_s is None:  # a finished answer without a single token has no TTFT
                 record.ok, record.error = False, "empty answer: no token was streamed"
@@ -283,10 +289,15 @@ def summarize(cell: Cell) -> CellResult:
     result.wall_s = end - begin
     result.ttft_ms = Summary.of([r.ttft_s for r in ok if r.ttft_s is not None], 1000.0)
     result.itl_ms = Summary.of([g for r in ok for g in r.gaps_s], 1000.0)
+    result.tpot_ms = Summary.of([sum(r.gaps_s) / (r.output_tokens - 1) for r in ok
+                                 if r.output_tokens is not None and r.output_tokens > 1], 1000.0)
     result.e2e_ms = Summary.of([r.e2e_s for r in ok if r.e2e_s is not None], 1000.0)
     tokens = [r.output_tokens for r in ok if r.output_tokens is not None]
     if tokens:
         result.output_tokens_mean = float(np.mean(tokens))
+    prompts = [r.input_tokens for r in ok if r.input_tokens is not None]
+    if prompts:
+        result.input_tokens_mean = float(np.mean(prompts))
     if result.wall_s > 0:
         result.tokens_per_s = sum(tokens) / result.wall_s
         result.requests_per_s = len(ok) / result.wall_s

@@ -84,12 +84,13 @@ def rows(result: BenchResult, published: PublishedTable | None) -> list[dict[str
             "errors": c.errors, "error_kinds": ";".join(f"{k}={v}" for k, v in c.error_kinds.items()),
             "warmup": c.warmup, "stopped_early": c.stopped_early, "peak_in_flight": c.peak_in_flight,
             "wall_s": round(c.wall_s, 4)}
-        for metric in ("ttft_ms", "itl_ms", "e2e_ms"):
+        for metric in ("ttft_ms", "itl_ms", "tpot_ms", "e2e_ms"):
             summary = getattr(c, metric)
             for stat in ("mean", "p50", "p95"):
                 value = getattr(summary, stat)
                 row[f"{metric}_{stat}"] = None if value is None else round(value, 3)
-        row.update(output_tokens_mean=c.output_tokens_mean, tokens_per_s=c.tokens_per_s,
+        row.update(input_tokens_mean=c.input_tokens_mean, output_tokens_mean=c.output_tokens_mean,
+                   tokens_per_s=c.tokens_per_s,
                    requests_per_s=c.requests_per_s, client_cpu_share=c.client_cpu_share)
         if published is not None:
             ref = published.cell(c.concurrency, c.audio_s)
@@ -110,7 +111,7 @@ def to_csv(result: BenchResult, published: PublishedTable | None) -> str:
 
 def _columns(published: PublishedTable | None) -> list[str]:
     cols = ["concurrency", "audio s", "ok / sent", "errors", "TTFT ms mean", "p50", "p95", "ITL ms mean", "p50",
-            "p95", "tokens/s", "client CPU %"]
+            "p95", "TPOT ms", "tokens/s", "prompt tokens", "client CPU %"]
     return cols + ([f"{published.name} TTFT ms", f"{published.name} ITL ms"] if published else [])
 
 
@@ -118,7 +119,8 @@ def _cells(c: CellResult, published: PublishedTable | None) -> list[str]:
     errors = str(c.errors) + (" (" + ", ".join(f"{k} x{v}" for k, v in c.error_kinds.items()) + ")" if c.errors else "")
     sent = f"{c.ok} / {c.requests}" + (" (time budget)" if c.stopped_early else "")
     values = [str(c.concurrency), f"{c.audio_s:g}", sent, errors, _num(c.ttft_ms.mean), _num(c.ttft_ms.p50),
-              _num(c.ttft_ms.p95), _num(c.itl_ms.mean), _num(c.itl_ms.p50), _num(c.itl_ms.p95), _num(c.tokens_per_s),
+              _num(c.ttft_ms.p95), _num(c.itl_ms.mean), _num(c.itl_ms.p50), _num(c.itl_ms.p95), _num(c.tpot_ms.mean), _num(c.tokens_per_s),
+              _num(c.input_tokens_mean, 0),
               _num(None if c.client_cpu_share is None else 100 * c.client_cpu_share, 0)]
     if published is not None:
         ref = published.cell(c.concurrency, c.audio_s)
@@ -144,7 +146,8 @@ def describe(result: BenchResult) -> list[str]:
          f"seabench {client.get('seabench', '?')}, openai {client.get('openai', '?')}"),
         f"Run: {result.started_at} to {result.finished_at} ({result.status})",
         ("TTFT: request sent to first streamed token. ITL: every gap between streamed pieces, pooled over the "
-         "cell's requests. tokens/s: all output tokens / the cell's measured wall time. client CPU %: this "
+         "cell's requests. TPOT: per request, (last piece - first piece) / (output tokens - 1). tokens/s: all "
+         "output tokens / the cell's measured wall time. client CPU %: this "
          "process's CPU time / wall time; near 100 the client, not the server, binds"),
     ]
 

@@ -60,7 +60,8 @@ def test_latencies_are_recovered_and_concurrency_is_exact(tmp_path: Path) -> Non
         want = ttft_for(c["audio_s"]) * 1000
         assert want - EARLY * 1000 <= c["ttft_ms"]["mean"] <= want + LATE * 1000
         assert INTERVAL * 1000 - 1 <= c["itl_ms"]["mean"] <= (INTERVAL + LATE / 3) * 1000
-        assert c["itl_ms"]["n"] == 6 * 5 and c["output_tokens_mean"] == 6
+        assert c["tpot_ms"]["mean"] == pytest.approx(c["itl_ms"]["mean"], rel=1e-6)  # one piece per token here
+        assert c["itl_ms"]["n"] == 6 * 5 and c["output_tokens_mean"] == 6 and c["input_tokens_mean"] == 3 + 10
         ideal = c["concurrency"] * 6 / (want / 1000 + 5 * INTERVAL)  # tokens/s with `concurrency` always busy
         assert 0.3 * ideal <= c["tokens_per_s"] <= 1.05 * ideal
     # the server saw exactly `concurrency` requests at once, cell after cell (warm-up first, then the trials)
