@@ -71,3 +71,20 @@ def test_unscored_samples_are_counted_not_aggregated() -> None:
 def test_all_empty_references_give_no_value() -> None:
     value = WER().compute([Score(stats=edit_stats([], []))])
     assert value.value is None and value.n == 1
+
+
+def test_edit_counts_equal_jiwers_on_random_token_lists() -> None:
+    import random
+
+    import jiwer
+
+    from seabench.metrics.error_rate import edit_stats
+
+    rng = random.Random(0)
+    vocab = ["a", "b", "c", "d", "e", "the", "ไป", "我"]
+    for _ in range(500):
+        ref = [rng.choice(vocab) for _ in range(rng.randint(0, 12))]
+        hyp = [rng.choice(vocab) for _ in range(rng.randint(0, 12))]
+        out = jiwer.process_words([ref], [hyp], reference_transform=lambda s: s, hypothesis_transform=lambda s: s)
+        assert edit_stats(ref, hyp) == {"sub": out.substitutions, "del": out.deletions, "ins": out.insertions,
+                                        "hits": out.hits, "ref_len": len(ref)}
