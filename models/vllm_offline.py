@@ -41,7 +41,8 @@ ADAPTER_OPTIONS = {"max_audio_s", "code_sha256", "prompt_template"}
 
 
 class VllmAdapter(ModelAdapter):
-    """One engine for the adapter's lifetime; `close()` shuts it down."""
+    """One engine for the adapter's lifetime, started on first use (`load()`), so a driver whose Ray replicas
+    generate (--executor ray) or a fully cached run never starts one; `close()` shuts it down."""
 
     default_batch_size = 10_000
     max_audio_s = None  # long audio is chunked or truncated here, not rejected by the runner
@@ -62,7 +63,16 @@ class VllmAdapter(ModelAdapter):
             self.generation_keys = ALL_GENERATION_KEYS - {"system_prompt"}
         self.window_s = max_audio_s if max_audio_s is not None else window_of(self.processor)
         self._vllm = vllm
-        self.llm: Any = vllm.LLM(model=str(checkpoint.folder), **engine_args)
+        self._llm: Any = None
+
+    def load(self) -> None:
+        if self._llm is None:
+            self._llm = self._vllm.LLM(model=str(self.checkpoint.folder), **self.engine_args)
+
+    @property
+    def llm(self) -> Any:
+        self.load()
+        return self._llm
 
     def info(self) -> ModelInfo:
         commit = None if self.checkpoint.is_local else self.checkpoint.commit
@@ -121,7 +131,7 @@ class VllmAdapter(ModelAdapter):
         return _output(result, time.perf_counter() - start)
 
     def close(self) -> None:
-        llm, self.llm = getattr(self, "llm", None), None
+        llm, self._llm = getattr(self, "_llm", None), None
         if llm is not None:
             shutdown = getattr(getattr(llm, "llm_engine", None), "shutdown", None)
             if callable(shutdown):
@@ -174,6 +184,9 @@ def create(spec: str, options: dict[str, Any]) -> VllmAdapter:
     except ImportError as exc:
         raise MissingExtra("vllm", "vllm", "the vllm: adapter") from exc
     engine_args = {k: v for k, v in options.items() if k not in ADAPTER_OPTIONS}
+    if "data_parallel_size" in engine_args:  # the in-process engine would run one replica and ignore it
+        raise UserError("-M data_parallel_size is not for the in-process vLLM engine; for data parallelism run "
+                        "replicas: --executor ray --replicas N (tensor_parallel_size still applies inside each)")
     known = engine_arg_names(vllm) - {"model"}
     for name in engine_args:
         if name not in known:

@@ -87,9 +87,14 @@ def run(
     judge_option: JudgeOpt = [],  # noqa: B006
     rubrics: RubricsOpt = None,
     task_option: TaskOpt = [],  # noqa: B006
+    executor: Annotated[str, typer.Option(metavar="local|ray", help="Where the model runs: in this process, or as Ray actors (see --replicas).")] = "local",
+    replicas: Annotated[Optional[int], typer.Option(metavar="N", help="With --executor ray: N model replicas, one Ray actor each (data parallelism).")] = None,
+    ray_address: Annotated[Optional[str], typer.Option(metavar="ADDR", help="With --executor ray: an existing Ray cluster (default: start a local instance).")] = None,
+    gpus_per_replica: Annotated[Optional[float], typer.Option(metavar="G", help="With --executor ray: GPUs per replica (vllm: default tensor_parallel_size; others 0).")] = None,
 ) -> None:
     """Run a model over tasks; re-running the same command resumes an interrupted run."""
     from seabench.adapter import model_alias, parse_options
+    from seabench.executor_ray import ray_settings, throughput_lines
     from seabench.generation import parse_generation, split_gen_kwargs
     from seabench.registry import registry
     from seabench.runner import Interrupted, ModelKeepsFailing, RunConfig, Runner
@@ -104,7 +109,8 @@ def run(
                        shard=Shard.parse(shard), batch_size=batch_size, seed=seed, use_cache=not no_cache, quiet=quiet,
                        judge="auto" if judge is None else (None if judge == "none" else judge),
                        judge_samples=judge_samples, judge_options=_judge_options(judge_option, rubrics),
-                       task_options=_task_options(task_option))
+                       task_options=_task_options(task_option),
+                       executor=ray_settings(executor, replicas, ray_address, gpus_per_replica, model, options))
     command = redact(" ".join(_quote(a) for a in ["seabench", *sys.argv[1:]]))
     try:
         with sigterm_as_interrupt() as received, capture_library_output(directory / LOG_FILE, command) as log:
@@ -121,6 +127,8 @@ def run(
     _note_library_output(log, quiet)
     if not quiet:
         _print_results(result)
+        for line in throughput_lines(result.manifest.executor) if result.manifest.executor else []:
+            out.print(line, highlight=False, markup=False)
         out.print(f"Results: {directory / 'results.json'}  Samples: {directory / 'samples.jsonl'}")
     if result.status == "failed":
         errors = Counter(code for t in result.tasks.values() for code, n in t.counts.errors.items() for _ in range(n))

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from seabench.adapter import ModelAdapter
-from seabench.types import ErrorCode, GenerationConfig, ModelInput, ModelOutput
+from seabench.types import ErrorCode, ExecutorReport, GenerationConfig, ModelInput, ModelOutput
 
 
 @dataclass
@@ -49,6 +49,14 @@ class Executor(ABC):
 
     def close(self) -> None:
         """Release the model and any workers."""
+
+    def report(self) -> ExecutorReport | None:
+        """For the manifest: where outputs were generated, when not in this process."""
+        return None
+
+    def warnings(self) -> list[str]:
+        """What the run's results should warn about (e.g. a replica that died)."""
+        return []
 
 
 class LocalExecutor(Executor):

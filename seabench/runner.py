@@ -10,14 +10,14 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from seabench.adapter import ModelAdapter
 from seabench.aggregate import aggregate_columns, inputs_digest
 from seabench.audio import AudioError, load_audio
 from seabench.cache import ResponseCache, response_key
 from seabench.errors import UserError
-from seabench.executor import Job, LocalExecutor
+from seabench.executor import Executor, Job, LocalExecutor
 from seabench.generation import merge_generation, refuse_unsupported, settle
 from seabench.judging.summary import attach_judging
 from seabench.task_options import apply_task_options
@@ -33,6 +33,9 @@ from seabench.scoring import score_record
 from seabench.task import Task
 from seabench.types import (AudioRef, ErrorCode, GenerationConfig, ModelInfo, ModelInput, ModelOutput, RunResult, Sample,
                             SampleRecord, TaskResult)
+
+if TYPE_CHECKING:
+    from seabench.executor_ray import RaySettings
 
 DEFAULT_TASKS = "mini"
 
@@ -54,13 +57,14 @@ class RunConfig:
     judge_samples: int = 1
     judge_options: dict[str, Any] = field(default_factory=dict)
     task_options: dict[str, Any] = field(default_factory=dict)  # -T: scoring choices (seabench.task_options)
+    executor: RaySettings | None = None  # None: generate in this process; else Ray replicas (seabench.executor_ray)
 
     def public(self) -> dict[str, Any]:
         """What goes in the manifest (options are the user's own -M values; keys never come from flags)."""
         return {"model": self.model, "tasks": self.tasks, "model_options": self.model_options,
                 "generation": self.generation, "limit": self.limit, "shard": str(self.shard) if self.shard else None, "batch_size": self.batch_size, "seed": self.seed,
                 "judge": self.judge_spec, "judge_samples": self.judge_samples, "judge_options": self.judge_options,
-                "task_options": self.task_options}
+                "task_options": self.task_options, **(self.executor.public() if self.executor else {})}
 
     @property
     def judge_spec(self) -> str | None:
@@ -134,7 +138,9 @@ class Runner:
         self.info: ModelInfo = self.adapter.info()
         self.answer_options = self.adapter.answer_options(config.model_options)
         self.batch_size = config.batch_size or self.adapter.default_batch_size
-        self.executor = LocalExecutor(self.adapter, self.batch_size)
+        self.executor: Executor = (LocalExecutor(self.adapter, self.batch_size) if config.executor is None else
+                                   config.executor.build(self.adapter, self.registry.model_entry(config.model).loader,
+                                                         config.model, config.model_options, self.batch_size))
         self.cache = ResponseCache() if (config.use_cache and self.adapter.cacheable) else None
         self.run_id = existing.run_id if existing is not None else new_run_id()
         self.failures_in_a_row = 0
@@ -367,6 +373,8 @@ class Runner:
         manifest.generation = {name: t.generation for name, t in wanted.tasks.items()}
         manifest.sample_ids = chosen
         manifest.shard = wanted.shard
+        manifest.executor = self.executor.report()
+        self.warnings.extend(self.executor.warnings())
         manifest.config["tasks"] = ",".join(identity.task_specs)  # every task this dir holds, for `seabench score`
         result = self.finalize(plan, manifest, previous, inputs)
         if failing is not None:

@@ -297,6 +297,41 @@ class TaskResult(BaseModel):
     rows_digest: str = ""
 
 
+class ReplicaReport(BaseModel):
+    """What one model replica of a distributed run did (issue 18)."""
+
+    replica: int
+    node: str = ""
+    gpus: list[str] = Field(default_factory=list)
+    batches: int = 0
+    samples: int = 0
+    busy_s: float = 0.0  # seconds inside the model's generate
+    samples_per_s: float | None = None  # samples / busy_s
+    died: str | None = None  # why it stopped mid-run (its in-flight batches went to the others)
+
+
+class ExecutorReport(BaseModel):
+    """How outputs were generated when not in this process: Ray replicas and their throughput."""
+
+    kind: str
+    address: str | None = None
+    gpus_per_replica: float = 0.0
+    replicas: list[ReplicaReport] = Field(default_factory=list)
+    requeued_batches: int = 0
+    startup_s: float = 0.0  # starting Ray and the replicas, loading the model
+    wall_s: float = 0.0  # from the replicas being ready to the end of generation
+    samples_per_s: float | None = None  # all replicas together, over wall_s
+
+
+class MergedShard(BaseModel):
+    """One run dir a merged run was made from."""
+
+    path: str
+    shard: str | None
+    run_id: str
+    samples: int
+
+
 class Manifest(BaseModel):
     seabench_version: str
     git_sha: str | None = None
@@ -313,6 +348,8 @@ class Manifest(BaseModel):
     generation: dict[str, dict[str, Any]] = Field(default_factory=dict)  # task -> settings it was generated with
     sample_ids: dict[str, list[str]] = Field(default_factory=dict)  # task -> ids --limit chose (when given)
     shard: str | None = None  # I/N when this run is one shard of a larger one
+    executor: ExecutorReport | None = None  # None: generated in this process
+    merged_from: list[MergedShard] = Field(default_factory=list)  # `seabench merge`: the shards, in order given
     created_at: str
     finished_at: str | None = None
 

@@ -97,6 +97,8 @@ def test_missing_vllm_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_engine_arguments_pass_through(fake_vllm, folder: Path) -> None:
     adapter = create(f"vllm:{folder}", {"tensor_parallel_size": 2, "max_model_len": 4096, "max_audio_s": 8})
+    assert FakeLLM.made == []  # the engine starts on first use, not when a driver only describes the model
+    adapter.load()
     [llm] = FakeLLM.made
     assert llm.model == str(folder) and llm.kwargs == {"tensor_parallel_size": 2, "max_model_len": 4096}
     info = adapter.info()
@@ -108,6 +110,12 @@ def test_engine_arguments_pass_through(fake_vllm, folder: Path) -> None:
 def test_unknown_engine_argument_fails_before_the_engine_starts(fake_vllm, folder: Path) -> None:
     with pytest.raises(UserError, match="unknown vLLM engine argument 'tensor_paralel_size'.*tensor_parallel_size"):
         create(f"vllm:{folder}", {"tensor_paralel_size": 2})
+    assert FakeLLM.made == []
+
+
+def test_data_parallel_size_points_to_replicas(fake_vllm, folder: Path) -> None:
+    with pytest.raises(UserError, match="data_parallel_size.*--executor ray --replicas N"):
+        create(f"vllm:{folder}", {"data_parallel_size": 2})
     assert FakeLLM.made == []
 
 
