@@ -2,8 +2,10 @@
 
 `reference` loads the embedded tiny checkpoint shipped in `seabench/models/reference/checkpoint/`;
 `reference:PATH` loads any folder in the reference format or a Qwen2-Audio-format checkpoint
-(converted on load). Each harness batch is one call into the model's own batched generation: clips
-grouped by length, the encoder run once per group, left-padded prompts decoded with a KV cache.
+(converted on load). Each harness batch is one call into the model's own batched generation, at the
+size the runner chose (never split again here): clips grouped by length, the encoder run once per
+group, left-padded prompts decoded with a KV cache. Weights are loaded on the first batch the
+response cache cannot answer (`load()`), so a fully cached run never loads torch or the model.
 Greedy unless the task samples (temperature > 0). Audio longer than the model's window follows the
 harness-wide policy of `hf_common.LongAudioPlan` (ASR split at quiet points, anything else truncated).
 """
@@ -11,7 +13,10 @@ harness-wide policy of `hf_common.LongAudioPlan` (ASR split at quiet points, any
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import json
 import time
+from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,53 +61,71 @@ class ReferenceAdapter(ModelAdapter):
             raise UserError(f"reference: dtype must be one of {', '.join(DTYPES)}, not {dtype!r}")
         if not (folder / "config.json").is_file():
             raise UserError(f"reference: {folder} is not a checkpoint folder (no config.json)")
-        try:
-            import torch
-            from seabench.models.reference.inference import ReferenceLALM
-        except ImportError as exc:
-            raise MissingExtra("torch", "reference", "the reference model") from exc
-        from seabench.models.reference.train import resolve_device
-
-        device = resolve_device(device)
-        if threads:
-            torch.set_num_threads(int(threads))
+        if importlib.util.find_spec("torch") is None or importlib.util.find_spec("transformers") is None:
+            raise MissingExtra("torch", "reference", "the reference model")
         self.id = model_id
         self.folder = folder
         self.default_batch_size = batch_size
         self.max_audio_s = max_audio_s  # a hard limit the runner enforces; None = handle long audio here
-        self.lalm: ReferenceLALM = ReferenceLALM.from_pretrained(folder, device=device, dtype=dtype, batch_size=batch_size)
-        self.window_s = self.lalm.model.config.max_audio_seconds  # longer than the encoder window: cut into windows
-        if not self.lalm.takes_system_prompt:  # MERaLiON's Gemma template has no system turn
+        self._device, self._dtype, self._threads = device, dtype, threads
+        self._lalm: ReferenceLALM | None = None
+        self._raw = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        if not _takes_system_prompt(self._raw):  # MERaLiON's Gemma template has no system turn
             self.generation_keys = ALL_GENERATION_KEYS - {"system_prompt"}
         self._snapshot = checkpoint_digest(folder)
         self.warnings: list[str] = []
 
-    def info(self) -> ModelInfo:
+    def load(self) -> None:
+        if self._lalm is not None:
+            return
         import torch
-        import transformers
 
-        config = self.lalm.model.config
+        from seabench.models.reference.inference import ReferenceLALM
+        from seabench.models.reference.train import resolve_device
+
+        if self._threads:
+            torch.set_num_threads(int(self._threads))
+        self._lalm = ReferenceLALM.from_pretrained(self.folder, device=resolve_device(self._device), dtype=self._dtype,
+                                                   batch_size=self.default_batch_size)
+
+    @property
+    def lalm(self) -> ReferenceLALM:
+        """The loaded model (loaded now if it was not yet)."""
+        self.load()
+        assert self._lalm is not None
+        return self._lalm
+
+    @property
+    def window_s(self) -> float:
+        """Audio longer than this is cut into windows (or truncated) before the model sees it."""
+        return float(self.lalm.model.config.max_audio_seconds)
+
+    def info(self) -> ModelInfo:
+        """Identity from the checkpoint's files; dtype, parameters and architecture once loaded (a run
+        answered entirely from the response cache never loads the model, and records only this)."""
+        details: dict[str, Any] = {"folder": str(self.folder), "loaded": self._lalm is not None}
+        dtype = self._dtype
+        if self._lalm is not None:
+            config = self._lalm.model.config
+            dtype = str(self._lalm.dtype).removeprefix("torch.")
+            details.update({"source": config.source or config.format, "encoder": config.encoder.kind,
+                            "adapter": config.adapter.kind, "decoder": config.decoder.get("model_type"),
+                            "parameters": sum(p.numel() for p in self._lalm.model.parameters()),
+                            "audio_window_s": self.window_s})
         return ModelInfo(
             id=self.id,
             provider="seabench-reference",
             snapshot=f"sha256:{self._snapshot}",
-            dtype=str(self.lalm.dtype).removeprefix("torch."),
-            backend_version=f"torch {torch.__version__}, transformers {transformers.__version__}",
+            dtype=dtype,
+            backend_version=f"torch {version('torch')}, transformers {version('transformers')}",
             max_audio_s=self.max_audio_s,
-            details={
-                "folder": str(self.folder),
-                "source": config.source or config.format,
-                "encoder": config.encoder.kind,
-                "adapter": config.adapter.kind,
-                "decoder": config.decoder.get("model_type"),
-                "parameters": sum(p.numel() for p in self.lalm.model.parameters()),
-                "audio_window_s": self.window_s,
-            },
+            details=details,
         )
 
     def generate(self, batch: list[ModelInput], config: GenerationConfig) -> list[ModelOutput]:
         plan = LongAudioPlan.build(batch, self.window_s)
         pieces = [piece.inp for piece in plan.pieces]
+        self.lalm.batch_size = max(len(pieces), 1)  # the runner sized this batch: one call, never re-split
         start = time.perf_counter()
         try:
             results = self.lalm.generate(
@@ -126,6 +149,15 @@ class ReferenceAdapter(ModelAdapter):
                                        input_tokens=r.n_input_tokens, output_tokens=r.n_output_tokens,
                                        latency_s=latency, timing={"prefill_s": r.prefill_s, "decode_s": r.decode_s}))
         return plan.merge(outputs)
+
+
+def _takes_system_prompt(raw: dict[str, Any]) -> bool:
+    """Whether the checkpoint's chat template has a system turn, from its config.json alone (the
+    prompt template a loaded model would use: named by a native folder, MERaLiON's for MERaLiON)."""
+    from seabench.models.prompts import TEMPLATES
+
+    name = raw.get("prompt_template") or raw.get("model_type")
+    return name not in TEMPLATES or TEMPLATES[name].system_turn
 
 
 def checkpoint_digest(folder: Path) -> str:
