@@ -295,6 +295,23 @@ def score(
         _print_results(result)
 
 
+@app.command("merge")
+def merge(
+    run_dirs: Annotated[list[Path], typer.Argument(help="The shards' run directories (seabench run --shard I/N).")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="New run directory for the merged run.")],
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No results table.")] = False,
+) -> None:
+    """Merge the shards of one run into one run dir: one samples.jsonl, results re-aggregated with CIs."""
+    from seabench.merge import merge_runs
+
+    result = merge_runs(run_dirs, out_dir)
+    for warning in result.warnings:
+        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+    if not quiet:
+        _print_results(result)
+    out.print(f"Merged {len(run_dirs)} shard(s): {out_dir / 'results.json'}  Samples: {out_dir / 'samples.jsonl'}")
+
+
 def _judge_options(pairs: list[str], rubrics: Path | None) -> dict[str, object]:
     from seabench.adapter import parse_options
 

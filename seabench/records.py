@@ -131,6 +131,14 @@ def rewrite_records(path: Path, records: Iterable[SampleRecord]) -> None:
             out.add(record_line(record, out.clean), entry_of(record))
 
 
+def write_lines(path: Path, lines: Iterable[tuple[bytes, dict[str, Any]]]) -> None:
+    """Replace samples.jsonl and its index with record lines and their index entries, copied unparsed
+    (`seabench merge` joins shards this way)."""
+    with _Rewrite(path) as out:
+        for line, entry in lines:
+            out.add(line, entry)
+
+
 @dataclass(frozen=True)
 class Latest:
     """Where the latest line of one sample is, in samples.jsonl and in its index."""
