@@ -1,18 +1,15 @@
-"""Run directories -> LeaderboardData (tables, pivots, failures, significance, samples) and exports.
+"""Run directories -> LeaderboardData (tables, pivots, failures, significance, samples).
 
 Reads only `results.json` and the score index beside `samples.jsonl` (rebuilt from it when missing):
 significance, judge alignment and answer counts come from columns, and only the records shown on
-the page are parsed. Never imports a model, task or torch. The long table of cells is built with
-pandas so the language/family pivots and exports come from one frame.
+the page are parsed. Never imports a model, task or torch. The headline scores and the ranking
+come from ranking.py; what readers get (page payload, JSON/CSV/Markdown) is written by exports.py.
 """
 
 from __future__ import annotations
 
 import base64
-import csv
 import hashlib
-import io
-import json
 import shutil
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -24,14 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-import pandas as pd
 from pydantic import BaseModel, Field, ValidationError
 
 from seabench.index import TaskColumns, columns_by_task, parse_record, read_index
 from seabench.leaderboard.scoring import (
     AGGREGATION_RULE, Kind, choice_counts, format_value, judge_score, metric_kind, normalise, primary_score,
 )
+from seabench.leaderboard.published import PublishedEntry, PublishedRow, match_published
+from seabench.leaderboard.ranking import Headline, headline
 from seabench.leaderboard.significance import Comparison, Pair, compare_all
 from seabench.leaderboard.task_types import TaskTypeCell, judge_answered, task_type_cells
 from seabench.metrics import MeanMetric
@@ -106,15 +103,6 @@ class Failures(BaseModel):
     status: str
 
 
-class Aggregate(BaseModel):
-    """Mean normalised score of one run over a group of tasks (a language, a family, or all)."""
-
-    run_id: str
-    group: str
-    score: float | None
-    n_tasks: int
-
-
 class Answer(BaseModel):
     run_id: str
     output: str
@@ -147,14 +135,15 @@ class LeaderboardData(BaseModel):
     families: list[str]
     cells: list[Cell]
     failures: list[Failures]
-    overall: list[Aggregate]  # group = language code or "all"
-    by_family: list[Aggregate]
+    headline: Headline  # overall, per-language and per-family scores with CIs, and the ranking (ranking.py)
     comparisons: list[Comparison]
     samples: list[SampleView]
     samples_truncated: dict[str, int] = Field(default_factory=dict)  # task -> samples not embedded
     audio: dict[str, str] = Field(default_factory=dict)  # key -> data URI or relative URL
     audio_mode: str = "none"
     task_types: list[TaskTypeCell] = Field(default_factory=list)  # judge scores per task type x language
+    published: list[PublishedEntry] = Field(default_factory=list)  # --published rows for these runs' tasks
+    published_left_out: int = 0  # published rows for tasks no run here has
 
 
 @dataclass
@@ -319,20 +308,6 @@ def _failures(runs: Sequence[LoadedRun], ids: list[str]) -> list[Failures]:
     return out
 
 
-def _aggregates(frame: pd.DataFrame, group_col: str) -> list[Aggregate]:
-    """Mean normalised score per (run, group); groups with no normalisable task give None."""
-    if frame.empty:
-        return []
-    stats = frame.groupby(["run_id", group_col], sort=True)["normalised"].agg(["mean", "count"]).reset_index()
-    return [Aggregate(run_id=row.run_id, group=str(getattr(row, group_col)),
-                      score=None if pd.isna(row.mean) else float(row.mean), n_tasks=int(row.count))
-            for row in stats.itertuples(index=False)]
-
-
-def cell_frame(cells: Sequence[Cell]) -> pd.DataFrame:
-    return pd.DataFrame([c.model_dump() for c in cells], columns=list(Cell.model_fields))
-
-
 def _rank_and_compare(cells: list[Cell], runs: Sequence[LoadedRun], ids: list[str], tasks: dict[str, TaskInfo],
                       n_boot: int, seed: int) -> list[Comparison]:
     """All pairwise paired tests per task; rank runs and mark adjacent pairs on the overall cells."""
@@ -444,8 +419,9 @@ def _samples(runs: Sequence[LoadedRun], ids: list[str], tasks: dict[str, TaskInf
 
 def build_data(run_dirs: Sequence[Path], out: Path, *, title: str = "SeaBench leaderboard", n_boot: int = 1000,
                seed: int = 0, max_samples_per_task: int = MAX_SAMPLES_PER_TASK,
-               audio_cap: int = AUDIO_EMBED_CAP) -> LeaderboardData:
-    """Everything the page and the exports show. Audio is inlined under `audio_cap`, else copied to out/audio/."""
+               audio_cap: int = AUDIO_EMBED_CAP, published: Sequence[PublishedRow] = ()) -> LeaderboardData:
+    """Everything the page and the exports show. Audio is inlined under `audio_cap`, else copied to out/audio/;
+    `published` rows are matched to the runs' tasks."""
     if not run_dirs:
         raise ValueError("no run directories given")
     runs = [load_run(Path(d)) for d in run_dirs]
@@ -453,101 +429,18 @@ def build_data(run_dirs: Sequence[Path], out: Path, *, title: str = "SeaBench le
     tasks = _task_infos(runs)
     cells = _cells(runs, ids, tasks)
     comparisons = _rank_and_compare(cells, runs, ids, tasks, n_boot, seed)
-    frame = cell_frame(cells)
     audio = _AudioCollector()
     samples, truncated = _samples(runs, ids, tasks, audio, max_samples_per_task)
     urls, mode = audio.urls(out, audio_cap)
     languages = sorted({c.language for c in cells if c.language != ALL})
+    matched, unmatched = match_published(published, ids, [r.result for r in runs])
     return LeaderboardData(
         title=title, generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         aggregation_rule=AGGREGATION_RULE, runs=_run_infos(runs, ids), tasks=list(tasks.values()),
         languages=languages, families=sorted({t.family for t in tasks.values()}), cells=cells,
-        failures=_failures(runs, ids), overall=_aggregates(frame, "language"),
-        by_family=_aggregates(frame[frame["language"] == ALL], "family"), comparisons=comparisons,
+        failures=_failures(runs, ids), headline=headline(ids, [r.columns for r in runs], list(tasks.values()),
+                                                         n_boot=n_boot, seed=seed), comparisons=comparisons,
         samples=samples, samples_truncated=truncated, audio=urls, audio_mode=mode,
-        task_types=task_type_cells([r.columns for r in runs], ids),
+        task_types=task_type_cells([r.columns for r in runs], ids), published=matched, published_left_out=unmatched,
     )
 
-
-# ---------------------------------------------------------------- exports
-
-def export_json(data: LeaderboardData) -> str:
-    """Machine-readable leaderboard (audio payloads left out: they live in the page)."""
-    return data.model_dump_json(indent=2, exclude={"audio"})
-
-
-def summary_rows(data: LeaderboardData) -> list[dict[str, Any]]:
-    """One row per (run, task, language) with the primary metric, CI and failure counts."""
-    labels = {r.run_id: r.label for r in data.runs}
-    fails = {(f.run_id, f.task): f for f in data.failures}
-    rows = []
-    for c in data.cells:
-        f = fails[(c.run_id, c.task)]
-        rows.append({"run_id": c.run_id, "model": labels[c.run_id], "task": c.task, "family": c.family,
-                     "language": c.language, "metric": c.metric, "direction": c.direction, "value": c.value,
-                     "ci_low": c.ci_low, "ci_high": c.ci_high, "n": c.n, "normalised": c.normalised,
-                     "rank": c.rank, "errors": f.errors, "empty": f.empty, "refusals": f.refusals,
-                     "extract_fail": f.extract_fail, "judge_unscored": f.judge_unscored,
-                     "wrong_language": f.wrong_language})
-    return rows
-
-
-def _csv_safe(value: Any) -> Any:
-    """Keep spreadsheet apps from evaluating untrusted names as formulas (=, +, -, @)."""
-    return "'" + value if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") else value
-
-
-def export_csv(data: LeaderboardData) -> str:
-    rows = [{k: _csv_safe(v) for k, v in row.items()} for row in summary_rows(data)]
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["run_id"], lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue()
-
-
-def _md_escape(text: str) -> str:
-    """Markdown for an untrusted name: no raw HTML, no link/image syntax, no broken table cells."""
-    out = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    for ch in "\\|[]`":
-        out = out.replace(ch, "\\" + ch)
-    return out.replace("\n", " ")
-
-
-def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
-    """Cells are already Markdown (names escaped by the caller, numbers formatted by us)."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return lines + ["| " + " | ".join(row) + " |" for row in rows]
-
-
-def export_markdown(data: LeaderboardData) -> str:
-    arrow = {"higher": "↑", "lower": "↓"}
-    by_key = {(c.run_id, c.task): c for c in data.cells if c.language == ALL}
-    header = ["Model", "Overall"] + [f"{_md_escape(t.name)} {_md_escape(t.primary_metric)} {arrow[t.direction]}"
-                                     for t in data.tasks]
-    overall = {(a.run_id, a.group): a for a in data.overall}
-    rows = []
-    for run in data.runs:
-        agg = overall.get((run.run_id, ALL))
-        row = [_md_escape(run.label), f"{agg.score:.1f}" if agg and agg.score is not None else "–"]
-        for t in data.tasks:
-            c = by_key.get((run.run_id, t.name))
-            row.append(f"{c.display} {c.ci_display}{c.mark.replace('*', chr(92) + '*')}".strip() if c else "–")
-        rows.append(row)
-    lines = [f"# {_md_escape(data.title)}", "", *_md_table(header, rows), "",
-             "`*` significantly better than the next-ranked model (paired bootstrap, p < 0.05); "
-             "`=` not significantly different.", "", "## Overall score per language", ""]
-    lang_rows = [[_md_escape(run.label)] + [f"{a.score:.1f} ({a.n_tasks})" if (a := overall.get((run.run_id, lang)))
-                                            and a.score is not None else "–" for lang in data.languages]
-                 for run in data.runs]
-    lines += _md_table(["Model", *(_md_escape(lang) for lang in data.languages)], lang_rows)
-    lines += ["", f"Aggregation: {data.aggregation_rule}", ""]
-    return "\n".join(lines)
-
-
-def json_for_script(payload: Any) -> str:
-    """JSON safe inside <script type="application/json">: no '<', '>' or '&' can appear literally."""
-    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
-        text = text.replace(ch, esc)
-    return text

@@ -1,11 +1,13 @@
 """How a task's primary metric is displayed, normalised to 0-100 and recomputed per sample.
 
 One place decides what kind of number a metric is (error rate, accuracy, 0-100 score, 1-5 judge
-score), so the page, the exports, the overall score and the significance test agree.
+score) and in which unit readers see it, so the page, the terminal, the exports, the overall score
+and the significance test agree.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 from typing import Literal
@@ -18,20 +20,35 @@ from seabench.types import SampleRecord, Score, TaskResult
 
 Kind = Literal["error_rate", "accuracy", "score100", "judge", "other"]
 
+HEADLINE_RULE = ("Overall = the mean of the language scores; a language score = the mean of that language's task "
+                 "results, each normalised to 0-100 (0 = chance or worst, 100 = perfect).")
+
 AGGREGATION_RULE = (
-    "Overall score = unweighted mean over tasks of each task's primary metric normalised to 0-100, "
-    "where 0 is the random/worst baseline and 100 is perfect: accuracy -> (acc - 1/k)/(1 - 1/k) with k "
-    "answer options read from the samples (chance 0 when k is unknown); WER/CER/MER -> 100*max(0, 1 - rate); "
-    "BLEU/chrF++ -> as is; judge score 1-5 -> (s - 1)/4*100. Normalised values are clipped to [0, 100]. "
-    "Per language, only tasks with a breakdown for that language count; the number of tasks is shown, "
-    "and models evaluated on different task sets are not directly comparable. A judge-scored task's overall "
-    "cell averages every model over the same items: those the judge scored for all of them (unscored items "
-    "are counted in the failures table)."
+    HEADLINE_RULE + " Normalisation: accuracy -> (acc - 1/k)/(1 - 1/k) with k answer options read from the samples "
+    "(chance 0 when k is unknown); WER/CER/MER -> 100 x max(0, 1 - rate); BLEU/chrF++ -> as is; judge score 1-5 -> "
+    "(s - 1)/4 x 100; clipped to [0, 100]. A task with several languages gives one result per language; a metric with "
+    "no 0-100 scale is left out. Every model is scored on the same results over the same items: a (task, language) "
+    "result counts only when every model has it, over the items every model has a score for (what is left out is "
+    "listed). 95% CIs resample items with replacement within each task and language (the same resamples for every "
+    "model); a model's rank is 1 + the number of models significantly better than it (paired bootstrap, p < 0.05), "
+    "so models that cannot be told apart share a rank."
 )
+
+UNITS_NOTE = ("Units: WER, CER, MER and accuracy are percentages (12.3 = 12.3 %) on the page, in the terminal and in "
+              "the CSV, Markdown and JSON exports; BLEU and chrF++ are 0-100, judge scores 1-5, headline and "
+              "normalised scores 0-100 points. results.json keeps WER, CER and accuracy as fractions.")
+PERCENT_KINDS = ("error_rate", "accuracy")
+UNITS: dict[str, str] = {"error_rate": "%", "accuracy": "%", "score100": "0-100", "judge": "1-5", "other": ""}
+_PEER_RULE = re.compile(r"_[a-z0-9]+_rule$")
 
 
 def metric_kind(metric: str, task: TaskResult | None = None) -> Kind:
+    """What kind of number a metric is; a peer rule's metric (`wer_audiobench_rule`) is its base metric's kind,
+    except AudioBench's judge numbers, which it reports on 0-100."""
     name = metric.lower()
+    if name == "judge_score_audiobench_rule":
+        return "score100"
+    name = _PEER_RULE.sub("", name)
     if name in {"wer", "cer", "mer"} or name.endswith(("_wer", "_cer")):
         return "error_rate"
     if name in {"accuracy", "acc", "macro_f1", "f1"}:
@@ -56,22 +73,35 @@ def format_value(kind: Kind, value: float | None) -> str:
     return f"{value:.4g}"
 
 
+def in_unit(kind: Kind, value: float | None) -> float | None:
+    """A stored value in the unit every reader sees (rates and accuracies as percentages)."""
+    return None if value is None else (100.0 * value if kind in PERCENT_KINDS else value)
+
+
 def normalise(kind: Kind, value: float | None, n_choices: int | None = None) -> float | None:
     """Map a primary metric to 0 (random/worst) .. 100 (perfect); None when the kind has no rule."""
     if value is None:
         return None
-    if kind == "error_rate":
-        out = 100.0 * max(0.0, 1.0 - value)
-    elif kind == "accuracy":
-        chance = 1.0 / n_choices if n_choices and n_choices > 1 else 0.0
-        out = 100.0 * (value - chance) / (1.0 - chance)
-    elif kind == "score100":
-        out = value
-    elif kind == "judge":
-        out = (value - 1.0) / 4.0 * 100.0
-    else:
-        return None
-    return min(100.0, max(0.0, out))
+    out = normalise_array(kind, np.array([value]), n_choices)
+    return None if out is None else float(out[0])
+
+
+def normalise_array(kind: Kind, values: np.ndarray, n_choices: int | None = None) -> np.ndarray | None:
+    """`normalise` of many values at once (NaN stays NaN, e.g. an undefined bootstrap replicate)."""
+    values = np.asarray(values, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        if kind == "error_rate":
+            out = 100.0 * np.maximum(0.0, 1.0 - values)
+        elif kind == "accuracy":
+            chance = 1.0 / n_choices if n_choices and n_choices > 1 else 0.0
+            out = 100.0 * (values - chance) / (1.0 - chance)
+        elif kind == "score100":
+            out = values.copy()
+        elif kind == "judge":
+            out = (values - 1.0) / 4.0 * 100.0
+        else:
+            return None
+        return np.clip(out, 0.0, 100.0)
 
 
 def n_choices(records: Iterable[SampleRecord]) -> int | None:

@@ -82,7 +82,7 @@ def task_type_cells(runs: Sequence[dict[str, TaskColumns]], ids: Sequence[str]) 
 
 def export_task_types_csv(cells: Sequence[TaskTypeCell], labels: dict[str, str]) -> str:
     """One row per model and task with a column per task type × language (SeaBench-Audio's pivots)."""
-    from seabench.leaderboard.data import _csv_safe
+    from seabench.leaderboard.exports import csv_safe
     columns = sorted({(c.task_type, c.language) for c in cells}, key=lambda k: (k[0] == ALL, k[0], k[1] == ALL, k[1]))
     rows: dict[tuple[str, str], dict[str, object]] = {}
     for c in cells:
@@ -95,5 +95,5 @@ def export_task_types_csv(cells: Sequence[TaskTypeCell], labels: dict[str, str])
     writer = csv.DictWriter(buf, fieldnames=header, lineterminator="\n")
     writer.writeheader()
     for row in rows.values():
-        writer.writerow({k: _csv_safe(v) for k, v in row.items()})
+        writer.writerow({k: csv_safe(v) for k, v in row.items()})
     return buf.getvalue()

@@ -176,19 +176,18 @@ def _quote(arg: str) -> str:
     return shlex.quote(arg)
 
 
-def _fmt(value: float | None) -> str:
-    return "—" if value is None else f"{value:.4g}"
-
-
 def _print_results(result) -> None:  # noqa: ANN001 - RunResult, imported lazily
-    table = Table(title=f"{redact(result.model.id)} ({result.status})")
+    from seabench.leaderboard.scoring import format_value, metric_kind
+
+    table = Table(title=f"{redact(result.model.id)} ({result.status})", caption="WER, CER and accuracy in %, as on the leaderboard")
     for col in ("task", "metric", "value", "95% CI", "n", "errors", "empty", "extract fail", "wrong lang"):
         table.add_column(col)
     for name, t in result.tasks.items():
         mv = t.metrics[t.primary_metric]
         arrow = "↑" if t.direction == "higher" else "↓"
-        ci = f"[{_fmt(mv.ci_low)}, {_fmt(mv.ci_high)}]" if mv.ci_low is not None else "—"
-        table.add_row(name, f"{t.primary_metric} {arrow}", _fmt(mv.value), ci, str(t.counts.n),
+        kind = metric_kind(t.primary_metric, t)
+        ci = f"[{format_value(kind, mv.ci_low)}, {format_value(kind, mv.ci_high)}]" if mv.ci_low is not None else "—"
+        table.add_row(name, f"{t.primary_metric} {arrow}", format_value(kind, mv.value), ci, str(t.counts.n),
                       str(t.counts.n_errors), str(t.counts.empty), str(t.counts.extract_fail), str(t.counts.wrong_language))
     out.print(table)
 
@@ -335,12 +334,14 @@ def leaderboard(
     run_dirs: Annotated[list[Path], typer.Argument(help="Run directories (each with results.json).")],
     out_dir: Annotated[Path, typer.Option("--out", help="Site directory to write.")] = Path("site"),
     title: Annotated[str, typer.Option(help="Page title.")] = "SeaBench leaderboard",
+    single_file: Annotated[bool, typer.Option("--single-file", help="Embed the audio clips in index.html (one file; larger) instead of SITE/audio/.")] = False,
+    published: Annotated[Optional[str], typer.Option("--published", metavar="FILE", help="Published numbers (YAML/CSV: model, task, metric, value, source) to show beside yours; 'papers' = the table shipped with SeaBench.")] = None,
 ) -> None:
-    """Write a self-contained static leaderboard (index.html) plus JSON, CSV and Markdown exports."""
+    """Write a static leaderboard (index.html, audio in SITE/audio/) plus JSON, CSV and Markdown exports."""
     from seabench.leaderboard import build_leaderboard
 
     try:
-        index = build_leaderboard(run_dirs, out_dir, title=title)
+        index = build_leaderboard(run_dirs, out_dir, title=title, single_file=single_file, published=published)
     except ValueError as exc:
         raise UserError(str(exc)) from None
     out.print(f"Leaderboard: {index}")

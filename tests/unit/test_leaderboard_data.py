@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seabench.leaderboard.data import ALL, build_data, export_csv, export_markdown, json_for_script
+from seabench.leaderboard.data import ALL, build_data
+from seabench.leaderboard.exports import export_csv, export_markdown, json_for_script
 from seabench.leaderboard.scoring import normalise
 from seabench.metrics import CER, WER, Accuracy, MeanMetric
 from seabench.types import (
@@ -138,12 +139,18 @@ def test_build_data_tables_pivots_and_failures(tmp_path: Path) -> None:
     assert mmau.kind == "accuracy" and mmau.n_choices == 4
     judge = next(t for t in data.tasks if t.name == "open/sqa-th")
     assert judge.kind == "judge"
-    # overall per language is the mean of the normalised per-language cells
+    # one rule: a language score is the mean of that language's normalised task results, the overall the
+    # mean of the language scores (so it lies between them), families the same rule over their results
+    good = data.headline.of("run-good")
+    assert good is not None and [r.run_id for r in data.headline.runs] == ["run-good", "run-mid", "run-bad"]
     th_cells = [c.normalised for c in data.cells if c.run_id == "run-good" and c.language == "th" and c.normalised is not None]
-    th = next(a for a in data.overall if a.run_id == "run-good" and a.group == "th")
-    assert th.n_tasks == len(th_cells) == 3 and th.score == pytest.approx(sum(th_cells) / 3)
-    fam = {a.group: a for a in data.by_family if a.run_id == "run-good"}
-    assert set(fam) == {"asr", "mmau", "open"} and fam["asr"].n_tasks == 2
+    assert good.languages["th"].n_tasks == len(th_cells) == 3
+    assert good.languages["th"].score == pytest.approx(sum(th_cells) / 3)
+    scores = [s.score for s in good.languages.values()]
+    assert good.overall.score == pytest.approx(sum(scores) / len(scores)) and min(scores) <= good.overall.score <= max(scores)
+    assert good.overall.ci_low < good.overall.score < good.overall.ci_high
+    assert set(good.families) == {"asr", "mmau", "open"} and good.families["asr"].n_tasks == 2
+    assert [r.rank for r in data.headline.runs] == [1, 2, 3] and not good.tied_with
     fail = next(f for f in data.failures if f.run_id == "run-mid" and f.task == "open/sqa-th")
     assert fail.errors == 1 and fail.judge_unscored == 1 and fail.empty == 1
     # drill-down: every task has samples with every run's answer; the torn tail line was ignored
@@ -206,11 +213,17 @@ def test_exports_csv_markdown_json(tmp_path: Path) -> None:
     rows = list(csv.DictReader(io.StringIO((tmp_path / "site" / "leaderboard.csv").read_text(encoding="utf-8"))))
     assert {r["task"] for r in rows} == set(TASKS)
     th = next(r for r in rows if r["run_id"] == "run-good" and r["task"] == "asr/fleurs-th" and r["language"] == ALL)
-    assert th["metric"] == "wer" and th["direction"] == "lower" and float(th["value"]) < 0.2 and th["errors"] == "1"
+    assert th["metric"] == "wer" and th["direction"] == "lower" and th["errors"] == "1"
+    assert th["unit"] == "%" and 1 < float(th["value"]) < 20  # WER in percent, as on the page and in the terminal
     md = (tmp_path / "site" / "leaderboard.md").read_text(encoding="utf-8")
     assert "| good-model |" in md and "asr/fleurs-th wer ↓" in md and "Aggregation:" in md
+    assert md.index("| 1 | good-model |") < md.index("| 2 | mid-model |") < md.index("| 3 | bad-model |")
     payload = json.loads((tmp_path / "site" / "leaderboard.json").read_text(encoding="utf-8"))
-    assert payload["aggregation_rule"].startswith("Overall score") and "audio" not in payload
+    assert payload["aggregation_rule"].startswith("Overall = the mean of the language scores") and "audio" not in payload
+    cell = next(c for c in payload["cells"] if c["run_id"] == "run-good" and c["task"] == "asr/fleurs-th" and c["language"] == ALL)
+    assert cell["value"] == pytest.approx(float(th["value"])) and cell["display"] == f"{cell['value']:.1f}%"
+    ranking = list(csv.DictReader(io.StringIO((tmp_path / "site" / "ranking.csv").read_text(encoding="utf-8"))))
+    assert [r["model"] for r in ranking] == ["good-model", "mid-model", "bad-model"] and ranking[0]["rank"] == "1"
     html = index.read_text(encoding="utf-8")
     assert "http://" not in html and "https://" not in html  # nothing fetched at view time
     assert "Content-Security-Policy" in html
