@@ -59,6 +59,7 @@ class RaySettings:
             raise UserError(f"--replicas must be at least 1, not {self.replicas}")
         if self.gpus_per_replica < 0:
             raise UserError(f"--gpus-per-replica must be 0 or more, not {self.gpus_per_replica:g}")
+        require("ray", "ray", "--executor ray")  # a missing extra fails now, not after the run dir is made
         return RayExecutor(self, Recipe(loader, spec, dict(options)), batch_size, adapter)
 
 
@@ -197,14 +198,7 @@ class RayExecutor(Executor):
     def _start(self) -> None:
         self._began = time.perf_counter()
         self._ray = ray = require("ray", "ray", "--executor ray")
-        if not ray.is_initialized():
-            self._started_ray = True
-            local = self.settings.address is None and not os.environ.get("RAY_ADDRESS")
-            extra: dict[str, Any] = {"include_dashboard": False} if local else {}
-            try:
-                ray.init(address=self.settings.address, log_to_driver=False, logging_level=logging.WARNING, **extra)
-            except ConnectionError as exc:
-                raise UserError(f"cannot reach the Ray cluster at {self.settings.address}: {exc}") from None
+        self._started_ray = connect(self.settings.address)
         self._check_fits(ray.cluster_resources())
         env = {k: v for k, v in os.environ.items()
                if k.startswith(PASSED_ENV) and not any(w in k.upper() for w in SECRET_WORDS)}
@@ -224,18 +218,14 @@ class RayExecutor(Executor):
         self._ready = time.perf_counter()
 
     def _check_fits(self, resources: dict[str, float]) -> None:
-        """Replicas that the cluster cannot place would wait forever: refuse them on an instance we started;
-        an existing cluster may be autoscaled, so there it is only a warning."""
+        """Replicas the cluster cannot place would wait forever: refuse them."""
         cpus, gpus = resources.get("CPU", 0.0), resources.get("GPU", 0.0)
         need_cpus = self.settings.replicas * CPUS_PER_REPLICA
         need_gpus = self.settings.replicas * self.settings.gpus_per_replica
-        if need_cpus <= cpus and need_gpus <= gpus:
-            return
-        message = (f"{self.settings.replicas} replicas need {need_cpus:g} CPUs and {need_gpus:g} GPUs; the Ray "
-                   f"cluster has {cpus:g} CPUs and {gpus:g} GPUs")
-        if self._started_ray:
-            raise UserError(f"{message}: lower --replicas or --gpus-per-replica")
-        self._adapter_warnings.append(f"{message}: replicas that do not fit wait for the cluster to grow")
+        if need_cpus > cpus or need_gpus > gpus:
+            raise UserError(f"{self.settings.replicas} replicas need {need_cpus:g} CPUs and {need_gpus:g} GPUs; the Ray "
+                            f"cluster has {cpus:g} CPUs and {gpus:g} GPUs: lower --replicas or --gpus-per-replica, "
+                            "or add nodes")
 
     # -- running -------------------------------------------------------------------------------
     def run(self, jobs: Iterable[Job]) -> Iterator[list[ModelOutput]]:
@@ -339,6 +329,21 @@ class RayExecutor(Executor):
         out = [f"Ray replica {s.index} ({s.report.node or 'not started'}) died mid-run: {s.report.died}; "
                f"{s.requeued} batch(es) it held went to the other replicas" for s in self.slots if not s.alive]
         return out + list(dict.fromkeys(self._adapter_warnings))
+
+
+def connect(address: str | None) -> bool:
+    """Join the Ray cluster at `address` (or $RAY_ADDRESS), or start a local instance; True when this
+    call started Ray (so the executor shuts it down when done). A Ray already running here is used as is."""
+    ray = require("ray", "ray", "--executor ray")
+    if ray.is_initialized():
+        return False
+    local = address is None and not os.environ.get("RAY_ADDRESS")
+    extra: dict[str, Any] = {"include_dashboard": False} if local else {}
+    try:
+        ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING, **extra)
+    except ConnectionError as exc:
+        raise UserError(f"cannot reach the Ray cluster at {address}: {exc}") from None
+    return True
 
 
 def _reason(exc: BaseException) -> str:
