@@ -16,6 +16,7 @@ _EXPORTS = {
     "seabench.audio": ("AudioError", "load_audio"),
     "seabench.errors": ("MissingExtra", "UserError", "require"),
     "seabench.registry": ("JudgeEntry", "ModelEntry", "Registry", "registry"),
+    "seabench.servebench": ("BenchSettings", "serve_bench"),
     "seabench.tables": ("load_results", "load_samples"),
     "seabench.task": ("DataStatus", "Metric", "Scorer", "Task"),
     "seabench.types": ("AudioRef", "ErrorCode", "GenerationConfig", "Manifest", "MetricValue", "ModelInfo",
@@ -44,6 +45,7 @@ if TYPE_CHECKING:  # let type checkers and IDEs see the real names
     from seabench.audio import AudioError, load_audio  # noqa: F401
     from seabench.errors import MissingExtra, UserError, require  # noqa: F401
     from seabench.registry import JudgeEntry, ModelEntry, Registry, registry  # noqa: F401
+    from seabench.servebench import BenchSettings, serve_bench  # noqa: F401
     from seabench.tables import load_results, load_samples  # noqa: F401
     from seabench.task import DataStatus, Metric, Scorer, Task  # noqa: F401
     from seabench.types import (  # noqa: F401
