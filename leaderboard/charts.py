@@ -380,7 +380,7 @@ def _bar_panel(family: str, kind: str, tasks: list[TaskInfo], order: list[str], 
         y += 8
     unit = UNITS[kind]
     axis = _axis_x(lo, hi, ticks, y, 4, lambda v: f"{v:g}{'%' if unit == '%' else ''}", 0.0, x1)
-    title = f"{family}: {tasks[0].primary_metric if len({t.primary_metric for t in tasks}) == 1 else kind}"
+    title = f"{family}: {' / '.join(sorted({t.primary_metric for t in tasks}))}"
     note = {"error_rate": "Error rate in %, lower is better.", "accuracy": "Accuracy in %, higher is better.",
             "score100": "0-100, higher is better.", "judge": "Judge score 1-5, higher is better."}.get(kind, "")
     return _figure(f"bars-{family}-{kind}".replace("/", "-"), title, note + " Whiskers: 95% bootstrap CI.",

@@ -23,7 +23,7 @@
     const size = 320, pad = 36, step = (size - 2 * pad) / 4;
     const svg = document.createElementNS(NS, 'svg');
     svg.setAttribute('class', 'scatter'); svg.setAttribute('width', size); svg.setAttribute('height', size);
-    svg.setAttribute('role', 'img'); svg.setAttribute('aria-label', 'judge score (x) against human score (y)');
+    svg.setAttribute('role', 'img'); svg.setAttribute('aria-label', 'judge score (x) against human score (y), one dot per response; the confusion matrix beside it counts them');
     const line = (x1, y1, x2, y2, color) => { const l = document.createElementNS(NS, 'line');
       for (const [k, v] of [['x1', x1], ['y1', y1], ['x2', x2], ['y2', y2], ['stroke', color]]) l.setAttribute(k, v); svg.appendChild(l); };
     const text = (x, y, s) => { const t = document.createElementNS(NS, 'text'); t.setAttribute('x', x); t.setAttribute('y', y);
@@ -35,11 +35,18 @@
     }
     line(pad, size - pad, size - pad, pad, '#9aa3b5');
     text(size / 2, size - 4, 'judge score →'); text(pad + 4, pad - 16, 'human ↑');
+    const count = new Map();
+    for (const [j, hm] of points) count.set(j + ',' + hm, (count.get(j + ',' + hm) || 0) + 1);
     points.forEach(([j, hm], i) => {
       const jitter = (k) => (((i * 7919 + k * 104729) % 1000) / 1000 - 0.5) * step * 0.5;
       const c = document.createElementNS(NS, 'circle');
       c.setAttribute('cx', pad + (j - 1) * step + jitter(1)); c.setAttribute('cy', size - pad - (hm - 1) * step + jitter(2));
-      c.setAttribute('r', 3); c.setAttribute('fill', 'rgba(36, 87, 197, 0.45)'); svg.appendChild(c);
+      c.setAttribute('r', 3); c.setAttribute('fill', 'rgba(36, 87, 197, 0.45)');
+      const n = count.get(j + ',' + hm);
+      const title = document.createElementNS(NS, 'title');
+      title.textContent = 'judge ' + j + ', human ' + hm + ': ' + n + (n === 1 ? ' response' : ' responses');
+      c.appendChild(title);
+      svg.appendChild(c);
     });
     return svg;
   }

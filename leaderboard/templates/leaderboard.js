@@ -140,26 +140,22 @@
     return sortableTable('failures-table', cols, D.failures);
   }
   function significance() {
-    const out = [];
-    for (const t of D.tasks) {
-      const comps = D.comparisons.filter((c) => c.task === t.name);
-      if (!comps.length) continue;
-      out.push(h('h3', null, t.name + ' — ' + t.primary_metric + ' ' + arrow(t.direction)));
-      const cols = [
-        {label: 'A', key: (c) => runLabel.get(c.run_a), cell: (c) => runLabel.get(c.run_a)},
-        {label: 'B', key: (c) => runLabel.get(c.run_b), cell: (c) => runLabel.get(c.run_b)},
-        {label: 'Δ (A − B)', cls: 'num', key: (c) => c.delta, cell: (c) => fmtDelta(t.kind, c.delta)},
-        {label: '95% CI', cls: 'num', key: (c) => c.ci_low, cell: (c) => c.ci_low === null ? '–' : '[' + fmtDelta(t.kind, c.ci_low) + ', ' + fmtDelta(t.kind, c.ci_high) + ']'},
-        {label: 'p', cls: 'num', key: (c) => c.p_value, cell: (c) => c.p_value === null ? '–' : c.p_value.toFixed(3)},
-        {label: 'items', title: 'items both runs have (used / common; only-A, only-B)', cls: 'num', key: (c) => c.n_used,
-          cell: (c) => c.n_used + ' / ' + c.n_common + (c.only_a || c.only_b ? ' (+' + c.only_a + ', +' + c.only_b + ')' : '')},
-        {label: 'adjacent', key: (c) => (c.adjacent ? 1 : 0), cell: (c) => (c.adjacent ? 'yes' : '')},
-        {label: 'result', key: (c) => (c.significant ? 1 : 0), cell: (c) => c.significant ?
-          h('span', {class: 'sig'}, runLabel.get(c.better) + ' is better') : h('span', {class: 'nosig'}, 'no significant difference')}];
-      out.push(h('div', {class: 'scroll'}, sortableTable('significance-' + t.name, cols, comps.slice().sort((a, b) => Number(b.adjacent) - Number(a.adjacent)))));
-    }
-    if (!out.length) out.push(h('p', {class: 'note'}, 'One run only: nothing to compare.'));
-    return out;
+    if (!D.comparisons.length) return h('p', {class: 'note'}, 'One run only: nothing to compare.');
+    const kindOf = (c) => taskInfo.get(c.task).kind;
+    const cols = [
+      {label: 'Task', key: (c) => c.task, cell: (c) => c.task + ' ' + arrow(taskInfo.get(c.task).direction)},
+      {label: 'A', key: (c) => runLabel.get(c.run_a), cell: (c) => runLabel.get(c.run_a)},
+      {label: 'B', key: (c) => runLabel.get(c.run_b), cell: (c) => runLabel.get(c.run_b)},
+      {label: 'Δ (A − B)', title: 'difference of the primary metric, in its unit (pp = percentage points)', cls: 'num', key: (c) => c.delta, cell: (c) => fmtDelta(kindOf(c), c.delta)},
+      {label: '95% CI', cls: 'num', key: (c) => c.ci_low, cell: (c) => c.ci_low === null ? '–' : '[' + fmtDelta(kindOf(c), c.ci_low) + ', ' + fmtDelta(kindOf(c), c.ci_high) + ']'},
+      {label: 'p', cls: 'num', key: (c) => c.p_value, cell: (c) => c.p_value === null ? '–' : c.p_value.toFixed(3)},
+      {label: 'items', title: 'items both runs have (used / common; only-A, only-B)', cls: 'num', key: (c) => c.n_used,
+        cell: (c) => c.n_used + ' / ' + c.n_common + (c.only_a || c.only_b ? ' (+' + c.only_a + ', +' + c.only_b + ')' : '')},
+      {label: 'adjacent', title: 'neighbours in that task\'s ranking', key: (c) => (c.adjacent ? 1 : 0), cell: (c) => (c.adjacent ? 'yes' : '')},
+      {label: 'result', key: (c) => (c.significant ? 1 : 0), cell: (c) => c.significant ?
+        h('span', {class: 'sig'}, runLabel.get(c.better) + ' is better') : h('span', {class: 'nosig'}, 'no significant difference')}];
+    const rows = D.comparisons.slice().sort((a, b) => a.task.localeCompare(b.task) || Number(b.adjacent) - Number(a.adjacent));
+    return sortableTable('significance-table', cols, rows);
   }
   function published() {
     const rows = D.published || [];
@@ -179,7 +175,7 @@
     return sortableTable('published-table', cols, rows, () => ({class: 'published'}));
   }
 
-  const sampleList = h('div', {id: 'sample-list', class: 'scroll'});
+  const sampleList = h('div', {id: 'sample-list', class: 'scroll tall'});
   const sampleDetail = h('div', {id: 'sample-detail'});
   const taskSelect = h('select', {id: 'task-select', 'aria-label': 'task', onchange: () => showTask(taskSelect.value, false)},
     D.tasks.map((t) => h('option', {value: t.name}, t.name)));

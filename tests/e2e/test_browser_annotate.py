@@ -1,4 +1,4 @@
-"""Annotation page and agreement report in real headless Chromium."""
+"""Annotation page and agreement report in real headless Chromium (Playwright, the system browser)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from seabench.leaderboard import make_annotation_server, run_agreement
 from seabench.leaderboard.ratings import read_ratings
-from tests.e2e.test_browser_leaderboard import XSS, Browser, browser  # noqa: F401  (fixture)
+from tests.helpers.browser import XSS, Browser, browser  # noqa: F401  (fixture)
 from tests.unit.test_agreement_report import write_ratings
 from tests.unit.test_leaderboard_data import THAI_REF, ZH_REF, make_run, make_runs
 
@@ -52,7 +52,7 @@ def test_rating_click_is_saved_to_disk(browser: Browser, tmp_path: Path) -> None
         page.goto(server.url)
         page.wait_for("document.querySelector('.rating button.chosen') !== null")
         assert page.evaluate("document.querySelector('.rating button.chosen').dataset.score") == "4"
-        assert not page.dialogs and not page.exceptions
+        assert not page.dialogs and not page.errors
     finally:
         server.shutdown()
         server.server_close()
@@ -69,4 +69,4 @@ def test_agreement_report_renders(browser: Browser, tmp_path: Path) -> None:  # 
     assert page.evaluate("Array.from(document.querySelectorAll('#confusion-table td')).reduce((a, td) => a + Number(td.textContent), 0)") == 33
     assert page.evaluate("document.querySelector('#inter-table') !== null")
     page.screenshot("agreement_report.png")
-    assert not page.dialogs and not page.exceptions
+    assert not page.dialogs and not page.errors

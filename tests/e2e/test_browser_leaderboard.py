@@ -1,295 +1,281 @@
-"""The leaderboard in real headless Chromium, driven over the DevTools protocol.
+"""The leaderboard in real headless Chromium (Playwright driving the system browser).
 
-Checks: Thai/Chinese text renders, header sorting reorders rows, a drill-down shows a sample, and
-twenty XSS payloads in model outputs, references, run names and the title stay inert text.
-Screenshots go to tests/artifacts/ (gitignored). The small CDP client here is shared with the
-annotation-page test.
+The default command's site (`seabench run --model reference` beside a second model, then `seabench
+leaderboard`) is checked as a reader meets it: ranked by the headline score, charts present with the
+same values as leaderboard.json, no sideways page scroll on a 390 px phone (tables scroll in their
+own box, first column sticky), numbers one tap away on a chart, audio loaded from SITE/audio/. The
+fixture runs check sorting, drill-down, Thai/Chinese text, tied ranks, published rows and that
+twenty-two XSS payloads stay inert text after every drill-down is opened. Screenshots at 1400 and
+390 px go to tests/artifacts/.
 """
 
 from __future__ import annotations
 
-import base64
-import contextlib
-import itertools
+import csv
 import json
-import shutil
+import os
 import subprocess
+import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from seabench.leaderboard import build_leaderboard
+from tests.helpers.browser import INJECTION_PROBE, XSS, Browser, Tab, browser  # noqa: F401  (fixture)
 from tests.unit.test_leaderboard_data import THAI_REF, ZH_REF, make_run, make_runs
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+SEABENCH = [sys.executable, "-m", "seabench.cli"]
+ROWS = "Array.from(document.querySelectorAll('#overview-table tbody tr')).map(r => r.cells[1].textContent)"
+LOAD_AUDIO = """new Promise((resolve) => {
+  const a = document.querySelector('#sample-detail audio');
+  a.preload = 'auto';
+  a.onloadedmetadata = () => resolve({state: a.readyState, duration: a.duration, src: a.getAttribute('src')});
+  a.onerror = () => resolve({state: -1, duration: 0, src: a.getAttribute('src')});
+  a.load();
+  setTimeout(() => resolve({state: -2, duration: 0, src: a.getAttribute('src')}), 8000);
+})"""
 
 
-class Page:
-    """One tab: evaluate JS, click like a user, screenshot; dialogs are recorded and dismissed."""
-
-    def __init__(self, browser: Browser, session: str) -> None:
-        self.browser = browser
-        self.session = session
-        self.dialogs: list[str] = []
-        self.exceptions: list[str] = []
-
-    def send(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        return self.browser.send(method, params, self.session)
-
-    def goto(self, url: str, ready: str = "document.body && document.body.dataset.ready === '1'") -> None:
-        self.send("Page.navigate", {"url": url})
-        self.wait_for(ready)
-
-    def evaluate(self, expression: str) -> Any:
-        out = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True, "awaitPromise": True})
-        if "exceptionDetails" in out:
-            raise AssertionError(f"JS error in {expression!r}: {out['exceptionDetails']}")
-        return out["result"].get("value")
-
-    def wait_for(self, expression: str, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.evaluate(f"!!({expression})"):
-                return
-            time.sleep(0.05)
-        raise AssertionError(f"timed out waiting for {expression}")
-
-    def click(self, selector: str) -> None:
-        """A real mouse click at the element's centre (not element.click())."""
-        box = self.evaluate(
-            f"(() => {{ const e = document.querySelector({json.dumps(selector)}); if (!e) return null;"
-            " e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect();"
-            " return [r.left + r.width / 2, r.top + r.height / 2]; })()")
-        assert box is not None, f"no element matches {selector}"
-        for kind in ("mousePressed", "mouseReleased"):
-            self.send("Input.dispatchMouseEvent", {"type": kind, "x": box[0], "y": box[1], "button": "left", "clickCount": 1})
-
-    def screenshot(self, name: str) -> Path:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        data = self.send("Page.captureScreenshot", {"format": "png"})["data"]
-        path = ARTIFACTS / name
-        path.write_bytes(base64.b64decode(data))
-        return path
+def _seabench(cwd: Path, *args: str) -> None:
+    env = {**os.environ, "SEABENCH_CACHE_DIR": str(cwd / "cache"), "NO_COLOR": "1"}
+    done = subprocess.run([*SEABENCH, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
-class Browser:
-    """Headless Chromium with remote debugging on a random port; nothing leaves 127.0.0.1."""
-
-    def __init__(self, profile: Path) -> None:
-        from websockets.sync.client import connect
-
-        profile.mkdir(parents=True, exist_ok=True)
-        self.proc = subprocess.Popen(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--remote-debugging-port=0",
-             "--remote-allow-origins=*", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        port_file = profile / "DevToolsActivePort"
-        deadline = time.monotonic() + 30
-        while not (port_file.exists() and len(port_file.read_text().splitlines()) >= 2):
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                self.close()
-                raise RuntimeError("chromium did not start")
-            time.sleep(0.05)
-        port, path = port_file.read_text().splitlines()[:2]
-        self._stack = contextlib.ExitStack()
-        self.ws = self._stack.enter_context(connect(f"ws://127.0.0.1:{port}{path}", max_size=None, open_timeout=20))
-        self.ids = itertools.count(1)
-        self.pages: dict[str, Page] = {}
-
-    def _event(self, msg: dict[str, Any]) -> None:
-        page = self.pages.get(msg.get("sessionId", ""))
-        if page is None:
-            return
-        if msg["method"] == "Page.javascriptDialogOpening":
-            page.dialogs.append(msg["params"].get("message", ""))
-            self.ws.send(json.dumps({"id": next(self.ids), "method": "Page.handleJavaScriptDialog",
-                                     "params": {"accept": False}, "sessionId": page.session}))
-        elif msg["method"] == "Runtime.exceptionThrown":
-            page.exceptions.append(json.dumps(msg["params"]["exceptionDetails"])[:500])
-
-    def send(self, method: str, params: dict[str, Any] | None = None, session: str | None = None) -> dict[str, Any]:
-        msg_id = next(self.ids)
-        msg: dict[str, Any] = {"id": msg_id, "method": method, "params": params or {}}
-        if session:
-            msg["sessionId"] = session
-        self.ws.send(json.dumps(msg))
-        while True:
-            reply = json.loads(self.ws.recv(timeout=30))
-            if "method" in reply:
-                self._event(reply)
-            elif reply.get("id") == msg_id:
-                if "error" in reply:
-                    raise RuntimeError(f"{method}: {reply['error']}")
-                return reply["result"]
-
-    def new_page(self, width: int = 1400, height: int = 1000) -> Page:
-        target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-        session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-        page = Page(self, session)
-        self.pages[session] = page
-        for domain in ("Page.enable", "Runtime.enable"):
-            page.send(domain)
-        page.send("Emulation.setDeviceMetricsOverride", {"width": width, "height": height, "deviceScaleFactor": 1,
-                                                         "mobile": False})
-        return page
-
-    def close(self) -> None:
-        if hasattr(self, "_stack"):
-            self._stack.close()
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+@pytest.fixture(scope="module")
+def default_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The README's default command on every mini task (two samples each), beside a second model."""
+    root = tmp_path_factory.mktemp("default")
+    _seabench(root, "run", "--model", "reference", "--limit", "2", "--quiet")
+    _seabench(root, "run", "--model", "echo", "--limit", "2", "--quiet")
+    _seabench(root, "leaderboard", "runs/reference", "runs/echo", "--out", "site")
+    return root / "site"
 
 
-@pytest.fixture()
-def browser(tmp_path: Path):  # noqa: ANN201
-    b = Browser(tmp_path / "profile")
-    try:
-        yield b
-    finally:
-        b.close()
+def _check_charts_match_json(tab: Tab, data: dict) -> None:
+    """Every chart value on the page is the one leaderboard.json holds."""
+    head = data["headline"]
+    labels = {r["run_id"]: r["label"] for r in data["runs"]}
+    # ranking chart: one dot per ranked model, its tip the overall score and CI
+    tips = tab.evaluate("Array.from(document.querySelectorAll('#ranking-chart circle')).map(c => c.dataset.tip)")
+    assert len(tips) == len(head["runs"])
+    for tip, run in zip(tips, head["runs"], strict=True):
+        o = run["overall"]
+        assert tip.startswith(f"{labels[run['run_id']]}: overall {o['score']:.1f} [{o['ci_low']:.1f}, {o['ci_high']:.1f}]")
+    # languages × models heatmap: overall first, then each language, models in rank order
+    texts = tab.evaluate("Array.from(document.querySelectorAll('#language-heatmap text.cell-text')).map(t => t.textContent)")
+    expected = [f"{r['overall']['score']:.1f}" for r in head["runs"]]
+    for lang in head["languages"]:
+        expected += [f"{r['languages'][lang]['score']:.1f}" for r in head["runs"]]
+    assert texts == expected
+    # tasks × models heatmap: each cell shows the table's value for that task and model
+    order = [r["run_id"] for r in head["runs"]]
+    cells = {(c["run_id"], c["task"]): c for c in data["cells"] if c["language"] == "all"}
+    families: dict[str, list[str]] = {}
+    for t in data["tasks"]:
+        families.setdefault(t["family"], []).append(t["name"])
+    shown = tab.evaluate("Array.from(document.querySelectorAll('#task-heatmap text.cell-text')).map(t => t.textContent)")
+    want = [cells[(rid, task)]["display"] if cells[(rid, task)]["value"] is not None else "–"
+            for _, tasks in sorted(families.items()) for task in tasks for rid in order]
+    assert shown == want
+    # per-task bars: one bar per scored (model, task), each tip naming its value
+    bars = tab.evaluate("Array.from(document.querySelectorAll('.bar-panels rect[data-task]')).map(r => r.dataset.tip)")
+    scored = [c for c in cells.values() if c["value"] is not None]
+    assert len(bars) == len(scored)
+    assert all(any(f"{c['metric']} {c['display']}" in tip for tip in bars) for c in scored)
 
 
-# Twenty-two payloads: tags, handlers, javascript: URLs, breakouts, templates, entities, markdown.
-XSS = [
-    "<script>alert('xss-1')</script>",
-    "<img src=x onerror=alert('xss-2')>",
-    "<svg onload=alert('xss-3')>",
-    "<svg><script>alert('xss-4')</script></svg>",
-    "</script><script>alert('xss-5')</script>",
-    "\"><img src=x onerror=alert('xss-6')>",
-    "'><svg/onload=alert('xss-7')>",
-    "javascript:alert('xss-8')",
-    "<a href=\"javascript:alert('xss-9')\">click me</a>",
-    "${alert('xss-10')}",
-    "{{constructor.constructor('alert(11)')()}}",
-    "&lt;script&gt;alert('xss-12')&lt;/script&gt;",
-    "![x](javascript:alert('xss-13'))",
-    "<iframe src=\"javascript:alert('xss-14')\"></iframe>",
-    "<body onload=alert('xss-15')>",
-    "<details open ontoggle=alert('xss-16')>",
-    "<math><mtext><table><mglyph><style><img src=x onerror=alert('xss-17')>",
-    "<!--<img src=\"--><img src=x onerror=alert('xss-18')//\">",
-    "<style>@import 'http://127.0.0.1:9/x.css';</style><b>xss-19</b>",
-    "<object data=\"data:text/html,<script>alert('xss-20')</script>\"></object>",
-    "\u2028\u2029<script>alert('xss-21')</script>",
-    "<input autofocus onfocus=alert('xss-22')>",
-]
+def test_default_site_is_ranked_charted_light_and_phone_friendly(browser: Browser, default_site: Path) -> None:  # noqa: F811
+    index = default_site / "index.html"
+    html = index.read_text(encoding="utf-8")
+    assert index.stat().st_size <= 2 * 1024 * 1024 and "data:audio" not in html
+    clips = list((default_site / "audio").iterdir())
+    assert clips and all(c.suffix == ".flac" for c in clips)
+    data = json.loads((default_site / "leaderboard.json").read_text(encoding="utf-8"))
+    head = data["headline"]
+    labels = {r["run_id"]: r["label"] for r in data["runs"]}
+    ranked = [labels[r["run_id"]] for r in head["runs"]]
+    assert sorted(ranked) == ["echo", "reference"] and head["runs"][0]["overall"]["score"] >= head["runs"][1]["overall"]["score"]
+    assert [r["model"] for r in csv.DictReader((default_site / "ranking.csv").open(encoding="utf-8"))] == ranked
 
-# Elements the page itself creates; anything else (img, iframe, object, svg, ...) would be injected.
-INJECTION_PROBE = """(() => {
-  const bad = document.querySelectorAll('img, svg, iframe, object, embed, math, body style, a[href^="javascript"], input[autofocus], b');
-  let handlers = 0;
-  for (const el of document.querySelectorAll('*')) for (const a of el.attributes) if (a.name.startsWith('on')) handlers++;
-  return {bad: bad.length, handlers: handlers, scripts: Array.from(document.scripts).map(s => s.id || s.type || 'inline').join(','), xss: window.__xss || 0,
-          styles: document.querySelectorAll('style').length, title: document.title};
-})()"""
+    wide = browser.new_tab(1400)
+    wide.goto(index.as_uri())
+    assert wide.evaluate(ROWS) == ranked  # the overview table opens in rank order
+    ranks = wide.evaluate("Array.from(document.querySelectorAll('#overview-table tbody tr')).map(r => r.cells[0].textContent)")
+    assert ranks == [("=" if r["tied_with"] else "") + str(r["rank"]) for r in head["runs"]]
+    _check_charts_match_json(wide, data)
+    assert "Overall = the mean of the language scores" in wide.evaluate("document.querySelector('#headline-rule').textContent")
+    assert wide.page_overflow() == 0
+    wide.screenshot("leaderboard_default_1400.png")
+    # a sample's clip is a file next to the page, loaded on demand
+    wide.evaluate("(() => { const s = document.querySelector('#task-select'); s.value = 'mini/asr-th'; s.dispatchEvent(new Event('change')); })()")
+    wide.click("#samples-table tbody tr")
+    wide.wait_for("document.querySelector('#sample-detail audio') !== null")
+    assert wide.evaluate("document.querySelector('#sample-detail audio').preload") == "none"
+    loaded = wide.evaluate(LOAD_AUDIO)
+    assert loaded["src"].startswith("audio/") and (default_site / loaded["src"]).is_file()
+    assert loaded["state"] >= 1 and loaded["duration"] > 0.5
+    assert not wide.errors and not wide.dialogs
+
+    phone = browser.new_tab(390, 844, phone=True)
+    phone.goto(index.as_uri())
+    assert phone.page_overflow() == 0  # nothing scrolls the page sideways
+    box = phone.evaluate("(() => { const b = document.querySelector('#overview-body'); return [b.scrollWidth, b.clientWidth]; })()")
+    assert box[0] > box[1]  # the wide table scrolls inside its own box
+    assert phone.evaluate("getComputedStyle(document.querySelector('#overview-table td')).position") == "sticky"
+    # numbers one tap away: the first tap on a heatmap cell shows them, the second opens the task's samples
+    phone.tap("#task-heatmap rect[data-task='mini/asr-en']")
+    tip = phone.evaluate("document.querySelector('#tip').hidden ? '' : document.querySelector('#tip').textContent")
+    assert tip.startswith("mini/asr-en · ") and "95% CI" in tip
+    phone.tap("#task-heatmap rect[data-task='mini/asr-en']")
+    phone.wait_for("document.querySelector('#task-select').value === 'mini/asr-en'")
+    assert phone.page_overflow() == 0
+    phone.screenshot("leaderboard_default_390.png")
+    assert not phone.errors and not phone.dialogs
 
 
-def test_leaderboard_renders_sorts_and_drills_down(browser: Browser, tmp_path: Path) -> None:
+def test_fixture_leaderboard_sorts_drills_down_and_renders_thai_chinese(browser: Browser, tmp_path: Path) -> None:  # noqa: F811
     index = build_leaderboard(make_runs(tmp_path / "runs"), tmp_path / "site", title="SeaBench ไทย 中文", n_boot=200)
-    page = browser.new_page()
-    page.goto(index.as_uri())
-    assert page.evaluate("document.title") == "SeaBench ไทย 中文"
-    rows = "Array.from(document.querySelectorAll('#overview-table tbody tr')).map(r => r.cells[0].textContent)"
-    assert page.evaluate(rows) == ["good-model", "mid-model", "bad-model"]
+    data = json.loads((tmp_path / "site" / "leaderboard.json").read_text(encoding="utf-8"))
+    tab = browser.new_tab(1400)
+    tab.goto(index.as_uri())
+    assert tab.evaluate("document.title") == "SeaBench ไทย 中文"
+    assert tab.evaluate(ROWS) == ["good-model", "mid-model", "bad-model"]
+    assert tab.evaluate("Array.from(document.querySelectorAll('#overview-table tbody tr')).map(r => r.cells[0].textContent)") == ["1", "2", "3"]
+    _check_charts_match_json(tab, data)
     # sort by WER (lower is better -> ascending first), then reversed on the second click
-    col = page.evaluate("Array.from(document.querySelectorAll('#overview-table th')).findIndex(th => th.textContent.startsWith('asr/fleurs-th'))")
-    page.click(f"#overview-table th[data-col='{col}']")
-    assert page.evaluate(rows) == ["good-model", "mid-model", "bad-model"]
-    page.click(f"#overview-table th[data-col='{col}']")
-    assert page.evaluate(rows) == ["bad-model", "mid-model", "good-model"]
-    assert page.evaluate(f"document.querySelector('#overview-table th[data-col=\"{col}\"]').getAttribute('aria-sort')") == "descending"
-    # sort by model name (text)
-    page.click("#overview-table th[data-col='0']")
-    assert page.evaluate(rows) == ["bad-model", "good-model", "mid-model"]
-    failures = page.evaluate("Array.from(document.querySelectorAll('#overview-table .failures')).map(e => e.textContent)")
+    col = tab.evaluate("Array.from(document.querySelectorAll('#overview-table th')).findIndex(th => th.textContent.startsWith('asr/fleurs-th'))")
+    tab.click(f"#overview-table th[data-col='{col}']")
+    assert tab.evaluate(ROWS) == ["good-model", "mid-model", "bad-model"]
+    tab.click(f"#overview-table th[data-col='{col}']")
+    assert tab.evaluate(ROWS) == ["bad-model", "mid-model", "good-model"]
+    assert tab.evaluate(f"document.querySelector('#overview-table th[data-col=\"{col}\"]').getAttribute('aria-sort')") == "descending"
+    tab.click("#overview-table th[data-col='1']")  # by model name (text)
+    assert tab.evaluate(ROWS) == ["bad-model", "good-model", "mid-model"]
+    failures = tab.evaluate("Array.from(document.querySelectorAll('#overview-table .failures')).map(e => e.textContent)")
     assert failures == ["4 · 4 · 0 · 1 · 0"] * 3  # one error and one empty per task, one unscored judge verdict
-    shot = page.screenshot("leaderboard_overview.png")
-    assert shot.stat().st_size > 10_000
-    # drill down: click a Chinese-task score, then a sample row
-    page.click("#overview-table span[data-task='asr/fleurs-zh']")
-    page.wait_for("document.querySelector('#task-select').value === 'asr/fleurs-zh'")
-    page.click("#samples-table tr[data-sample='s003']")
-    page.wait_for("document.querySelector('#sample-detail .reference')")
-    assert page.evaluate("document.querySelector('#sample-detail .reference').textContent") == ZH_REF
-    outputs = page.evaluate("Array.from(document.querySelectorAll('#sample-detail .output')).map(e => e.textContent)")
+    # drill down from a score in the table, then from a chart mark
+    tab.click("#overview-table span[data-task='asr/fleurs-zh']")
+    tab.wait_for("document.querySelector('#task-select').value === 'asr/fleurs-zh'")
+    tab.click("#samples-table tr[data-sample='s003']")
+    tab.wait_for("document.querySelector('#sample-detail .reference')")
+    assert tab.evaluate("document.querySelector('#sample-detail .reference').textContent") == ZH_REF
+    outputs = tab.evaluate("Array.from(document.querySelectorAll('#sample-detail .output')).map(e => e.textContent)")
     assert outputs[0] == f"{ZH_REF} #3 (good-model)" and len(outputs) == 3
-    assert page.evaluate("document.querySelector('#sample-detail audio').src.startsWith('data:audio/wav;base64,')")
-    assert page.evaluate("document.querySelector('#sample-detail audio').duration > 0.1") or page.evaluate(
-        "new Promise(r => { const a = document.querySelector('#sample-detail audio'); a.preload = 'auto';"
-        " a.onloadedmetadata = () => r(a.duration > 0.1); a.load(); setTimeout(() => r(false), 5000); })")
-    page.screenshot("leaderboard_sample_zh.png")
-    # Thai text: per-language table and a Thai sample; fonts present means glyphs are not tofu-width 0
-    page.click("#task-select")
-    page.evaluate("(() => { const s = document.querySelector('#task-select'); s.value = 'asr/fleurs-th'; s.dispatchEvent(new Event('change')); })()")
-    page.click("#samples-table tr[data-sample='s001']")
-    page.wait_for(f"document.querySelector('#sample-detail .reference').textContent === {json.dumps(THAI_REF)}")
-    width = page.evaluate("(() => { const s = document.createElement('span'); s.textContent = 'สวัสดี你好'; document.body.appendChild(s);"
-                          " const w = s.getBoundingClientRect().width; s.remove(); return w; })()")
-    assert width > 40
-    assert page.evaluate("document.querySelector('#language-table-th') !== null && document.querySelector('#language-overall-table') !== null")
-    page.screenshot("leaderboard_sample_th.png")
-    # manifests are viewable, significance and failure tables are present
-    page.click("#runs details summary")
-    assert "config_hash" in page.evaluate("document.querySelector('#runs details pre:last-of-type').textContent")
-    assert page.evaluate("document.querySelectorAll('#significance-body table').length") == 4
-    assert page.evaluate("document.querySelectorAll('#failures-table tbody tr').length") == 12
-    assert not page.exceptions and not page.dialogs
+    assert tab.evaluate("document.querySelector('#sample-detail audio').getAttribute('src').startsWith('audio/')")
+    tab.click("#task-heatmap rect[data-task='asr/fleurs-th']")
+    tab.wait_for("document.querySelector('#task-select').value === 'asr/fleurs-th'")
+    tab.click("#samples-table tr[data-sample='s001']")
+    tab.wait_for(f"document.querySelector('#sample-detail .reference').textContent === {json.dumps(THAI_REF)}")
+    width = tab.evaluate("(() => { const s = document.createElement('span'); s.textContent = 'สวัสดี你好'; document.body.appendChild(s);"
+                         " const w = s.getBoundingClientRect().width; s.remove(); return w; })()")
+    assert width > 40  # Thai and Chinese glyphs rendered (Noto fonts), not zero-width tofu
+    # per-language tables, manifests, significance and failures are there
+    tab.click("#languages details.more summary")
+    assert tab.evaluate("document.querySelector('#language-table-th') !== null")
+    tab.click("#runs details summary")
+    assert "config_hash" in tab.evaluate("document.querySelector('#runs details pre:last-of-type').textContent")
+    assert tab.evaluate("document.querySelectorAll('#significance-table tbody tr').length") == 12  # 3 pairs x 4 tasks
+    assert tab.evaluate("document.querySelectorAll('#failures-table tbody tr').length") == 12
+    # every chart has a text alternative with its numbers
+    figures = tab.evaluate("Array.from(document.querySelectorAll('figure.chart')).map(f => [f.id, !!f.querySelector('details.numbers table'),"
+                           " !!(f.querySelector('[role=img]') && (f.querySelector('[role=img]').getAttribute('aria-label') || f.querySelector('[role=img] title')))])")
+    assert len(figures) >= 5 and all(has_table and has_alt for _, has_table, has_alt in figures)
+    tab.screenshot("leaderboard_fixture_1400.png")
+    assert not tab.errors and not tab.dialogs
 
 
-def test_xss_payloads_render_as_inert_text(browser: Browser, tmp_path: Path) -> None:
+def test_tied_models_share_a_rank(browser: Browser, tmp_path: Path) -> None:  # noqa: F811
+    """Two runs with the same answers cannot be told apart: both rank 1, marked as a tie."""
+    a = make_run(tmp_path / "runs", "run-a", "model-a", 0.7, n=20, seed=5)
+    b = make_run(tmp_path / "runs", "run-b", "model-b", 0.7, n=20, seed=5)
+    c = make_run(tmp_path / "runs", "run-c", "model-c", 0.1, n=20, seed=6)
+    index = build_leaderboard([c, a, b], tmp_path / "site", n_boot=200)
+    tab = browser.new_tab(1400)
+    tab.goto(index.as_uri())
+    ranks = tab.evaluate("Array.from(document.querySelectorAll('#overview-table tbody tr')).map(r => [r.cells[0].textContent, r.cells[1].textContent])")
+    assert ranks[:2] in ([["=1", "model-a"], ["=1", "model-b"]], [["=1", "model-b"], ["=1", "model-a"]])
+    assert ranks[2] == ["3", "model-c"]
+    tip = tab.evaluate("document.querySelector('#ranking-chart circle').dataset.tip")
+    assert "not significantly different from model-" in tip
+    assert not tab.errors
+
+
+def test_published_rows_sit_beside_ours(browser: Browser, tmp_path: Path) -> None:  # noqa: F811
+    run = make_run(tmp_path / "runs", "run-good", "good-model", 0.95, n=12, seed=1)
+    table = tmp_path / "paper.csv"
+    table.write_text("model,task,metric,value,source\n"
+                     "Paper-Model,asr/fleurs-th,wer,12.5%,Some et al. 2025 Table 2\n"
+                     "Paper-Model,mmau/mini,accuracy,0.6,Some et al. 2025 Table 3\n"
+                     "Paper-Model,asr/not-in-these-runs,wer,0.2,Some et al. 2025 Table 2\n", encoding="utf-8")
+    index = build_leaderboard([run], tmp_path / "site", n_boot=100, published=table)
+    tab = browser.new_tab(1400)
+    tab.goto(index.as_uri())
+    rows = tab.evaluate("Array.from(document.querySelectorAll('#published-table tbody tr')).map(r => Array.from(r.cells).map(c => c.textContent))")
+    assert len(rows) == 2
+    th = next(r for r in rows if r[0] == "asr/fleurs-th")
+    assert th[2] == "Paper-Model published" and th[3] == "12.5%" and "Some et al. 2025 Table 2" in th[-1]
+    assert th[4].startswith(tab.evaluate("document.querySelector('#overview-table tbody tr span[data-task=\"asr/fleurs-th\"] .val').textContent"))
+    assert "1 published row for tasks none of these runs has" in tab.evaluate("document.querySelector('#published').textContent")
+    overview = tab.evaluate("Array.from(document.querySelectorAll('#overview-table tbody tr.published')).map(r => r.cells[1].textContent)")
+    assert overview == ["Paper-Model published"]
+    diamonds = tab.evaluate("Array.from(document.querySelectorAll('.bar-panels path[data-tip]')).map(p => p.dataset.tip)")
+    assert sorted(d.split(" · ")[0] for d in diamonds) == ["asr/fleurs-th", "mmau/mini"]
+    assert all("Paper-Model (published)" in d and "Some et al. 2025" in d for d in diamonds)
+    tab.screenshot("leaderboard_published_1400.png")
+    assert not tab.errors
+
+
+def test_single_file_embeds_the_clips(browser: Browser, tmp_path: Path) -> None:  # noqa: F811
+    index = build_leaderboard(make_runs(tmp_path / "runs", n=3), tmp_path / "site", n_boot=50, single_file=True)
+    assert not (tmp_path / "site" / "audio").exists()
+    tab = browser.new_tab(1400)
+    tab.goto(index.as_uri())
+    tab.click("#samples-table tr[data-sample='s000']")
+    loaded = tab.evaluate(LOAD_AUDIO)
+    assert loaded["src"].startswith("data:audio/wav;base64,") and loaded["duration"] == pytest.approx(0.2, abs=0.01)
+    assert not tab.errors
+
+
+def test_xss_payloads_stay_inert_after_every_drill_down(browser: Browser, tmp_path: Path) -> None:  # noqa: F811
     runs = [make_run(tmp_path / "runs", XSS[0], XSS[1], 0.9, n=len(XSS), seed=1, texts=XSS),
             make_run(tmp_path / "runs", XSS[4] + "-b", XSS[5], 0.4, n=len(XSS), seed=2, texts=XSS[::-1]),
             make_run(tmp_path / "runs", XSS[9], XSS[17], 0.6, n=len(XSS), seed=3, texts=XSS[3:] + XSS[:3])]
-    index = build_leaderboard(runs, tmp_path / "site", title=XSS[2] + XSS[4], n_boot=100)
+    table = tmp_path / "paper.csv"
+    table.write_text("model,task,metric,value,source\n" + "".join(
+        f"\"{p.replace(chr(34), chr(34) * 2)}\",asr/fleurs-th,wer,0.5,\"{XSS[(i + 3) % len(XSS)].replace(chr(34), chr(34) * 2)}\"\n"
+        for i, p in enumerate(XSS) if "\u2028" not in p), encoding="utf-8")
+    index = build_leaderboard(runs, tmp_path / "site", title=XSS[2] + XSS[4], n_boot=100, published=table)
     html = index.read_text(encoding="utf-8")
     body_data = html.split('id="lb-data">', 1)[1].split("</script>", 1)[0]
     assert "<" not in body_data  # no raw '<' from data anywhere in the embedded JSON
-    page = browser.new_page()
-    page.goto(index.as_uri())
-    texts: list[str] = [page.evaluate("document.body.innerText")]
-    for task in ("asr/fleurs-th", "mmau/mini"):
-        page.evaluate(f"(() => {{ const s = document.querySelector('#task-select'); s.value = {json.dumps(task)};"
-                      " s.dispatchEvent(new Event('change')); })()")
+    tab = browser.new_tab(1400)
+    tab.goto(index.as_uri())
+    texts: list[str] = [tab.evaluate("document.body.innerText")]
+    for task in ("asr/fleurs-th", "mmau/mini", "open/sqa-th"):
+        tab.evaluate(f"(() => {{ const s = document.querySelector('#task-select'); s.value = {json.dumps(task)};"
+                     " s.dispatchEvent(new Event('change')); })()")
         for i in range(len(XSS)):
-            page.click(f"#samples-table tr[data-sample='s{i:03d}']")
-            texts.append(page.evaluate("document.querySelector('#sample-detail').innerText"))
-    for details in range(3):
-        page.evaluate(f"document.querySelectorAll('#runs details')[{details}].open = true")
-    texts.append(page.evaluate("document.querySelector('#runs').innerText"))
+            tab.click(f"#samples-table tr[data-sample='s{i:03d}']")
+            texts.append(tab.evaluate("document.querySelector('#sample-detail').innerText"))
+    for selector in ("details",):  # every collapsible: numbers tables, per-language tables, manifests, rule
+        tab.evaluate(f"document.querySelectorAll({json.dumps(selector)}).forEach(d => d.open = true)")
+    marks = tab.page.locator("[data-tip]")
+    assert marks.count() > 20
+    for i in (0, 1, 2, marks.count() - 1):  # the ranking dots' and a published diamond's tips
+        marks.nth(i).click(force=True)
+        texts.append(tab.evaluate("document.querySelector('#tip').textContent"))
+    texts.append(tab.evaluate("document.body.innerText"))
     time.sleep(0.3)  # give any (wrongly) scheduled handler a chance to fire
-    probe = page.evaluate(INJECTION_PROBE)
-    page.screenshot("leaderboard_xss.png")
-    assert page.dialogs == [] and page.exceptions == []
-    assert probe["bad"] == 0 and probe["handlers"] == 0 and probe["xss"] == 0
+    probe = tab.evaluate(INJECTION_PROBE)
+    tab.screenshot("leaderboard_xss_1400.png")
+    assert tab.dialogs == [] and tab.errors == []
+    assert probe["bad"] == 0 and probe["svg"] == 0 and probe["handlers"] == 0 and probe["xss"] == 0
     assert probe["scripts"] == "lb-data,inline" and probe["styles"] == 1
     assert probe["title"] == XSS[2] + XSS[4]
     seen = "\n".join(texts)
     for payload in XSS:
-        visible = payload.strip("\u2028\u2029")
-        assert visible in seen, f"payload not shown as text: {payload!r}"
-
-
-def test_large_audio_is_copied_and_still_plays_offline(browser: Browser, tmp_path: Path) -> None:
-    index = build_leaderboard(make_runs(tmp_path / "runs", n=3), tmp_path / "site", n_boot=50, audio_cap=0)
-    copied = list((tmp_path / "site" / "audio").iterdir())
-    assert len(copied) == 1 and copied[0].suffix == ".wav"  # one clip per sample, shared by all runs
-    page = browser.new_page()
-    page.goto(index.as_uri())
-    page.click("#samples-table tr[data-sample='s000']")
-    src = page.evaluate("document.querySelector('#sample-detail audio').getAttribute('src')")
-    assert src.startswith("audio/") and (tmp_path / "site" / src).is_file()
-    duration = page.evaluate(
-        "new Promise(r => { const a = document.querySelector('#sample-detail audio'); a.preload = 'auto';"
-        " a.onloadedmetadata = () => r(a.duration); a.onerror = () => r(-1); a.load(); setTimeout(() => r(-2), 5000); })")
-    assert duration == pytest.approx(0.2, abs=0.01)
+        assert payload.strip("\u2028\u2029") in seen, f"payload not shown as text: {payload!r}"
