@@ -130,6 +130,8 @@ def _cells(runs: Sequence[Mapping[str, TaskColumns]], tasks: Sequence[TaskSpec])
             left_out.append(f"{task.name}: not run by every model")
             continue
         per_run = [_usable_by_language(run[task.name], task) for run in runs]
+        if not any(per_run):
+            left_out.append(f"{task.name}: no item every model has a score for")
         for language in sorted(set().union(*per_run)):
             common = sorted(set.intersection(*(set(items.get(language, {})) for items in per_run)))
             if not common:
