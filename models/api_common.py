@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 
 from seabench.adapter import AsyncModelAdapter
-from seabench.retry import AdaptiveLimiter, Outcome, RetryPolicy, with_retries
+from seabench.retry import DEFAULT_CEILING, DEFAULT_CONCURRENCY, AdaptiveLimiter, Outcome, RetryPolicy, with_retries
 from seabench.types import GenerationConfig, ModelInput, ModelOutput
 
 C = TypeVar("C")
@@ -93,14 +93,16 @@ class ApiAdapter(AsyncModelAdapter, Generic[C]):
     neutral_options = frozenset({"concurrency", "timeout", "max_retries", "backoff", "max_backoff", "probe", "stream"})
 
     def __init__(self, options: dict[str, Any], default_timeout: float) -> None:
-        self.concurrency = int(options.get("concurrency", 16))
+        self.concurrency = int(options.get("concurrency", DEFAULT_CONCURRENCY))
         self.timeout = float(options.get("timeout", default_timeout))
         self.policy = RetryPolicy(max_retries=int(options.get("max_retries", 6)),
                                   base_delay=float(options.get("backoff", 1.0)),
                                   max_delay=float(options.get("max_backoff", 60.0)))
         self.max_audio_s = float(options["max_audio_s"]) if options.get("max_audio_s") is not None else None
         self.stream = bool(options.get("stream", False))  # answers streamed and timed (ModelOutput.timing)
-        self.limiter = AdaptiveLimiter(self.concurrency)
+        # the default concurrency rises while the server keeps up (no 429); an explicit one is kept
+        self.limiter = AdaptiveLimiter(self.concurrency,
+                                       max_limit=None if "concurrency" in options else max(self.concurrency, DEFAULT_CEILING))
         self.warnings: list[str] = []
         self._client: C | None = None
         self._loop: asyncio.AbstractEventLoop | None = None

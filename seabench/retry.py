@@ -22,6 +22,8 @@ from seabench.types import ErrorCode
 T = TypeVar("T")
 
 RETRYABLE_STATUS = frozenset({408, 429})  # plus every 5xx
+DEFAULT_CONCURRENCY = 16  # requests in flight an API model or judge starts with
+DEFAULT_CEILING = 64  # how far that default may grow while no 429 comes back (an explicit -M concurrency is fixed)
 RATE_LIMIT_STATUS = frozenset({429, 503})  # statuses whose Retry-After we honour
 
 
@@ -117,11 +119,13 @@ class Outcome(Generic[T]):
 
 
 class AdaptiveLimiter:
-    """A concurrency limit that backs off on 429s and creeps back up on successes.
+    """A concurrency limit that backs off on 429s and rises on successes.
 
     Starts at `limit`; a 429 multiplies it by `decrease` (at most once per `cooldown_s`, so a burst
-    of 429s from requests that were already in flight counts once); every `grow_after` successes
-    (default: the current limit, i.e. about one round of requests) add 1, up to `max_limit`.
+    of 429s from requests that were already in flight counts once). Every `grow_after` successes
+    (default: the current limit, i.e. about one round of requests) it rises up to `max_limit`
+    (default: `limit`, a fixed concurrency): by half while no 429 has ever come back, so a server
+    with room is found within a few rounds, then by 1 a round once the server has pushed back.
     The state is plain numbers, so one limiter can be shared by successive event loops."""
 
     def __init__(self, limit: int, *, max_limit: int | None = None, min_limit: int = 1, decrease: float = 0.8,
@@ -137,6 +141,7 @@ class AdaptiveLimiter:
         self.grow_after = grow_after
         self._clock = clock
         self._last_decrease: float | None = None
+        self.pushed_back = False  # a 429 has come back: grow by 1 a round from now on
         self._streak = 0
         self.in_flight = 0
         self.decreases = 0
@@ -180,6 +185,7 @@ class AdaptiveLimiter:
     def on_rate_limited(self) -> None:
         now = self._clock()
         self._streak = 0
+        self.pushed_back = True
         if self._last_decrease is not None and now - self._last_decrease < self.cooldown_s:
             return
         self._last_decrease = now
@@ -192,7 +198,8 @@ class AdaptiveLimiter:
         self._streak += 1
         if self._streak >= (self.grow_after or self.limit):
             self._streak = 0
-            self._limit = min(float(self.max_limit), float(self.limit + 1))
+            step = 1 if self.pushed_back else max(1, self.limit // 2)
+            self._limit = min(float(self.max_limit), float(self.limit + step))
             self._wake()
 
 

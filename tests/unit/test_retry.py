@@ -228,3 +228,19 @@ def test_limiter_can_be_shared_by_successive_event_loops() -> None:
     asyncio.run(twice())
     asyncio.run(twice())
     assert limiter.in_flight == 0
+
+
+def test_a_limiter_with_a_ceiling_rises_by_half_until_pushed_back_then_by_one() -> None:
+    clock = Clock()
+    limiter = AdaptiveLimiter(16, max_limit=64, cooldown_s=0, clock=clock)
+    rises = []
+    for _ in range(200):
+        limiter.on_success()
+        if not rises or rises[-1] != limiter.limit:
+            rises.append(limiter.limit)
+    assert rises == [16, 24, 36, 54, 64]  # one round of successes each, never above the ceiling
+    limiter.on_rate_limited()
+    assert limiter.limit == 51 and limiter.pushed_back
+    for _ in range(51):
+        limiter.on_success()
+    assert limiter.limit == 52  # after a 429: one more a round
