@@ -127,25 +127,32 @@ def test_real_hf_asr_feeds_a_text_model(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_a_forced_language_goes_to_the_asr_side(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """`-G language=vi` with a Whisper ASR side: the transcripts are Whisper's in Vietnamese."""
+    """`-G language=vi` with a Whisper ASR side: Whisper gets it, the text LLM does not."""
     pytest.importorskip("torch")
     from tests.helpers.tiny_hf import tiny_whisper
-    from tests.unit.reference_fixtures import clips
+    from tests.unit.reference_fixtures import clips, one_torch_thread
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    cascade = create(f"cascade:hf:{tiny_whisper(tmp_path / 'whisper')}+echo", {"asr_max_new_tokens": 8})
-    assert "extra.language" in cascade.generation_keys and "extra.language" not in cascade.llm.generation_keys
-    forced = CONFIG.model_copy(update={"extra": {"language": "vi"}})
-    inputs = [ModelInput(sample_id=f"s{i}", task="mini/sqa-th", prompt="Why?", audio=[c], language="th")
-              for i, c in enumerate(clips()[:2])]
-    outs = cascade.generate(inputs, forced)
-    direct = cascade.asr.generate([ModelInput(sample_id="x", task="asr/cascade", prompt="", audio=[c], language="th")
-                                   for c in clips()[:2]], GenerationConfig(max_new_tokens=8, extra={"language": "vi"}))
-    assert [o.intermediate["transcript"] for o in outs] == [d.text for d in direct]
-    assert direct != cascade.asr.generate([ModelInput(sample_id="x", task="asr/cascade", prompt="", audio=[c],
-                                                      language="th") for c in clips()[:2]],
-                                          GenerationConfig(max_new_tokens=8))
-    cascade.close()
+    with one_torch_thread():
+        cascade = create(f"cascade:hf:{tiny_whisper(tmp_path / 'whisper')}+echo", {"asr_max_new_tokens": 8})
+        assert "extra.language" in cascade.generation_keys and "extra.language" not in cascade.llm.generation_keys
+        seen: dict[str, GenerationConfig] = {}
+
+        def recording(side: str, real):  # noqa: ANN001, ANN202 - wraps an adapter's generate
+            def generate(batch: list[ModelInput], config: GenerationConfig) -> list[ModelOutput]:
+                seen.setdefault(side, config)
+                return real(batch, config)
+            return generate
+
+        for side in ("asr", "llm"):
+            monkeypatch.setattr(getattr(cascade, side), "generate", recording(side, getattr(cascade, side).generate))
+        inputs = [ModelInput(sample_id="s", task="mini/sqa-th", prompt="Why?", audio=[clips()[1]], language="th")]
+        [out] = cascade.generate(inputs, CONFIG.model_copy(update={"extra": {"language": "vi"}}))
+        clip = [ModelInput(sample_id="x", task="asr/cascade", prompt="", audio=[clips()[1]], language="th")]
+        [vi] = cascade.asr.generate(clip, GenerationConfig(max_new_tokens=8, extra={"language": "vi"}))
+        cascade.close()
+    assert seen["asr"].extra == {"language": "vi"} and seen["llm"].extra == {}
+    assert out.error is None and out.intermediate["transcript"] == vi.text
 
 
 def test_transcript_budget_is_part_of_the_snapshot() -> None:
