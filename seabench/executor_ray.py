@@ -14,6 +14,7 @@ a fully cached run never starts it. Works on a local instance (`ray.init()`) or 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -169,7 +170,9 @@ class _Queue:
 
 
 def _replicas_lost(message: str) -> Exception:
-    from seabench.runner import ModelKeepsFailing  # the runner saves partial results for this one
+    from seabench.runner import (
+        ModelKeepsFailing,  # the runner saves partial results for this one
+    )
 
     return ModelKeepsFailing(message)
 
@@ -299,10 +302,8 @@ class RayExecutor(Executor):
         ray = self._ray
         for slot in self.slots:
             if slot.alive:
-                try:
+                with contextlib.suppress(ray.exceptions.RayError):  # a replica lost at the very end has none to give
                     self._adapter_warnings.extend(ray.get(slot.handle.adapter_warnings.remote(), timeout=30))
-                except Exception:  # noqa: BLE001 - a replica lost at the very end has no warnings to give
-                    pass
                 ray.kill(slot.handle)
         if self._started_ray and ray is not None and ray.is_initialized():
             ray.shutdown()
@@ -355,14 +356,15 @@ def _reason(exc: BaseException) -> str:
 def throughput_lines(report: ExecutorReport) -> list[str]:
     """What the terminal shows after a run on Ray replicas."""
     total = sum(r.samples for r in report.replicas)
-    rate = f" ({report.samples_per_s:g} samples/s)" if report.samples_per_s else ""
+    rate = f" ({report.samples_per_s:.1f} samples/s)" if report.samples_per_s else ""
     where = report.address or "a local Ray instance"
-    lines = [f"Ray: {len(report.replicas)} replica(s) on {where} (ready after {report.startup_s:g} s): "
-             f"{total} samples in {report.wall_s:g} s{rate}"
+    lines = [f"Ray: {len(report.replicas)} replica(s) on {where} (ready after {report.startup_s:.1f} s): "
+             f"{total} samples in {report.wall_s:.1f} s{rate}"
              + (f"; {report.requeued_batches} batch(es) re-queued" if report.requeued_batches else "")]
     for r in report.replicas:
-        speed = f", {r.samples_per_s:g} samples/s while generating" if r.samples_per_s else ""
+        speed = f", {r.samples_per_s:.1f} samples/s while generating" if r.samples_per_s else ""
         gpus = f" GPU {','.join(r.gpus)}" if r.gpus else ""
         end = f"; died: {r.died}" if r.died else ""
-        lines.append(f"  replica {r.replica} ({r.node or '?'}{gpus}): {r.samples} samples in {r.batches} batches{speed}{end}")
+        lines.append(f"  replica {r.replica} ({r.node or '?'}{gpus}): {r.samples} samples in {r.batches} "
+                     f"batch(es){speed}{end}")
     return lines

@@ -28,10 +28,26 @@ from seabench.errors import UserError
 from seabench.index import TaskColumns, columns_by_task, index_path, read_index
 from seabench.judging.summary import attach_judging, write_judging
 from seabench.manifest import now
-from seabench.records import RESULTS_FILE, SAMPLES_FILE, Latest, atomic_write_text, iter_latest, latest_lines, write_lines
+from seabench.records import (
+    RESULTS_FILE,
+    SAMPLES_FILE,
+    Latest,
+    atomic_write_text,
+    iter_latest,
+    latest_lines,
+    write_lines,
+)
 from seabench.registry import Registry, registry
 from seabench.rescore import run_tasks
-from seabench.rundir import RUN_FILE, RunIdentity, differences, new_run_id, read_identity, run_lock, write_identity
+from seabench.rundir import (
+    RUN_FILE,
+    RunIdentity,
+    differences,
+    new_run_id,
+    read_identity,
+    run_lock,
+    write_identity,
+)
 from seabench.selection import Shard
 from seabench.task import Task
 from seabench.types import MergedShard, RunResult, TaskResult
@@ -129,8 +145,8 @@ def _check_one_split(shards: list[ShardDir]) -> None:
     doubled = [f"shard {i}/{count} given twice ({', '.join(str(s.path) for s in dirs)})"
                for i, dirs in sorted(given.items()) if len(dirs) > 1]
     missing = [f"{i}/{count}" for i in range(1, count + 1) if i not in given]
-    problems = doubled + ([f"shard(s) {', '.join(missing)} missing: run them with --shard I/{count}, then "
-                           "merge all of them"] if missing else [])
+    problems = doubled + ([(f"shard(s) {', '.join(missing)} missing: run them with --shard I/{count}, then "
+                            "merge all of them")] if missing else [])
     if problems:
         raise UserError("cannot merge: " + "; ".join(problems))
 
@@ -150,8 +166,9 @@ def _sample_orders(tasks: dict[str, Task], identity: RunIdentity) -> tuple[dict[
             order[name] = ids
         else:
             missing.append(name)
-    notes = [f"{', '.join(missing)}: the task data the shards ran on is not readable here, so rows follow the "
-             "shards' order: values equal an unsharded run's, bootstrap CIs may differ in the last digits"] if missing else []
+    notes = [(f"{', '.join(missing)}: the task data here is missing or differs from what the shards ran on, so "
+              "rows follow the shards' order: values equal an unsharded run's, bootstrap CIs may differ in the "
+              "last digits")] if missing else []
     return order, notes
 
 

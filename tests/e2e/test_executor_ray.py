@@ -105,7 +105,7 @@ def test_the_cli_joins_an_existing_cluster_and_shows_each_replica(single_process
     cmd = [sys.executable, "-m", "seabench.cli", "run", "--model", "reference", "--tasks", TASKS, "--limit", "6",
            "-G", "max_new_tokens=12", "--judge", "none", "--batch-size", "2", "-o", str(tmp_path / "cli"),
            "--executor", "ray", "--replicas", "2", "--ray-address", ray_address]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     assert f"Ray: 2 replica(s) on {ray_address}" in done.stdout
     assert "replica 1 (" in done.stdout and "replica 2 (" in done.stdout and "samples/s" in done.stdout
