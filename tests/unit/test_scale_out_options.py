@@ -84,3 +84,24 @@ def test_api_model_shards_send_only_their_samples_and_merge_to_one_run(tmp_path:
     merge_runs([tmp_path / "s1", tmp_path / "s2"], tmp_path / "merged")
     assert same_run.records(tmp_path / "merged") == same_run.records(tmp_path / "whole")
     assert same_run.task_results(tmp_path / "merged") == same_run.task_results(tmp_path / "whole")
+
+
+def test_judged_shards_merge_to_the_judged_unsharded_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Judges stay single-driver per shard; verdicts travel with the records and the judging summary is rebuilt."""
+    from tests.helpers.fake_openai import user_text
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+
+    def verdict(req) -> str:  # type: ignore[no-untyped-def]
+        return f'{{"rationale": "ok", "score": {len(user_text(req.json)) % 5 + 1}}}'
+
+    with FakeOpenAI(responder=verdict) as server:
+        judge = f"openai:judge@{server.base_url}"
+        for out, shard in (("whole", None), ("s1", Shard(1, 2)), ("s2", Shard(2, 2))):
+            monkeypatch.setenv("SEABENCH_CACHE_DIR", str(tmp_path / f"cache-{out}"))  # every run asks the judge
+            Runner(RunConfig(model="echo", tasks="mini/open-en,mini/open-th", output_dir=tmp_path / out, quiet=True,
+                             judge=judge, use_cache=False, shard=shard)).run()
+    merged = merge_runs([tmp_path / "s1", tmp_path / "s2"], tmp_path / "merged")
+    assert same_run.records(tmp_path / "merged") == same_run.records(tmp_path / "whole")
+    assert same_run.task_results(tmp_path / "merged") == same_run.task_results(tmp_path / "whole")
+    assert all(t.judging is not None and t.judging.scored_by_judge == t.counts.n for t in merged.tasks.values())
