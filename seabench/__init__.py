@@ -15,6 +15,8 @@ _EXPORTS = {
     "seabench.adapter": ("AsyncModelAdapter", "ModelAdapter", "check_options", "parse_options"),
     "seabench.audio": ("AudioError", "load_audio"),
     "seabench.errors": ("MissingExtra", "UserError", "require"),
+    "seabench.executor_ray": ("RaySettings",),
+    "seabench.merge": ("merge_runs",),
     "seabench.registry": ("JudgeEntry", "ModelEntry", "Registry", "registry"),
     "seabench.servebench": ("BenchSettings", "serve_bench"),
     "seabench.tables": ("load_results", "load_samples"),
@@ -44,6 +46,8 @@ if TYPE_CHECKING:  # let type checkers and IDEs see the real names
     from seabench.adapter import AsyncModelAdapter, ModelAdapter, check_options, parse_options  # noqa: F401
     from seabench.audio import AudioError, load_audio  # noqa: F401
     from seabench.errors import MissingExtra, UserError, require  # noqa: F401
+    from seabench.executor_ray import RaySettings  # noqa: F401
+    from seabench.merge import merge_runs  # noqa: F401
     from seabench.registry import JudgeEntry, ModelEntry, Registry, registry  # noqa: F401
     from seabench.servebench import BenchSettings, serve_bench  # noqa: F401
     from seabench.tables import load_results, load_samples  # noqa: F401

@@ -91,6 +91,13 @@ def test_shards_are_normal_run_dirs_that_record_their_shard(runs: Path) -> None:
     assert seen == limited  # the shards of a --limit run split exactly the samples --limit chose
 
 
+def test_a_shard_resumes_only_as_itself(runs: Path, data: tuple[Path, str]) -> None:
+    assert _run(runs / "shard2", data[1], "2/3").model_calls == 0  # its own command: nothing left to do
+    for other in ("1/3", None):
+        with pytest.raises(UserError, match=f"shard '2/3' -> {other!r}"):
+            _run(runs / "shard2", data[1], other)
+
+
 def test_merged_shards_equal_the_unsharded_run(runs: Path, data: tuple[Path, str], tmp_path: Path) -> None:
     merged = merge_runs([runs / "shard3", runs / "shard1", runs / "shard2"], tmp_path / "merged")
     assert same_run.records(tmp_path / "merged") == same_run.records(runs / "whole")
