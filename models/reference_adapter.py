@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from seabench.models.reference.inference import ReferenceLALM
 
 EMBEDDED = Path(__file__).resolve().parent / "reference" / "checkpoint"
+# Smaller embedded checkpoints, `reference:NAME` (a folder of that name needs `reference:./NAME`).
+VARIANTS = {"tiny": Path(__file__).resolve().parent / "reference" / "checkpoint-tiny"}
 OPTIONS = {"device", "dtype", "batch_size", "max_audio_s", "threads"}
 DTYPES = ("float32", "bfloat16", "float16")
 WEIGHT_SUFFIXES = (".safetensors", ".bin")
@@ -173,12 +175,13 @@ def checkpoint_digest(folder: Path) -> str:
 
 
 def resolve_folder(spec: str) -> Path:
-    """`reference` -> the embedded checkpoint; `reference:PATH` -> PATH."""
+    """`reference` -> the embedded checkpoint; `reference:tiny` -> an embedded variant; `reference:PATH` -> PATH."""
     _, _, path = spec.partition(":")
-    if not path:
-        if not (EMBEDDED / "config.json").is_file():
-            raise UserError(f"the embedded reference checkpoint is missing from {EMBEDDED}; reinstall seabench")
-        return EMBEDDED
+    if not path or path in VARIANTS:
+        embedded = VARIANTS[path] if path else EMBEDDED
+        if not (embedded / "config.json").is_file():
+            raise UserError(f"the embedded reference checkpoint is missing from {embedded}; reinstall seabench")
+        return embedded
     folder = Path(path).expanduser()
     if not folder.is_dir():
         raise UserError(f"reference: no checkpoint folder at {folder}")
