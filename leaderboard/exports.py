@@ -15,6 +15,8 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from pydantic_core import to_json
+
 from seabench.leaderboard.data import ALL, LeaderboardData
 from seabench.leaderboard.scoring import HEADLINE_RULE, UNITS, UNITS_NOTE, Kind, in_unit
 
@@ -47,11 +49,11 @@ def reader_payload(data: LeaderboardData) -> dict[str, Any]:
     return payload
 
 
-def export_json(data: LeaderboardData) -> str:
-    """Machine-readable leaderboard in display units (audio payloads left out: they live in the page)."""
-    payload = reader_payload(data)
-    payload.pop("audio", None)
-    return json.dumps(payload, ensure_ascii=False, indent=2)
+def export_json(data: LeaderboardData, payload: dict[str, Any] | None = None) -> str:
+    """Machine-readable leaderboard in display units (audio payloads left out: they live in the page);
+    `payload` is `reader_payload(data)` when the caller has it already."""
+    payload = {k: v for k, v in (payload or reader_payload(data)).items() if k != "audio"}
+    return to_json(payload, indent=2).decode("utf-8")
 
 
 def summary_rows(data: LeaderboardData) -> list[dict[str, Any]]:

@@ -36,6 +36,7 @@ from seabench.records import atomic_write_text
 TEMPLATES = Path(__file__).parent / "templates"
 INLINE_ALL = 1 << 62  # an audio cap no set of clips reaches: everything embedded
 COPY_ALL = -1  # every clip becomes a file in SITE/audio/
+SAMPLES_PER_TASK = 100  # embedded for the sample browser: every mini item, a light page for big suites
 _COPIED_CLIP = re.compile(r"[0-9a-f]{16}\.[a-z0-9]+")
 
 
@@ -74,11 +75,12 @@ def _prune_audio(out: Path, urls: dict[str, str]) -> None:
 
 def build_leaderboard(run_dirs: list[Path], out: Path, *, title: str = "SeaBench leaderboard", n_boot: int = 1000,
                       seed: int = 0, single_file: bool = False, published: str | Path | None = None,
-                      audio_cap: int | None = None) -> Path:
+                      samples_per_task: int = SAMPLES_PER_TASK, audio_cap: int | None = None) -> Path:
     """Write out/index.html, leaderboard.json, leaderboard.csv, ranking.csv and leaderboard.md (and
     task_types.csv for tasks with task types, e.g. SeaBench-Audio); return the index path.
 
-    Clips go to out/audio/ (or into the page with `single_file`; `audio_cap` bytes overrides either).
+    Clips go to out/audio/ (or into the page with `single_file`; `audio_cap` bytes overrides either). The
+    sample browser embeds at most `samples_per_task` samples of each task (samples.jsonl has them all).
     `published` is a published-numbers table (path or shipped name) to set beside the runs. Raises
     ValueError (one line) for a directory that is not a run directory or a bad published table.
     """
@@ -86,18 +88,19 @@ def build_leaderboard(run_dirs: list[Path], out: Path, *, title: str = "SeaBench
     rows = load_published(published) if published is not None else []
     cap = audio_cap if audio_cap is not None else (INLINE_ALL if single_file else COPY_ALL)
     data = build_data([Path(d) for d in run_dirs], out, title=title, n_boot=n_boot, seed=seed, audio_cap=cap,
-                      published=rows)
+                      published=rows, max_samples_per_task=samples_per_task)
     out.mkdir(parents=True, exist_ok=True)
     _prune_audio(out, data.audio)
     figures = {"ranking": charts.ranking_chart(data), "languages": charts.language_heatmap(data),
                "tasks": charts.task_heatmap(data), "bars": charts.task_bars(data),
                "task_types": charts.task_type_heatmaps(data)}
-    html = render_page("leaderboard.html.j2", ["charts.js", "leaderboard.js"], reader_payload(data), data=data,
+    payload = reader_payload(data)
+    html = render_page("leaderboard.html.j2", ["charts.js", "leaderboard.js"], payload, data=data,
                        charts=figures, headline_rule=HEADLINE_RULE, units_note=UNITS_NOTE,
                        labels={r.run_id: r.label for r in data.runs})
     index = out / "index.html"
     atomic_write_text(index, html)
-    atomic_write_text(out / "leaderboard.json", export_json(data))
+    atomic_write_text(out / "leaderboard.json", export_json(data, payload))
     atomic_write_text(out / "leaderboard.csv", export_csv(data))
     atomic_write_text(out / "ranking.csv", to_csv(ranking_rows(data), ("rank", "model")))
     atomic_write_text(out / "leaderboard.md", export_markdown(data))

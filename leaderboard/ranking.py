@@ -31,7 +31,7 @@ from seabench.leaderboard.scoring import Kind, normalise_array, primary_columns
 from seabench.leaderboard.significance import ALPHA, metric_for
 
 from seabench.index import TaskColumns
-from seabench.metrics.bootstrap import CI_LEVEL, percentile_interval, resample_sums_many
+from seabench.metrics.bootstrap import CI_LEVEL, percentile_interval, resample_sums
 
 OVERALL = "all"
 
@@ -108,15 +108,22 @@ class _Cell:
     matrices: list[np.ndarray]  # per run, (n_items, k) statistics of the common items, same row order
 
 
-def _usable_by_language(columns: TaskColumns, task: TaskSpec) -> dict[str, dict[str, np.ndarray]]:
-    """language -> sample id -> that item's statistics row, for the items the primary metric can use."""
-    metric = metric_for(task.primary_metric)
-    matrix, ok = metric.usable(primary_columns(columns, task.primary_metric, task.kind))
+@dataclass
+class _Usable:
+    """One run's items of a task that the primary metric can use: statistics rows, ids, languages."""
+
+    matrix: np.ndarray
+    ids: list[str]
+    languages: np.ndarray
+
+    def rows(self, language: str) -> dict[str, int]:
+        return {self.ids[i]: i for i in np.flatnonzero(self.languages == language)}
+
+
+def _usable(columns: TaskColumns, task: TaskSpec) -> _Usable:
+    matrix, ok = metric_for(task.primary_metric).usable(primary_columns(columns, task.primary_metric, task.kind))
     rows = np.flatnonzero(ok)
-    out: dict[str, dict[str, np.ndarray]] = {}
-    for i, row in enumerate(rows):
-        out.setdefault(columns.languages[row], {})[columns.ids[row]] = matrix[i]
-    return out
+    return _Usable(matrix, [columns.ids[r] for r in rows], np.array([columns.languages[r] for r in rows], dtype=object))
 
 
 def _cells(runs: Sequence[Mapping[str, TaskColumns]], tasks: Sequence[TaskSpec]) -> tuple[list[_Cell], list[str]]:
@@ -129,15 +136,16 @@ def _cells(runs: Sequence[Mapping[str, TaskColumns]], tasks: Sequence[TaskSpec])
         if any(task.name not in run for run in runs):
             left_out.append(f"{task.name}: not run by every model")
             continue
-        per_run = [_usable_by_language(run[task.name], task) for run in runs]
-        if not any(per_run):
+        usable = [_usable(run[task.name], task) for run in runs]
+        if not any(u.ids for u in usable):
             left_out.append(f"{task.name}: no item every model has a score for")
-        for language in sorted(set().union(*per_run)):
-            common = sorted(set.intersection(*(set(items.get(language, {})) for items in per_run)))
+        for language in sorted(set().union(*(set(u.languages.tolist()) for u in usable))):
+            rows = [u.rows(language) for u in usable]
+            common = sorted(set(rows[0]).intersection(*rows[1:]))
             if not common:
                 left_out.append(f"{task.name} ({language}): no item every model has a score for")
                 continue
-            cells.append(_Cell(task, language, [np.vstack([items[language][i] for i in common]) for items in per_run]))
+            cells.append(_Cell(task, language, [u.matrix[[r[i] for i in common]] for u, r in zip(usable, rows, strict=True)]))
     return cells, left_out
 
 
@@ -149,12 +157,14 @@ def _cell_seed(seed: int, cell: _Cell) -> int:
 def _replicates(cell: _Cell, n_boot: int, seed: int) -> list[tuple[float, np.ndarray]]:
     """Per run: (normalised point value, normalised value on each of the n_boot resamples)."""
     metric = metric_for(cell.task.primary_metric)
-    sums = resample_sums_many(cell.matrices, n_boot, _cell_seed(seed, cell)) if n_boot else [np.empty((0, 0))] * len(cell.matrices)
+    k = cell.matrices[0].shape[1]
+    # every run's statistics side by side: one pass of the resampled counts gives all runs' sums
+    stacked = resample_sums(np.hstack(cell.matrices), n_boot, _cell_seed(seed, cell)) if n_boot else None
     out = []
-    for matrix, resampled in zip(cell.matrices, sums, strict=True):
+    for i, matrix in enumerate(cell.matrices):
         with np.errstate(divide="ignore", invalid="ignore"):
             point = metric.statistic(matrix.sum(axis=0, keepdims=True))
-            boot = metric.statistic(resampled) if n_boot else np.empty(0)
+            boot = metric.statistic(stacked[:, i * k:(i + 1) * k]) if stacked is not None else np.empty(0)
         out.append((float(normalise_array(cell.task.kind, point, cell.task.n_choices)[0]),
                     normalise_array(cell.task.kind, boot, cell.task.n_choices)))
     return out

@@ -336,12 +336,14 @@ def leaderboard(
     title: Annotated[str, typer.Option(help="Page title.")] = "SeaBench leaderboard",
     single_file: Annotated[bool, typer.Option("--single-file", help="Embed the audio clips in index.html (one file; larger) instead of SITE/audio/.")] = False,
     published: Annotated[Optional[str], typer.Option("--published", metavar="FILE", help="Published numbers (YAML/CSV: model, task, metric, value, source) to show beside yours; 'papers' = the table shipped with SeaBench.")] = None,
+    samples_per_task: Annotated[int, typer.Option("--samples-per-task", min=0, help="Samples of each task embedded for the sample browser (samples.jsonl has all).")] = 100,
 ) -> None:
     """Write a static leaderboard (index.html, audio in SITE/audio/) plus JSON, CSV and Markdown exports."""
     from seabench.leaderboard import build_leaderboard
 
     try:
-        index = build_leaderboard(run_dirs, out_dir, title=title, single_file=single_file, published=published)
+        index = build_leaderboard(run_dirs, out_dir, title=title, single_file=single_file, published=published,
+                                  samples_per_task=samples_per_task)
     except ValueError as exc:
         raise UserError(str(exc)) from None
     out.print(f"Leaderboard: {index}")
