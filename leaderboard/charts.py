@@ -193,7 +193,7 @@ def _heatmap(fid: str, title: str, note: str, columns: Sequence[str], rows: Sequ
             if cell.task:
                 attrs.update({"class_": "open-task", "data_task": cell.task})
             marks.append(_mark("rect", attrs, cell.tip))
-            marks.append(tag("text", {"x": pct(width * (j + 0.5)), "y": y + 15, "text_anchor": "middle", "fill": ink,
+            marks.append(tag("text", {"x": pct(width * (j + 0.5)), "y": y + 15, "text_anchor": "middle", "style": f"fill:{ink}",
                                       "class_": "cell-text"}, cell.text))
         y += ROW
     height = y + 4
