@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field, ValidationError
 
-from seabench.index import TaskColumns, columns_by_task, parse_record, read_index
+from seabench.index import TaskColumns, parse_record
 from seabench.leaderboard.scoring import (
     AGGREGATION_RULE, Kind, choice_counts, format_value, judge_score, metric_kind, normalise, primary_score,
 )
@@ -35,6 +35,7 @@ from seabench.metrics import MeanMetric
 from seabench.metrics.base import compute_sums
 from seabench.metrics.columns import ScoreColumns
 from seabench.records import RESULTS_FILE, SAMPLES_FILE, iter_latest
+from seabench.snapshot import read_columns
 from seabench.types import MetricValue, RunResult, SampleRecord, TaskResult
 
 ALL = "all"
@@ -185,8 +186,7 @@ def load_run(path: Path) -> LoadedRun:
         result = RunResult.model_validate_json(results.read_text(encoding="utf-8"))
     except ValidationError as exc:
         raise ValueError(f"{results}: not a valid SeaBench results file ({exc.error_count()} schema errors)") from exc
-    columns = columns_by_task(read_index(path / SAMPLES_FILE)[1])
-    return LoadedRun(result=result, path=str(path), columns=columns)
+    return LoadedRun(result=result, path=str(path), columns=read_columns(path / SAMPLES_FILE)[1])
 
 
 def _unique_ids(runs: Sequence[LoadedRun]) -> list[str]:

@@ -184,11 +184,16 @@ def parse_record(samples: Path, line: bytes, offset: int) -> SampleRecord:
 def open_index(samples: Path, *, exclusive: bool = False) -> Covered:
     """Make the index describe every complete record line of `samples` and say what it covers.
     `exclusive`: the caller holds the run lock and may change the index in place."""
+    return check_index(samples, exclusive=exclusive)[0]
+
+
+def check_index(samples: Path, *, exclusive: bool = False) -> tuple[Covered, int]:
+    """`open_index`, and the byte length of the index lines that cover it."""
     path = index_path(samples)
     if not samples.exists():
         if exclusive:
             path.unlink(missing_ok=True)
-        return Covered()
+        return Covered(), 0
     claimed = _last_entry(path)
     keep = 0
     covered = Covered()
@@ -197,7 +202,7 @@ def open_index(samples: Path, *, exclusive: bool = False) -> Covered:
         if last.end == 0 or _crc_prefix(samples, last.end) == last.crc:
             covered, keep = last, good
     if keep and covered.end == _complete_end(samples, covered.end) and path.stat().st_size == keep:
-        return covered
+        return covered, keep
     new = _entries_from(samples, covered)
     if keep and exclusive:
         with open(path, "r+b") as out:
@@ -205,7 +210,7 @@ def open_index(samples: Path, *, exclusive: bool = False) -> Covered:
             out.seek(keep)
             for line, covered in new:
                 out.write(line)
-        return covered
+            return covered, out.tell()
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as out:
@@ -216,12 +221,13 @@ def open_index(samples: Path, *, exclusive: bool = False) -> Covered:
                 out.write(INDEX_HEADER)
             for line, covered in new:
                 out.write(line)
+            length = out.tell()
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return covered
+    return covered, length
 
 
 def _complete_end(samples: Path, start: int) -> int:
@@ -257,14 +263,19 @@ def _entries(samples: Path, covered: Covered, exclusive: bool) -> Iterator[dict[
     except (ValueError, KeyError, TypeError):
         pass
     path = index_path(samples)
-    if exclusive:
-        path.write_bytes(INDEX_HEADER)
-    else:
-        path.unlink(missing_ok=True)
+    reset_index(samples, exclusive=exclusive)
     covered = open_index(samples, exclusive=exclusive)
     for n, entry in enumerate(_stream(path, covered)):
         if n >= given:
             yield entry
+
+
+def reset_index(samples: Path, *, exclusive: bool = False) -> None:
+    """Drop the index so the next open rebuilds it (in place when the caller holds the run lock)."""
+    if exclusive:
+        index_path(samples).write_bytes(INDEX_HEADER)
+    else:
+        index_path(samples).unlink(missing_ok=True)
 
 
 def _stream(path: Path, covered: Covered) -> Iterator[dict[str, Any]]:
@@ -308,6 +319,7 @@ class TaskColumns:
         return len(self.ids)
 
     def add(self, entry: dict[str, Any]) -> None:
+        self._built.clear()
         sid = entry["i"]
         row = self._rows.get(sid)
         if row is None:
@@ -341,6 +353,32 @@ class TaskColumns:
             if builder is None:
                 builder = self._scorers[name] = ColumnsBuilder()
             builder.put(row, packed[0], packed[1] if len(packed) > 1 else (), packed[2] if len(packed) > 2 else {})
+
+    def add_scorer(self, name: str, builder: ColumnsBuilder) -> None:
+        self._scorers[name] = builder
+
+    def index_rows(self) -> None:
+        """Rebuild the sample id -> row map (after the columns were set directly)."""
+        self._rows = {sid: row for row, sid in enumerate(self.ids)}
+
+    def subset(self, ids: set[str]) -> TaskColumns:
+        """The rows of the given sample ids, in their order here."""
+        keep = [row for row, sid in enumerate(self.ids) if sid in ids]
+        if len(keep) == len(self):
+            return self
+        out = TaskColumns(ids=[self.ids[r] for r in keep], errors=[self.errors[r] for r in keep],
+                          languages=[self.languages[r] for r in keep],
+                          metadata={k: [v[r] for r in keep] for k, v in self.metadata.items()},
+                          n_choices=array("i", [self.n_choices[r] for r in keep]),
+                          verdicts=[self.verdicts[r] for r in keep], spans=[self.spans[r] for r in keep],
+                          positions=[self.positions[r] for r in keep])
+        rows = np.asarray(keep, dtype=np.int64)
+        for name in self.scorer_names:
+            built = self.scorer(name).take(rows)
+            out.add_scorer(name, ColumnsBuilder.from_arrays(built.values, built.codes, built.present, built.flag_sets,
+                                                            built.stats))
+        out.index_rows()
+        return out
 
     def scorer(self, name: str) -> ScoreColumns:
         """One scorer's columns over every row (unscored where a record has no such score)."""

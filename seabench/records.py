@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from seabench.errors import UserError
 from seabench.index import INDEX_HEADER, Covered, IndexWriter, entry_of, index_line, index_path, open_index, parse_record
 from seabench.secrets import redact, redactor
+from seabench.snapshot import snapshot_path
 from seabench.types import SampleRecord
 
 SAMPLES_FILE = "samples.jsonl"
@@ -230,6 +231,7 @@ class _Rewrite:
             os.chmod(tmp, 0o644)
         os.replace(tmp_records, self.path)
         os.replace(tmp_index, index_path(self.path))
+        snapshot_path(self.path).unlink(missing_ok=True)  # described the old file
 
 
 def dump_json(obj: object) -> str:

@@ -12,11 +12,12 @@ from seabench.judging.summary import attach_judging
 from seabench.task_options import apply_task_options
 from seabench.manifest import now
 from seabench.progress import RunProgress
-from seabench.index import TaskColumns, columns_by_task, parse_record, read_index
+from seabench.index import TaskColumns, parse_record
 from seabench.records import RESULTS_FILE, SAMPLES_FILE, Latest, atomic_write_text, iter_latest, rewrite_latest
 from seabench.registry import Registry, registry
 from seabench.rundir import run_lock
 from seabench.scoring import score_record
+from seabench.snapshot import read_columns
 from seabench.task import Task
 from seabench.types import RunResult, SampleRecord, TaskResult
 
@@ -86,8 +87,7 @@ def _rescore(run_dir: Path, previous: RunResult, reg: Registry | None, *, judge:
             with RunProgress(quiet=quiet) as progress:
                 judge_stored_records(run_dir, judged, judge, reg, progress, n_samples=n_samples,
                                      only_failed=only_failed, options=judge_options)
-    covered, entries = read_index(path, exclusive=True)
-    columns = columns_by_task(entries, dict.fromkeys(tasks))
+    covered, columns, _ = read_columns(path, exclusive=True)
     seed = previous.manifest.seed
     results: dict[str, TaskResult] = {}
     for name, old in previous.tasks.items():

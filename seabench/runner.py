@@ -23,12 +23,13 @@ from seabench.judging.summary import attach_judging
 from seabench.task_options import apply_task_options
 from seabench.manifest import build_manifest, now
 from seabench.progress import RunProgress
-from seabench.index import RETRYABLE, Covered, TaskColumns, columns_by_task, is_done, open_index, read_index
+from seabench.index import RETRYABLE, Covered, TaskColumns, open_index
 from seabench.records import RESULTS_FILE, SAMPLES_FILE, SampleWriter, atomic_write_text, iter_latest, rewrite_latest
 from seabench.registry import Registry, registry
 from seabench.rundir import RunIdentity, TaskIdentity, new_run_id, read_identity, reconcile, run_lock, write_identity
 from seabench.secrets import redact
 from seabench.selection import Shard
+from seabench.snapshot import read_columns
 from seabench.scoring import score_record
 from seabench.task import Task
 from seabench.types import (AudioRef, ErrorCode, GenerationConfig, ModelInfo, ModelInput, ModelOutput, RunResult, Sample,
@@ -409,31 +410,17 @@ class Runner:
                         and r.counts.completed == r.counts.n}
             if all(task.name in finished for task, _ in plan):
                 return {task.name: {s.id for s in samples} for task, samples in plan}
-        wanted = {task.name: {s.id for s in samples} for task, samples in plan}
-        done: dict[str, set[str]] = {name: set() for name in wanted}
-        for entry in read_index(path, exclusive=True)[1]:
-            ids = wanted.get(entry["t"])
-            if ids is None or entry["i"] not in ids:
-                continue
-            (done[entry["t"]].add if is_done(entry) else done[entry["t"]].discard)(entry["i"])
-        return done
+        columns = read_columns(path, exclusive=True)[1]
+        return {task.name: columns[task.name].done() & {s.id for s in samples} if task.name in columns else set()
+                for task, samples in plan}
 
     def _columns(self, path: Path, plan: list[tuple[Task, list[Sample]]]) -> tuple[dict[str, TaskColumns], bool]:
         """Columns of the planned samples, and whether samples.jsonl holds superseded lines."""
-        wanted = {task.name: {s.id for s in samples} for task, samples in plan}
-        seen: set[tuple[str, str]] = set()
-        superseded = False
-
-        def entries() -> Iterator[dict[str, Any]]:
-            nonlocal superseded
-            for entry in read_index(path, exclusive=True)[1]:
-                key = (entry["t"], entry["i"])
-                superseded = superseded or key in seen
-                seen.add(key)
-                yield entry
-
-        columns = columns_by_task(entries(), wanted)
-        return columns, superseded
+        _, columns, lines = read_columns(path, exclusive=True)
+        superseded = lines != sum(len(rows) for rows in columns.values())
+        planned = {task.name: columns[task.name].subset({s.id for s in samples}) for task, samples in plan
+                   if task.name in columns}
+        return planned, superseded
 
     def _aggregate(self, plan: list[tuple[Task, list[Sample]]], manifest: Any, previous: RunResult | None,
                    inputs: dict[str, str]) -> tuple[dict[str, TaskResult], Covered]:

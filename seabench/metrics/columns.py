@@ -93,6 +93,21 @@ class ColumnsBuilder:
         self.flag_sets: list[tuple[str, ...]] = [("unscored",)]
         self._code_of: dict[tuple[str, ...], int] = {("unscored",): 0}
 
+    @classmethod
+    def from_arrays(cls, values: np.ndarray, codes: np.ndarray, present: np.ndarray, flag_sets: Sequence[tuple[str, ...]],
+                    stats: dict[str, np.ndarray]) -> ColumnsBuilder:
+        """A builder holding these rows already (to add more)."""
+        builder = cls()
+        builder.values.frombytes(np.asarray(values, dtype=np.float64).tobytes())
+        builder.codes.frombytes(np.asarray(codes, dtype=np.int32).tobytes())
+        builder.present.frombytes(np.asarray(present, dtype=np.int8).tobytes())
+        builder.flag_sets = [tuple(flags) for flags in flag_sets]
+        builder._code_of = {flags: code for code, flags in enumerate(builder.flag_sets)}
+        for key, column in stats.items():
+            builder.stats[key] = array("d")
+            builder.stats[key].frombytes(np.asarray(column, dtype=np.float64).tobytes())
+        return builder
+
     def _pad(self, n: int) -> None:
         while len(self.values) < n:
             self.values.append(MISSING)

@@ -209,3 +209,65 @@ def test_score_and_resume_memory_does_not_grow_with_records(tmp_path: Path) -> N
     """Each record carries a 4 KB answer: holding 1,500 of them would take 6 MB more than holding 150."""
     small, large = _peak_rescore_kib(tmp_path, 150), _peak_rescore_kib(tmp_path, 1500)
     assert large - small < 2500, (small, large)
+
+
+def _same_columns(a: dict, b: dict) -> bool:  # type: ignore[type-arg]
+    import numpy as np
+
+    if a.keys() != b.keys():
+        return False
+    for name in a:
+        x, y = a[name], b[name]
+        if (x.ids, x.errors, x.languages, x.metadata, x.verdicts, x.spans, list(x.n_choices)) != \
+                (y.ids, y.errors, y.languages, y.metadata, y.verdicts, y.spans, list(y.n_choices)):
+            return False
+        for scorer in x.scorer_names:
+            u, v = x.scorer(scorer), y.scorer(scorer)
+            if not (np.array_equal(u.values, v.values, equal_nan=True) and u.stats.keys() == v.stats.keys()
+                    and all(np.array_equal(u.stats[k], v.stats[k], equal_nan=True) for k in u.stats)):
+                return False
+    return True
+
+
+@pytest.mark.parametrize("damage", ["garbage", "other_file", "behind", "index_middle_line"])
+def test_a_damaged_or_stale_column_snapshot_is_ignored(tmp_path: Path, damage: str) -> None:
+    from seabench.snapshot import read_columns, snapshot_path
+
+    path = tmp_path / SAMPLES_FILE
+    _write(path, [_record(i) for i in range(20)])
+    read_columns(path)  # writes the snapshot
+    snap = snapshot_path(path)
+    assert snap.exists()
+    if damage == "garbage":
+        snap.write_bytes(b"PK\x03\x04 not a zip")
+    elif damage == "other_file":
+        other = tmp_path / "other" / SAMPLES_FILE
+        other.parent.mkdir()
+        _write(other, [_record(i, text="different") for i in range(20)])
+        read_columns(other)
+        shutil.copy(snapshot_path(other), snap)
+    elif damage == "behind":  # records written after the snapshot: it is extended from the index
+        _write(path, [_record(i) for i in range(20, 26)] + [_record(3, text="retried")])
+    elif damage == "index_middle_line":
+        idx = index_path(path)
+        _write(path, [_record(i) for i in range(20, 26)])
+        lines = idx.read_bytes().splitlines(keepends=True)
+        lines[-3] = b"{damaged\n"
+        idx.write_bytes(b"".join(lines))
+    expected = columns_by_task(_expected_entries(path))
+    _, columns, lines_read = read_columns(path)
+    assert _same_columns(columns, expected)
+    assert lines_read == sum(1 for _ in iter_records(path))
+    _, again, _ = read_columns(path)  # from the snapshot just written
+    assert _same_columns(again, expected)
+
+
+def _expected_entries(path: Path) -> list[dict]:
+    """Index entries derived from samples.jsonl alone (with positions), as a rebuild would make them."""
+    from seabench.index import check_index
+
+    copy = path.parent / "check" / SAMPLES_FILE
+    copy.parent.mkdir(exist_ok=True)
+    shutil.copy(path, copy)
+    check_index(copy)
+    return list(read_index(copy)[1])
