@@ -66,9 +66,9 @@ def summary_rows(data: LeaderboardData) -> list[dict[str, Any]]:
         f = fails[(c.run_id, c.task)]
         kind = kinds[c.task]
         rows.append({"run_id": c.run_id, "model": labels[c.run_id], "task": c.task, "family": c.family,
-                     "language": c.language, "metric": c.metric, "direction": c.direction, "unit": UNITS[kind],
+                     "language": c.language, "metric": c.metric, "direction": c.direction,
                      "value": in_unit(kind, c.value), "ci_low": in_unit(kind, c.ci_low),
-                     "ci_high": in_unit(kind, c.ci_high), "n": c.n, "normalised": c.normalised,
+                     "ci_high": in_unit(kind, c.ci_high), "unit": UNITS[kind], "n": c.n, "normalised": c.normalised,
                      "task_rank": c.rank, "errors": f.errors, "empty": f.empty, "refusals": f.refusals,
                      "extract_fail": f.extract_fail, "judge_unscored": f.judge_unscored,
                      "wrong_language": f.wrong_language})
