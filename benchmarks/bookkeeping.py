@@ -33,27 +33,14 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-EN = ("the a weather today is very good we go to market buy rice fish two three tickets bangkok train station "
-      "where please close door morning evening library book read she he they want would like price twenty "
-      "dollars meeting starts nine clock family friends city river bridge school teacher").split()
-TH = ("วันนี้ อากาศ ดี มาก เรา ไป ตลาด ซื้อ ข้าว ปลา สอง สาม ตั๋ว กรุงเทพ รถไฟ สถานี ที่ไหน ปิด ประตู ตอนเช้า ตอนเย็น "
-      "ห้องสมุด หนังสือ อ่าน เธอ เขา พวกเขา อยาก ราคา ยี่สิบ บาท ประชุม เริ่ม โมง ครอบครัว เพื่อน เมือง แม่น้ำ สะพาน "
-      "โรงเรียน ครู").split()
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from scoring_speed import EN_WORDS, TH_WORDS, corrupt  # noqa: E402
+
 ZH = list("今天天气很好我们去市场买米鱼两三张票火车站在哪里请关门早上晚上图书馆书读她他们想要价格二十元会议开始点钟家庭朋友城市河桥学校老师")
+EN, TH = EN_WORDS, TH_WORDS
 TASKS = {"en": (EN, " ", "en", None), "th": (TH, "", "th", None), "zh": (ZH, "", "zh", None),
          "th-en": (EN, " ", "th", "en")}
-
-
-def corrupt(words: list[str], rng: random.Random, vocab: list[str]) -> list[str]:
-    out: list[str] = []
-    for w in words:
-        r = rng.random()
-        if r < 0.05:
-            continue
-        out.append(rng.choice(vocab) if r < 0.12 else w)
-        if rng.random() < 0.03:
-            out.append(rng.choice(vocab))
-    return out
 
 
 def build(folder: Path, n: int, seed: int = 0) -> tuple[list[Path], Path, dict[str, list[tuple[str, str]]]]:

@@ -35,7 +35,7 @@ TH_WORDS = (
 ).split()
 
 
-def _corrupt(words: list[str], rng: random.Random, vocab: list[str]) -> list[str]:
+def corrupt(words: list[str], rng: random.Random, vocab: list[str]) -> list[str]:
     """Roughly 15 % word errors: substitutions, deletions and insertions."""
     out: list[str] = []
     for w in words:
@@ -54,7 +54,7 @@ def asr_samples(language: str, n: int, seed: int) -> list[tuple[Sample, str]]:
     pairs = []
     for i in range(n):
         ref = [rng.choice(vocab) for _ in range(rng.randint(5, 25))]
-        hyp = _corrupt(ref, rng, vocab)
+        hyp = corrupt(ref, rng, vocab)
         text = sep.join(ref)
         sample = Sample(id=f"{language}-{i}", reference=text.capitalize() + ".", language=language)
         pairs.append((sample, sep.join(hyp)))
@@ -66,7 +66,7 @@ def mt_samples(n: int, seed: int) -> list[tuple[Sample, str]]:
     pairs = []
     for i in range(n):
         ref = [rng.choice(EN_WORDS) for _ in range(rng.randint(8, 30))]
-        hyp = _corrupt(ref, rng, EN_WORDS)
+        hyp = corrupt(ref, rng, EN_WORDS)
         sample = Sample(id=f"mt-{i}", reference=" ".join(ref).capitalize() + ".", language="th", target_language="en")
         pairs.append((sample, " ".join(hyp).capitalize() + "."))
     return pairs
