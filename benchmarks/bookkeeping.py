@@ -166,7 +166,7 @@ def bench(n: int, folder: Path, skip_99: bool) -> dict[str, float]:
     if not skip_99:
         second = folder / "run99"
         killed_at(run_args(second), env, second / "samples.jsonl", (out / "samples.jsonl").stat().st_size, 0.99)
-        figures["left_99"] = n - sum(1 for _ in open(second / "samples.jsonl", "rb"))
+        figures["left_99"] = n - (second / "samples.jsonl").read_bytes().count(b"\n")
         for key, value in measured(run_args(second), env).items():
             figures[f"resume99_{key}"] = value
     return figures
