@@ -179,6 +179,8 @@ def rewrite_latest(path: Path, replace: Callable[[Latest, bytes], SampleRecord |
     """Rewrite samples.jsonl (and its index) with one line per sample: its latest, where the sample
     first appeared. `replace(item, line)` may give a new record for a line (None keeps the line,
     copied byte for byte without being parsed). Streams: memory does not grow with the run."""
+    if not path.exists():
+        return
     items = latest_lines(path, exclusive=True)
     with open(path, "rb") as records, open(index_path(path), "rb") as entries, _Rewrite(path) as out:
         for item in items:
