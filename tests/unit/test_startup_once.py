@@ -54,3 +54,18 @@ def test_the_unpacked_language_model_is_py3langids_own(tmp_path: Path, monkeypat
     for text in ("the weather is very nice today", "saya pergi ke pasar pagi ini", "hôm nay trời rất đẹp",
                  "ich gehe heute auf den Markt", "เราไปตลาด"):
         assert first.classify(text) == second.classify(text) == packed.classify(text)
+
+
+def test_the_normaliser_tables_cover_every_code_point_a_full_scan_finds() -> None:
+    import sys
+    import unicodedata
+
+    from seabench.normalize._base import PLANES, _tables
+
+    prepare, punctuation = _tables()
+    for cp in range(sys.maxunicode + 1):
+        if cp >> 16 in PLANES:
+            continue
+        category = unicodedata.category(chr(cp))
+        assert category[0] not in "PS" and category not in ("Nd", "Cf", "Cc"), hex(cp)
+    assert prepare[0x0E50] == "0" and punctuation[ord("!")] == " " and punctuation[0x1F600] == " "
