@@ -384,7 +384,7 @@ def _bar_panel(family: str, kind: str, tasks: list[TaskInfo], order: list[str], 
     note = {"error_rate": "Error rate in %, lower is better.", "accuracy": "Accuracy in %, higher is better.",
             "score100": "0-100, higher is better.", "judge": "Judge score 1-5, higher is better."}.get(kind, "")
     return _figure(f"bars-{family}-{kind}".replace("/", "-"), title, note + " Whiskers: 95% bootstrap CI.",
-                   Markup("").join([axis, *marks]), _numbers(f"{family} ({kind})", ["Task", "Model", "Value (95% CI)", "n / source"], table),
+                   Markup("").join([axis, *marks]), _numbers(title, ["Task", "Model", "Value (95% CI)", "n / source"], table),
                    y + 22)
 
 
