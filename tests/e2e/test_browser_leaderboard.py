@@ -12,10 +12,13 @@ twenty-two XSS payloads stay inert text after every drill-down is opened. Screen
 from __future__ import annotations
 
 import csv
+import functools
+import http.server
 import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -238,6 +241,26 @@ def test_single_file_embeds_the_clips(browser: Browser, tmp_path: Path) -> None:
     loaded = tab.evaluate(LOAD_AUDIO)
     assert loaded["src"].startswith("data:audio/wav;base64,") and loaded["duration"] == pytest.approx(0.2, abs=0.01)
     assert not tab.errors
+
+
+def test_site_works_from_a_static_host(browser: Browser, tmp_path: Path) -> None:  # noqa: F811
+    """Served over HTTP as any static host would, the page and its clips load like from disk."""
+    site = tmp_path / "site"
+    build_leaderboard(make_runs(tmp_path / "runs", n=3), site, n_boot=50)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        tab = browser.new_tab(390, 844, phone=True)
+        tab.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html")
+        assert tab.evaluate(ROWS) == ["good-model", "mid-model", "bad-model"] and tab.page_overflow() == 0
+        tab.tap("#samples-table tr[data-sample='s000']")
+        loaded = tab.evaluate(LOAD_AUDIO)
+        assert loaded["src"].startswith("audio/") and loaded["state"] >= 1 and loaded["duration"] == pytest.approx(0.2, abs=0.01)
+        assert not tab.errors
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_xss_payloads_stay_inert_after_every_drill_down(browser: Browser, tmp_path: Path) -> None:  # noqa: F811
