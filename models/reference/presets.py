@@ -69,12 +69,12 @@ def whisper_encoder(num_mel_bins: int, dim: int, layers: int, heads: int, stack:
 
 def wav2vec2_encoder(dim: int, layers: int, heads: int, stack: int) -> EncoderConfig:
     """XLS-R's layout (seven strided convs over the waveform, layer norm, stable-layer-norm transformer)
-    at `dim` width, with narrow convs so it stays cheap on a CPU. Its own SpecAugment is off (training
+    at `dim` width, with narrow convs (at most 64 channels; XLS-R has 512) so it stays cheap on a CPU. Its own SpecAugment is off (training
     masks the input itself)."""
     return EncoderConfig(
         kind="wav2vec2",
         config=dict(hidden_size=dim, num_hidden_layers=layers, num_attention_heads=heads, intermediate_size=4 * dim,
-                    conv_dim=(64,) * 7, conv_stride=(5, 2, 2, 2, 2, 2, 2), conv_kernel=(10, 3, 3, 3, 3, 2, 2),
+                    conv_dim=(min(64, dim),) * 7, conv_stride=(5, 2, 2, 2, 2, 2, 2), conv_kernel=(10, 3, 3, 3, 3, 2, 2),
                     feat_extract_norm="layer", do_stable_layer_norm=True, num_conv_pos_embeddings=32,
                     num_conv_pos_embedding_groups=8, apply_spec_augment=False, layerdrop=0.0,
                     hidden_dropout=0.0, attention_dropout=0.0, activation_dropout=0.0, feat_proj_dropout=0.0),
