@@ -170,9 +170,8 @@ class _Queue:
 
 
 def _replicas_lost(message: str) -> Exception:
-    from seabench.runner import (
-        ModelKeepsFailing,  # the runner saves partial results for this one
-    )
+    """The error the runner stops on after saving partial results (as for a model that keeps failing)."""
+    from seabench.runner import ModelKeepsFailing
 
     return ModelKeepsFailing(message)
 

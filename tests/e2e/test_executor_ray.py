@@ -99,6 +99,37 @@ def test_a_replica_killed_mid_run_loses_nothing(single_process: Path, tmp_path: 
     assert any("Ray replica 2" in w and "died mid-run" in w for w in result.warnings)
 
 
+def test_when_every_replica_dies_the_run_stops_with_its_records_kept(ray_address: str, tmp_path: Path) -> None:
+    from seabench.runner import ModelKeepsFailing
+
+    config = RunConfig(model="echo", tasks=TASKS, output_dir=tmp_path / "run", limit=6, batch_size=1, quiet=True,
+                       judge=None, use_cache=False, model_options={"delay": 0.2}, executor=RaySettings(replicas=2))
+    runner = Runner(config)
+    samples = tmp_path / "run" / "samples.jsonl"
+
+    def kill_all() -> None:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            slots = getattr(runner.executor, "slots", [])
+            if slots and all(s.pid for s in slots) and samples.exists() and samples.read_bytes().count(b"\n") >= 2:
+                for slot in slots:
+                    os.kill(slot.pid, signal.SIGKILL)
+                return
+            time.sleep(0.02)
+
+    watcher = threading.Thread(target=kill_all)
+    watcher.start()
+    with pytest.raises(ModelKeepsFailing, match="every Ray replica of echo died"):
+        runner.run()
+    watcher.join()
+    partial = RunResult.model_validate_json((tmp_path / "run" / "results.json").read_text())
+    written = sum(t.counts.completed for t in partial.tasks.values())
+    assert partial.status == "partial" and 2 <= written < 12
+    resumed = Runner(RunConfig(**{**vars(config), "executor": None}))  # resumable without Ray too
+    resumed.run()
+    assert resumed.model_calls == 12 - written and len(same_run.records(tmp_path / "run")) == 12
+
+
 def test_the_cli_joins_an_existing_cluster_and_shows_each_replica(single_process: Path, ray_address: str,
                                                                   tmp_path: Path) -> None:
     env = {**os.environ, "SEABENCH_CACHE_DIR": str(tmp_path / "cache"), "NO_COLOR": "1"}
