@@ -151,3 +151,19 @@ def tiny_reference_checkpoint(folder: Path) -> Path:
     with torch.no_grad():
         model.decoder.lm_head.weight.mul_(8.0)
     return save_reference(model, tok, folder)
+
+
+def assert_same_as_transformers(model, enc, lalm, clip: np.ndarray, prompt: str, n_new: int) -> None:
+    """The reference LALM gives `model`'s logits on the processor output `enc`, and its greedy tokens
+    when it renders `prompt` over `clip` itself."""
+    import torch
+
+    with torch.inference_mode():
+        theirs = model(**enc).logits
+        ours = lalm.model(enc["input_ids"], enc["attention_mask"], enc["input_features"],
+                          enc["feature_attention_mask"]).logits
+        expected = model.generate(**enc, max_new_tokens=n_new, do_sample=False)[0, enc["input_ids"].shape[1]:]
+    assert torch.allclose(ours, theirs, atol=1e-4, rtol=1e-4)
+    [result] = lalm.generate([clip], [prompt], max_new_tokens=n_new)
+    assert result.token_ids[: len(expected)] == tuple(expected.tolist())
+    assert result.n_input_tokens == enc["input_ids"].shape[1]

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from tests.helpers.tiny_hf import MERALION_CODE, tiny_meralion
-from tests.unit.reference_fixtures import clips
+from tests.unit.reference_fixtures import assert_same_as_transformers, clips
 
 pytestmark = pytest.mark.usefixtures("single_torch_thread")
 
@@ -86,15 +86,7 @@ def test_logits_and_greedy_tokens_match_the_official_forward(pair, clip: str) ->
     audio = clips()[1] if clip == "short" else _long_clip()
     enc = processor(text=_official_text(processor, version, "Transcribe the audio."), audios=audio)
     assert enc["input_features"].shape[0] == (3 if clip == "long" and version == 2 else 1)
-    with torch.inference_mode():
-        theirs = official(**enc).logits
-        ours = lalm.model(enc["input_ids"], enc["attention_mask"], enc["input_features"],
-                          enc["feature_attention_mask"]).logits
-        expected = official.generate(**enc, max_new_tokens=N_NEW, do_sample=False)[0, enc["input_ids"].shape[1]:]
-    assert torch.allclose(ours, theirs, atol=1e-4, rtol=1e-4)
-    [result] = lalm.generate([audio], ["Transcribe the audio."], max_new_tokens=N_NEW)
-    assert result.token_ids[: len(expected)] == tuple(expected.tolist())
-    assert result.n_input_tokens == enc["input_ids"].shape[1]
+    assert_same_as_transformers(official, enc, lalm, audio, "Transcribe the audio.", N_NEW)
 
 
 def test_batched_equals_one_by_one(pair) -> None:

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from tests.helpers.tiny_hf import tiny_seallms_audio
-from tests.unit.reference_fixtures import clips
+from tests.unit.reference_fixtures import assert_same_as_transformers, clips
 
 pytestmark = pytest.mark.usefixtures("single_torch_thread")
 
@@ -53,11 +53,4 @@ def test_logits_and_greedy_tokens_match_transformers(pair) -> None:
     for clip in clips()[1:]:
         enc = processor(text=_official_text(processor, "Transcribe the audio."), audio=[clip], return_tensors="pt",
                         padding=True, sampling_rate=16_000)
-        with torch.inference_mode():
-            theirs = hf(**enc).logits
-            ours = lalm.model(enc["input_ids"], enc["attention_mask"], enc["input_features"],
-                              enc["feature_attention_mask"]).logits
-            expected = hf.generate(**enc, max_new_tokens=N_NEW, do_sample=False)[0, enc["input_ids"].shape[1]:]
-        assert torch.allclose(ours, theirs, atol=1e-4, rtol=1e-4)
-        [result] = lalm.generate([clip], ["Transcribe the audio."], max_new_tokens=N_NEW)
-        assert result.token_ids[: len(expected)] == tuple(expected.tolist())
+        assert_same_as_transformers(hf, enc, lalm, clip, "Transcribe the audio.", N_NEW)
