@@ -26,14 +26,15 @@ import re
 import sys
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import build_mini as bm  # noqa: E402  (the mini builder's voices, TTS, sounds and text normalisation)
+import build_mini as bm
 
 LANGS = bm.LANGS
 WORDS_PER_LANG = 6000  # top words kept per language (Vietnamese lists syllables, so more of them are short)

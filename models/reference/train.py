@@ -139,8 +139,9 @@ def build_examples(data_dir: Path, prompts: dict[str, str]) -> tuple[list[str], 
 
 def sound_examples(data_dir: Path) -> list[tuple[str, str, str]]:
     """(clip, prompt as `mini/sounds` renders it, right option) of every train sound item."""
-    from seabench.registry import registry
     from seabench.tasks.manifest import read_manifest
+
+    from seabench.registry import registry
 
     (task,) = registry().resolve_tasks("mini/sounds")
     rows = read_jsonl(data_dir / SOUNDS_MANIFEST)
