@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Callable, Iterator
@@ -102,7 +103,23 @@ def _field_error(path: Path, n: int, name: str, msg: str) -> str:
     return f"{path}: row {n}, field '{name}': {msg}"
 
 
-def _sample(path: Path, n: int, row: dict[str, Any], need: tuple[str, ...]) -> Sample:
+def _audio_path(parent: Path, audio: str, resolved_dirs: dict[str, str]) -> str:
+    """`str((parent / audio).resolve())` for a relative path, as is for an absolute one. The directory
+    part is resolved once per manifest (resolving every row's path took most of the time to read a
+    large manifest); only the file itself is then checked for being a symlink."""
+    if Path(audio).is_absolute():
+        return audio
+    head, tail = os.path.split(audio)
+    if tail in ("", ".", ".."):
+        return str((parent / audio).resolve())
+    base = resolved_dirs.get(head)
+    if base is None:
+        base = resolved_dirs[head] = str((parent / head).resolve())
+    full = os.path.join(base, tail)
+    return str((parent / audio).resolve()) if os.path.islink(full) else full
+
+
+def _sample(path: Path, n: int, row: dict[str, Any], need: tuple[str, ...], resolved_dirs: dict[str, str]) -> Sample:
     def fail(name: str, msg: str) -> UserError:
         return UserError(_field_error(path, n, name, msg))
 
@@ -117,7 +134,7 @@ def _sample(path: Path, n: int, row: dict[str, Any], need: tuple[str, ...]) -> S
     audio = [audio] if isinstance(audio, str) else audio
     if not isinstance(audio, list) or not all(isinstance(a, str) for a in audio):
         raise fail("audio", "must be a path or a list of paths")
-    refs = [AudioRef(path=str((path.parent / a).resolve()) if not Path(a).is_absolute() else a) for a in audio]
+    refs = [AudioRef(path=_audio_path(path.parent, a, resolved_dirs)) for a in audio]
     choices = row.get("choices")
     if choices is not None and (not isinstance(choices, list) or len(choices) < 2):
         raise fail("choices", "must be a list of at least two options")
@@ -140,12 +157,13 @@ def read_manifest(path: Path, need: tuple[str, ...] = ()) -> ManifestData:
     """Parse and validate every row; bad rows become problems, not exceptions."""
     data = ManifestData(path)
     seen: set[str] = set()
+    resolved_dirs: dict[str, str] = {}
     for n, row, error in _raw_rows(path):
         if row is None:
             data.problems.append(f"{path}: row {n}: {error}")
             continue
         try:
-            sample = _sample(path, n, row, need)
+            sample = _sample(path, n, row, need, resolved_dirs)
         except UserError as exc:
             data.problems.append(str(exc))
             continue
