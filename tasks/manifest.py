@@ -107,7 +107,7 @@ def _audio_path(parent: Path, audio: str, resolved_dirs: dict[str, str]) -> str:
     """`str((parent / audio).resolve())` for a relative path, as is for an absolute one. The directory
     part is resolved once per manifest (resolving every row's path took most of the time to read a
     large manifest); only the file itself is then checked for being a symlink."""
-    if Path(audio).is_absolute():
+    if os.path.isabs(audio):
         return audio
     head, tail = os.path.split(audio)
     if tail in ("", ".", ".."):
