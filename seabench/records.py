@@ -140,7 +140,7 @@ def write_lines(path: Path, lines: Iterable[tuple[bytes, dict[str, Any]]]) -> No
             out.add(line, entry)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Latest:
     """Where the latest line of one sample is, in samples.jsonl and in its index."""
 
