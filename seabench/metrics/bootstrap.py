@@ -54,11 +54,30 @@ def resample_sums_many(matrices: list[np.ndarray], n_resamples: int = N_RESAMPLE
     for matrix in arrays:
         if matrix.ndim != 2 or matrix.shape[0] == 0 or matrix.shape[0] != arrays[0].shape[0]:
             raise ValueError(f"need non-empty (n_items, k) matrices of one n_items, got shape {matrix.shape}")
+    # Matrices of whole numbers (edit and n-gram counts, 0/1 values) are multiplied in one product, which
+    # reads each block of multiplicities once: their sums are exact in any order, so each result is
+    # bit for bit what its own product gives. Any other matrix keeps its own product.
+    exact = [i for i, m in enumerate(arrays) if _whole(m, arrays[0].shape[0])]
+    stacked = np.hstack([arrays[i] for i in exact]) if exact else None
+    edges = np.cumsum([0] + [arrays[i].shape[1] for i in exact])
     blocks: list[list[np.ndarray]] = [[] for _ in arrays]
     for counts in _multiplicity_blocks(arrays[0].shape[0], n_resamples, seed):
-        for out, matrix in zip(blocks, arrays, strict=True):
-            out.append(counts @ matrix)
+        if stacked is not None:
+            product = counts @ stacked
+            for j, i in enumerate(exact):
+                blocks[i].append(product[:, edges[j]:edges[j + 1]])
+        for i, matrix in enumerate(arrays):
+            if i not in exact:
+                blocks[i].append(counts @ matrix)
     return [np.vstack(out) for out in blocks]
+
+
+def _whole(matrix: np.ndarray, n_items: int) -> bool:
+    """Whole numbers small enough that any sum of n_items multiples of them is exact in float64."""
+    if matrix.size == 0:
+        return True
+    largest = float(np.abs(matrix).max())
+    return bool(np.all(matrix == np.round(matrix))) and largest * n_items * n_items < 2.0 ** 52
 
 
 def percentile_interval(values: np.ndarray, level: float = CI_LEVEL) -> tuple[float, float] | None:
