@@ -12,13 +12,14 @@ markup through `tag`, which escapes text and attribute values.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 from seabench.leaderboard.data import ALL, Cell, LeaderboardData, TaskInfo
 from seabench.leaderboard.published import PublishedEntry
-from seabench.leaderboard.scoring import UNITS, format_value, in_unit, normalise
+from seabench.leaderboard.scoring import Scale, format_value, in_unit, normalise
 from seabench.leaderboard.task_types import TaskTypeCell
 
 # Model colours: distinguishable, colour-blind-safe (Okabe-Ito order), muted enough for a light page.
@@ -273,8 +274,9 @@ def task_heatmap(data: LeaderboardData) -> Markup:
             table.append([t.name, t.primary_metric, *(None if (c := cells.get((rid, t.name, ALL))) is None
                                                       or c.value is None else f"{c.display} {c.ci_display}".strip()
                                                       for rid in order)])
-    note = ("Each cell is the task's primary metric (WER/CER and accuracy in %, BLEU 0-100, judge 1-5), coloured by its "
-            "0-100 score (darker = better, whatever the metric's direction). Click a cell for that task's samples.")
+    note = ("Each cell is the task's primary metric (error rates and accuracy in %, BLEU 0-100, judge scores on their "
+            "rubric's scale), coloured by its 0-100 score (darker = better, whatever the metric's direction). Click a "
+            "cell for that task's samples.")
     return _heatmap("task-heatmap", "Tasks × models", note, [labels[r] for r in order], rows,
                     _numbers("primary metric per task (95% CI)", ["Task", "Metric", *(labels[r] for r in order)], table),
                     groups=groups, label_px=250)
@@ -291,13 +293,16 @@ def _nice_max(value: float) -> float:
     return 10 * step
 
 
-def _axis(kind: str, values: Sequence[float]) -> tuple[float, float, list[float]]:
+def _axis(kind: str, values: Sequence[float], scale: Scale | None) -> tuple[float, float, list[float]]:
     top = max(values, default=0.0)
-    if kind == "judge":
-        return 1.0, 5.0, [1, 2, 3, 4, 5]
+    if kind == "judge" and scale is not None:
+        low, high = scale
+        step = 1.0 if 4 <= high - low <= 10 else (high - low) / 4  # 1-5, 0-5 by whole points; 0-1 by quarters
+        return low, high, [low + step * k for k in range(round((high - low) / step) + 1)]
     if kind == "accuracy":
         return 0.0, 100.0, [0, 25, 50, 75, 100]
-    hi = max(100.0, _nice_max(top)) if kind == "error_rate" else _nice_max(max(top, 10.0))
+    floor = 1.0 if kind == "judge" else 10.0  # judge: runs judged on different scales, 0 to the highest value
+    hi = max(100.0, _nice_max(top)) if kind == "error_rate" else _nice_max(max(top, floor))
     return 0.0, hi, [hi * k / 4 for k in range(5)]
 
 
@@ -310,21 +315,21 @@ def task_bars(data: LeaderboardData) -> Markup:
     published = [p for p in data.published if p.language == ALL]
     panels, empty = [], []
     for family, tasks in _family_order(data):
-        for kind in sorted({t.kind for t in tasks}):
-            panel_tasks = [t for t in tasks if t.kind == kind]
+        for kind, unit in sorted({(t.kind, t.unit) for t in tasks}):
+            panel_tasks = [t for t in tasks if (t.kind, t.unit) == (kind, unit)]
             mine = [p for p in published if any(p.task == t.name and p.metric == t.primary_metric for t in panel_tasks)]
             if not mine and all(cells.get((rid, t.name, ALL)) is None or cells[(rid, t.name, ALL)].value is None
                                 for t in panel_tasks for rid in order):
                 empty.append(f"{family} ({', '.join(sorted({t.primary_metric for t in panel_tasks}))}, "
                              f"{len(panel_tasks)} task{'s' if len(panel_tasks) != 1 else ''})")
                 continue
-            panels.append(_bar_panel(family, kind, panel_tasks, order, labels, cells, mine))
+            panels.append(_bar_panel(family, kind, unit, panel_tasks, order, labels, cells, mine))
     note = (tag("p", {"class_": "note"}, "Nothing to draw for " + "; ".join(empty) + ": no model has a score there "
                 "(see Failures: e.g. judge-scored tasks that were not judged).") if empty else None)
     return tag("div", {"class_": "bar-panels"}, legend(data, with_published=bool(published)), *panels, note)
 
 
-def _bar_panel(family: str, kind: str, tasks: list[TaskInfo], order: list[str], labels: dict[str, str],
+def _bar_panel(family: str, kind: str, unit: str, tasks: list[TaskInfo], order: list[str], labels: dict[str, str],
                cells: dict[tuple[str, str, str], Cell], published: list[PublishedEntry]) -> Markup:
     def scale(value: float) -> float:
         return x1 * (min(max(value, lo), hi) - lo) / (hi - lo)
@@ -336,7 +341,7 @@ def _bar_panel(family: str, kind: str, tasks: list[TaskInfo], order: list[str], 
     values = [v for t in tasks for rid in order if (c := shown(rid, t)) for v in
               (in_unit(t.kind, c.value), in_unit(t.kind, c.ci_high)) if v is not None]
     values += [in_unit(p.kind, p.value) for p in published]  # type: ignore[misc]
-    lo, hi, ticks = _axis(kind, values)  # type: ignore[arg-type]
+    lo, hi, ticks = _axis(kind, values, tasks[0].scale)  # type: ignore[arg-type]
     bar_h, gap, label_h = 9, 3, 18
     x1 = 84.0  # bars end here; values are written to the right
     marks, table = [], []
@@ -378,25 +383,28 @@ def _bar_panel(family: str, kind: str, tasks: list[TaskInfo], order: list[str], 
             table.append([t.name, f"{p.model} (published)", format_value(p.kind, p.value), p.source])
             y += bar_h + gap
         y += 8
-    unit = UNITS[kind]
     axis = _axis_x(lo, hi, ticks, y, 4, lambda v: f"{v:g}{'%' if unit == '%' else ''}", 0.0, x1)
     title = f"{family}: {' / '.join(sorted({t.primary_metric for t in tasks}))}"
     note = {"error_rate": "Error rate in %, lower is better.", "accuracy": "Accuracy in %, higher is better.",
-            "score100": "0-100, higher is better.", "judge": "Judge score 1-5, higher is better."}.get(kind, "")
-    return _figure(f"bars-{family}-{kind}".replace("/", "-"), title, note + " Whiskers: 95% bootstrap CI.",
+            "score100": "0-100, higher is better.", "judge": f"Judge score ({unit}), higher is better."}.get(kind, "")
+    return _figure(re.sub(r"[^A-Za-z0-9_-]", "-", f"bars-{family}-{kind}-{unit}"), title, note + " Whiskers: 95% bootstrap CI.",
                    Markup("").join([axis, *marks]), _numbers(title, ["Task", "Model", "Value (95% CI)", "n / source"], table),
                    y + 22)
 
 
 # ------------------------------------------------------------------------------------- task types
 def task_type_heatmaps(data: LeaderboardData) -> Markup:
-    """SeaBench-Audio style judge tables (task type × language, 1-5) as one heatmap per model and task."""
+    """SeaBench-Audio style judge tables (task type × language, on the rubric's scale) as one heatmap per model
+    and task."""
     labels = {r.run_id: r.label for r in data.runs}
+    infos = {t.name: t for t in data.tasks}
     figures = []
     by_task: dict[str, list[TaskTypeCell]] = {}
     for c in data.task_types:
         by_task.setdefault(c.task, []).append(c)
     for task, cells in sorted(by_task.items()):
+        info = infos.get(task)
+        scale = info.scale if info is not None else None
         languages = sorted({c.language for c in cells if c.language != ALL}) + [ALL]
         kinds = sorted({c.task_type for c in cells if c.task_type != ALL}) + [ALL]
         index = {(c.run_id, c.task_type, c.language): c for c in cells}
@@ -411,12 +419,12 @@ def task_type_heatmaps(data: LeaderboardData) -> Markup:
                     value = None if c is None else c.value
                     tip = (f"{labels[rid]} · {kind} · {lang}: " + ("no judged item" if value is None else
                                                                    f"{value:.2f} over n = {c.n} items"))  # type: ignore[union-attr]
-                    row.append(_HeatCell("–" if value is None else f"{value:.2f}", normalise("judge", value), tip, task=task))
+                    row.append(_HeatCell("–" if value is None else f"{value:.2f}", normalise("judge", value, scale=scale), tip, task=task))
                 rows.append((kind, row))
                 table.append([kind, *(None if (c := index.get((rid, kind, lang))) is None or c.value is None
                                       else f"{c.value:.2f} (n={c.n})" for lang in languages)])
             figures.append(_heatmap(f"task-types-{len(figures)}", f"{task} — {labels[rid]}",
-                                    "Mean judge score 1-5 per task type and language, over the items judged for every "
-                                    "model in that cell. Darker = better.", languages, rows,
+                                    f"Mean judge score ({info.unit if info else 'its rubric scale'}) per task type and "
+                                    "language, over the items judged for every model in that cell. Darker = better.", languages, rows,
                                     _numbers(f"{task}, {labels[rid]}", ["Task type", *languages], table), label_px=150))
     return Markup("").join(figures)

@@ -25,7 +25,8 @@ from pydantic import BaseModel, Field, ValidationError
 
 from seabench.index import TaskColumns, parse_record
 from seabench.leaderboard.scoring import (
-    AGGREGATION_RULE, Kind, choice_counts, format_value, judge_score, metric_kind, normalise, primary_score,
+    AGGREGATION_RULE, Kind, Scale, choice_counts, format_value, judge_scale, judge_score, metric_kind, normalise,
+    primary_score, unit,
 )
 from seabench.leaderboard.published import PublishedEntry, PublishedRow, match_published
 from seabench.leaderboard.ranking import Headline, headline
@@ -66,6 +67,8 @@ class TaskInfo(BaseModel):
     direction: str
     kind: Kind
     n_choices: int | None = None
+    scale: Scale | None = None  # judge tasks: the rubric's (lowest, highest) score; None if runs' scales differ
+    unit: str = ""  # what readers see values in: "%", "0-100", "1-5", "0-5", "0-1"
 
 
 class Cell(BaseModel):
@@ -224,7 +227,7 @@ def _cell(rid: str, task: TaskResult, info: TaskInfo, language: str, mv: MetricV
                 direction=task.direction, value=value, ci_low=mv.ci_low if mv else None,
                 ci_high=mv.ci_high if mv else None, n=mv.n if mv else 0, n_failed=mv.n_failed if mv else 0,
                 display=format_value(info.kind, value), ci_display=_ci_text(info.kind, mv) if mv else "",
-                normalised=normalise(info.kind, value, info.n_choices))
+                normalised=normalise(info.kind, value, info.n_choices, info.scale))
 
 
 def _task_infos(runs: Sequence[LoadedRun]) -> dict[str, TaskInfo]:
@@ -238,9 +241,12 @@ def _task_infos(runs: Sequence[LoadedRun]) -> dict[str, TaskInfo]:
                 if name in other.columns:
                     counts.update(choice_counts(other.columns[name]))
             k = counts.most_common(1)[0][0] if counts else None
+            kind = metric_kind(task.primary_metric, task)
+            scales = {judge_scale(other.result.tasks[name]) for other in runs if name in other.result.tasks}
+            scale = scales.pop() if kind == "judge" and len(scales) == 1 else None
             infos[name] = TaskInfo(name=name, family=task.family, languages=task.languages,
                                    primary_metric=task.primary_metric, direction=task.direction,
-                                   kind=metric_kind(task.primary_metric, task), n_choices=k)
+                                   kind=kind, n_choices=k, scale=scale, unit=unit(kind, scale))
     return dict(sorted(infos.items()))
 
 

@@ -1,8 +1,9 @@
 """What readers get from LeaderboardData: the page payload and the JSON, CSV and Markdown exports.
 
-Every number leaves here in one unit (`scoring.UNITS`): WER, CER, MER and accuracy as percentages,
-BLEU/chrF++ on 0-100, judge scores on 1-5, headline scores in 0-100 points, so the page, the
-terminal table and every export agree. Names from runs are untrusted: the Markdown escapes HTML and
+Every number leaves here in one unit (`scoring.unit`, each task's `unit`): error rates (WER, CER,
+MER, the mixed error rate) and accuracy as percentages, BLEU/chrF++ on 0-100, judge scores on their
+rubric's scale (1-5, 0-5, 0-1), headline scores in 0-100 points, so the page, the terminal table and
+every export agree. Names from runs are untrusted: the Markdown escapes HTML and
 link syntax, the CSV keeps spreadsheets from evaluating formulas, and the page payload is JSON that
 cannot close its <script> block.
 """
@@ -18,7 +19,7 @@ from typing import Any
 from pydantic_core import to_json
 
 from seabench.leaderboard.data import ALL, LeaderboardData
-from seabench.leaderboard.scoring import HEADLINE_RULE, UNITS, UNITS_NOTE, Kind, in_unit
+from seabench.leaderboard.scoring import HEADLINE_RULE, UNITS_NOTE, Kind, in_unit
 
 
 def _convert(entry: dict[str, Any], kind: Kind, keys: Iterable[str]) -> None:
@@ -31,8 +32,6 @@ def reader_payload(data: LeaderboardData) -> dict[str, Any]:
     """LeaderboardData as readers see it: primary-metric values, CIs and differences in display units."""
     payload = data.model_dump(mode="json")
     kinds = {t["name"]: t["kind"] for t in payload["tasks"]}
-    for task in payload["tasks"]:
-        task["unit"] = UNITS[task["kind"]]
     for cell in payload["cells"]:
         _convert(cell, kinds[cell["task"]], ("value", "ci_low", "ci_high"))
     for comp in payload["comparisons"]:
@@ -59,16 +58,16 @@ def export_json(data: LeaderboardData, payload: dict[str, Any] | None = None) ->
 def summary_rows(data: LeaderboardData) -> list[dict[str, Any]]:
     """One row per (run, task, language) with the primary metric, CI and failure counts."""
     labels = {r.run_id: r.label for r in data.runs}
-    kinds = {t.name: t.kind for t in data.tasks}
+    tasks = {t.name: t for t in data.tasks}
     fails = {(f.run_id, f.task): f for f in data.failures}
     rows = []
     for c in data.cells:
         f = fails[(c.run_id, c.task)]
-        kind = kinds[c.task]
+        kind = tasks[c.task].kind
         rows.append({"run_id": c.run_id, "model": labels[c.run_id], "task": c.task, "family": c.family,
                      "language": c.language, "metric": c.metric, "direction": c.direction,
                      "value": in_unit(kind, c.value), "ci_low": in_unit(kind, c.ci_low),
-                     "ci_high": in_unit(kind, c.ci_high), "unit": UNITS[kind], "n": c.n, "normalised": c.normalised,
+                     "ci_high": in_unit(kind, c.ci_high), "unit": tasks[c.task].unit, "n": c.n, "normalised": c.normalised,
                      "task_rank": c.rank, "errors": f.errors, "empty": f.empty, "refusals": f.refusals,
                      "extract_fail": f.extract_fail, "judge_unscored": f.judge_unscored,
                      "wrong_language": f.wrong_language})
@@ -156,7 +155,8 @@ def export_markdown(data: LeaderboardData) -> str:
             c = by_key.get((run.run_id, t.name))
             row.append(f"{c.display} {c.ci_display}{c.mark.replace('*', chr(92) + '*')}".strip() if c else "–")
         rows.append(row)
-    header = ["Model"] + [f"{md_escape(t.name)} {md_escape(t.primary_metric)} {arrow[t.direction]}" for t in data.tasks]
+    header = ["Model"] + [f"{md_escape(t.name)} {md_escape(t.primary_metric)}{f' ({t.unit})' if t.unit else ''} "
+                          f"{arrow[t.direction]}" for t in data.tasks]
     lines += ["## Models × tasks (primary metric, 95% CI)", "", *_md_table(header, rows), "",
               ("`*` significantly better than the next-ranked model on that task (paired bootstrap, p < 0.05); "
               "`=` not significantly different."), "", UNITS_NOTE, "", f"Aggregation: {data.aggregation_rule}", ""]

@@ -4,7 +4,7 @@ A published table is YAML or CSV: one row per (model, task, metric, value, sourc
 language (default: the whole task) and a note. `task` is a SeaBench task name and `metric` one of the
 metrics a SeaBench run reports for it, in the unit SeaBench stores: WER/CER/accuracy as fractions
 (0.492) or written with a percent sign ("49.2%"), BLEU/chrF++ and AudioBench's judge numbers on
-0-100, judge scores on 1-5. In YAML, `source` may name an entry of a top-level `sources:` mapping, so a
+0-100, judge scores on their rubric's scale (1-5, 0-5, 0-1). In YAML, `source` may name an entry of a top-level `sources:` mapping, so a
 long citation is written once. `--published papers` is the table shipped with SeaBench
 (published_papers.yaml: MERaLiON's and MMAU's published numbers, each with where it was read).
 

@@ -27,7 +27,7 @@ from typing import Protocol
 
 import numpy as np
 from pydantic import BaseModel, Field
-from seabench.leaderboard.scoring import Kind, normalise_array, primary_columns
+from seabench.leaderboard.scoring import Kind, Scale, normalise_array, primary_columns
 from seabench.leaderboard.significance import ALPHA, metric_for
 
 from seabench.index import TaskColumns
@@ -99,6 +99,7 @@ class TaskSpec(Protocol):
     primary_metric: str
     kind: Kind
     n_choices: int | None
+    scale: Scale | None
 
 
 @dataclass
@@ -130,8 +131,9 @@ def _cells(runs: Sequence[Mapping[str, TaskColumns]], tasks: Sequence[TaskSpec])
     cells: list[_Cell] = []
     left_out: list[str] = []
     for task in tasks:
-        if normalise_array(task.kind, np.array([0.5]), task.n_choices) is None:
-            left_out.append(f"{task.name}: its metric {task.primary_metric} has no 0-100 scale")
+        if normalise_array(task.kind, np.array([0.5]), task.n_choices, task.scale) is None:
+            why = "was judged on different scales" if task.kind == "judge" else "has no 0-100 scale"
+            left_out.append(f"{task.name}: its metric {task.primary_metric} {why}")
             continue
         if any(task.name not in run for run in runs):
             left_out.append(f"{task.name}: not run by every model")
@@ -165,8 +167,8 @@ def _replicates(cell: _Cell, n_boot: int, seed: int) -> list[tuple[float, np.nda
         with np.errstate(divide="ignore", invalid="ignore"):
             point = metric.statistic(matrix.sum(axis=0, keepdims=True))
             boot = metric.statistic(stacked[:, i * k:(i + 1) * k]) if stacked is not None else np.empty(0)
-        out.append((float(normalise_array(cell.task.kind, point, cell.task.n_choices)[0]),
-                    normalise_array(cell.task.kind, boot, cell.task.n_choices)))
+        out.append((float(normalise_array(cell.task.kind, point, cell.task.n_choices, cell.task.scale)[0]),
+                    normalise_array(cell.task.kind, boot, cell.task.n_choices, cell.task.scale)))
     return out
 
 

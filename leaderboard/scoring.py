@@ -1,8 +1,9 @@
 """How a task's primary metric is displayed, normalised to 0-100 and recomputed per sample.
 
-One place decides what kind of number a metric is (error rate, accuracy, 0-100 score, 1-5 judge
-score) and in which unit readers see it, so the page, the terminal, the exports, the overall score
-and the significance test agree.
+One place decides what kind of number a metric is (error rate, accuracy, 0-100 score, judge score
+on its rubric's scale) and in which unit readers see it, so the page, the terminal, the exports, the
+overall score and the significance test agree. A judge score's scale is read from results.json
+(`judging.scales`: 1-5 for SeaBench's rubrics, 0-5 and 0/1 for AudioBench's), not assumed.
 """
 
 from __future__ import annotations
@@ -15,31 +16,39 @@ from typing import Literal
 import numpy as np
 
 from seabench.index import TaskColumns
+from seabench.judging.rubric import shipped_scale
 from seabench.metrics.columns import ScoreColumns
 from seabench.types import SampleRecord, Score, TaskResult
 
 Kind = Literal["error_rate", "accuracy", "score100", "judge", "other"]
+Scale = tuple[float, float]  # a judge rubric's (lowest, highest) score
+LEGACY_JUDGE_SCALE: Scale = (1.0, 5.0)  # every rubric before AudioBench's: results that record no scale
 
 HEADLINE_RULE = ("Overall = the mean of the language scores; a language score = the mean of that language's task "
                  "results, each normalised to 0-100 (0 = chance or worst, 100 = perfect).")
 
 AGGREGATION_RULE = (
     HEADLINE_RULE + " Normalisation: accuracy -> (acc - 1/k)/(1 - 1/k) with k answer options read from the samples "
-    "(chance 0 when k is unknown); WER/CER/MER -> 100 x max(0, 1 - rate); BLEU/chrF++ -> as is; judge score 1-5 -> "
-    "(s - 1)/4 x 100; clipped to [0, 100]. A task with several languages gives one result per language; a metric with "
-    "no 0-100 scale is left out. Every model is scored on the same results over the same items: a (task, language) "
+    "(chance 0 when k is unknown); WER/CER/MER and other error rates (the mixed error rate of code-switched ASR) -> "
+    "100 x max(0, 1 - rate); BLEU/chrF++ and AudioBench's 0-100 judge number -> as is; a judge score on its rubric's "
+    "scale lo-hi (1-5 for SeaBench's rubrics, 0-5 or 0/1 for AudioBench's, as results.json records it) -> "
+    "(s - lo)/(hi - lo) x 100; clipped to [0, 100]. A task with several languages gives one result per language; a "
+    "metric with no 0-100 scale (or a task judged on different scales) is left out. Every model is scored on the same results over the same items: a (task, language) "
     "result counts only when every model has it, over the items every model has a score for (what is left out is "
     "listed). 95% CIs resample items with replacement within each task and language (the same resamples for every "
     "model); a model's rank is 1 + the number of models significantly better than it (paired bootstrap, p < 0.05), "
     "so models that cannot be told apart share a rank."
 )
 
-UNITS_NOTE = ("Units: WER, CER, MER and accuracy are percentages (12.3 = 12.3 %) on the page, in the terminal and in "
-              "the CSV, Markdown and JSON exports; BLEU and chrF++ are 0-100, judge scores 1-5, headline and "
-              "normalised scores 0-100 points. results.json keeps WER, CER and accuracy as fractions.")
+UNITS_NOTE = ("Units: WER, CER, MER, other error rates (the mixed error rate) and accuracy are percentages "
+              "(12.3 = 12.3 %) on the page, in the terminal and in the CSV, Markdown and JSON exports; BLEU, chrF++ "
+              "and AudioBench's judge number (judge_score_audiobench_rule) are 0-100; a judge score is on its "
+              "rubric's scale (1-5, 0-5 or 0-1: the unit column); headline and normalised scores are 0-100 points. "
+              "results.json keeps error rates and accuracy as fractions.")
 PERCENT_KINDS = ("error_rate", "accuracy")
-UNITS: dict[str, str] = {"error_rate": "%", "accuracy": "%", "score100": "0-100", "judge": "1-5", "other": ""}
+UNITS: dict[str, str] = {"error_rate": "%", "accuracy": "%", "score100": "0-100", "other": ""}
 _PEER_RULE = re.compile(r"_[a-z0-9]+_rule$")
+_ERROR_RATE_WORDS = frozenset({"wer", "cer", "mer"})
 
 
 def metric_kind(metric: str, task: TaskResult | None = None) -> Kind:
@@ -49,8 +58,8 @@ def metric_kind(metric: str, task: TaskResult | None = None) -> Kind:
     if name == "judge_score_audiobench_rule":
         return "score100"
     name = _PEER_RULE.sub("", name)
-    if name in {"wer", "cer", "mer"} or name.endswith(("_wer", "_cer")):
-        return "error_rate"
+    if name.endswith("error_rate") or not _ERROR_RATE_WORDS.isdisjoint(re.split(r"[_\-.]", name)):
+        return "error_rate"  # wer, cer, mer, mixed_error_rate, wer_normalised, sentence_cer ...
     if name in {"accuracy", "acc", "macro_f1", "f1"}:
         return "accuracy"
     if name.startswith(("bleu", "chrf")):
@@ -58,6 +67,27 @@ def metric_kind(metric: str, task: TaskResult | None = None) -> Kind:
     if "judge" in name or "rating" in name or (task is not None and (task.judge or task.rubric)):
         return "judge"
     return "other"
+
+
+def judge_scale(task: TaskResult) -> Scale | None:
+    """The scale a task's judge scores are on, as its results record it (`judging.scales`); for results
+    written before scales were recorded, its shipped rubric's; else SeaBench's 1-5. None when its items
+    were judged on different scales (no one 0-100 mapping)."""
+    found = set(task.judging.scales.values()) if task.judging else set()
+    if not found:
+        refs = list(task.judging.rubrics) if task.judging else []
+        found = {scale for ref in refs or [task.rubric or ""] if (scale := shipped_scale(ref))}
+    if len(found) > 1:
+        return None
+    low, high = next(iter(found), LEGACY_JUDGE_SCALE)
+    return float(low), float(high)
+
+
+def unit(kind: Kind, scale: Scale | None = None) -> str:
+    """The unit readers see a kind of value in: "%", "0-100", a judge's "1-5", "0-5" or "0-1"."""
+    if kind != "judge":
+        return UNITS[kind]
+    return "mixed scales" if scale is None else f"{scale[0]:g}-{scale[1]:g}"
 
 
 def format_value(kind: Kind, value: float | None) -> str:
@@ -78,17 +108,22 @@ def in_unit(kind: Kind, value: float | None) -> float | None:
     return None if value is None else (100.0 * value if kind in PERCENT_KINDS else value)
 
 
-def normalise(kind: Kind, value: float | None, n_choices: int | None = None) -> float | None:
-    """Map a primary metric to 0 (random/worst) .. 100 (perfect); None when the kind has no rule."""
+def normalise(kind: Kind, value: float | None, n_choices: int | None = None,
+              scale: Scale | None = None) -> float | None:
+    """Map a primary metric to 0 (random/worst) .. 100 (perfect); None when the kind has no rule (a judge
+    score needs its rubric's `scale`)."""
     if value is None:
         return None
-    out = normalise_array(kind, np.array([value]), n_choices)
+    out = normalise_array(kind, np.array([value]), n_choices, scale)
     return None if out is None else float(out[0])
 
 
-def normalise_array(kind: Kind, values: np.ndarray, n_choices: int | None = None) -> np.ndarray | None:
+def normalise_array(kind: Kind, values: np.ndarray, n_choices: int | None = None,
+                    scale: Scale | None = None) -> np.ndarray | None:
     """`normalise` of many values at once (NaN stays NaN, e.g. an undefined bootstrap replicate)."""
     values = np.asarray(values, dtype=np.float64)
+    if kind == "judge" and (scale is None or scale[1] <= scale[0]):
+        return None
     with np.errstate(invalid="ignore"):
         if kind == "error_rate":
             out = 100.0 * np.maximum(0.0, 1.0 - values)
@@ -98,7 +133,8 @@ def normalise_array(kind: Kind, values: np.ndarray, n_choices: int | None = None
         elif kind == "score100":
             out = values.copy()
         elif kind == "judge":
-            out = (values - 1.0) / 4.0 * 100.0
+            low, high = scale  # type: ignore[misc]  # checked above
+            out = (values - low) / (high - low) * 100.0
         else:
             return None
         return np.clip(out, 0.0, 100.0)

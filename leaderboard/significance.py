@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from seabench.index import TaskColumns
-from seabench.leaderboard.scoring import Kind, primary_columns
+from seabench.leaderboard.scoring import Kind, metric_kind, primary_columns
 from seabench.metrics.base import SumMetric
 from seabench.metrics.bootstrap import paired_bootstraps
 
@@ -42,13 +42,17 @@ class Comparison(BaseModel):
 
 
 def metric_for(primary: str) -> SumMetric:
-    """The core metric object whose `statistic` recomputes `primary` from summed per-sample rows."""
-    from seabench.metrics import BLEU, CER, MER, WER, ChrFpp, MacroF1, MeanMetric
+    """The core metric object whose `statistic` recomputes `primary` from summed per-sample rows; another
+    error rate (the mixed error rate, wer_audiobench_rule) is a corpus rate of its edit counts, never a
+    mean of per-item rates."""
+    from seabench.metrics import BLEU, CER, MER, WER, ChrFpp, ErrorRate, MacroF1, MeanMetric
 
     known: dict[str, type[SumMetric]] = {"wer": WER, "cer": CER, "mer": MER, "bleu": BLEU, "chrf++": ChrFpp,
                                          "macro_f1": MacroF1}
     cls = known.get(primary.lower())
-    return cls() if cls is not None else MeanMetric(primary, primary)
+    if cls is not None:
+        return cls()
+    return ErrorRate(primary, primary) if metric_kind(primary) == "error_rate" else MeanMetric(primary, primary)
 
 
 @dataclass

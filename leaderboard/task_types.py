@@ -31,7 +31,7 @@ class TaskTypeCell(BaseModel):
     task: str
     task_type: str  # SeaBench-Audio task type (prefix), or "all"
     language: str  # or "all"
-    value: float | None  # mean judge score 1-5 over the common items; None: no item judged by a call
+    value: float | None  # mean judge score (rubric scale) over the common items; None: no item judged by a call
     n: int  # items averaged (judged for every model in the cell)
     n_items: int  # items of the cell this run holds
 

@@ -177,18 +177,21 @@ def _quote(arg: str) -> str:
 
 
 def _print_results(result) -> None:  # noqa: ANN001 - RunResult, imported lazily
-    from seabench.leaderboard.scoring import format_value, metric_kind
+    from seabench.leaderboard.scoring import format_value, judge_scale, metric_kind, unit
 
-    table = Table(title=f"{redact(result.model.id)} ({result.status})", caption="WER, CER and accuracy in %, as on the leaderboard")
-    for col in ("task", "metric", "value", "95% CI", "n", "errors", "empty", "extract fail", "wrong lang"):
+    table = Table(title=f"{redact(result.model.id)} ({result.status})",
+                  caption="Error rates (WER, CER, MER, mixed) and accuracy in %, judge scores on their rubric's scale, "
+                          "as on the leaderboard")
+    for col in ("task", "metric", "unit", "value", "95% CI", "n", "errors", "empty", "extract fail", "wrong lang"):
         table.add_column(col)
     for name, t in result.tasks.items():
         mv = t.metrics[t.primary_metric]
         arrow = "↑" if t.direction == "higher" else "↓"
         kind = metric_kind(t.primary_metric, t)
         ci = f"[{format_value(kind, mv.ci_low)}, {format_value(kind, mv.ci_high)}]" if mv.ci_low is not None else "—"
-        table.add_row(name, f"{t.primary_metric} {arrow}", format_value(kind, mv.value), ci, str(t.counts.n),
-                      str(t.counts.n_errors), str(t.counts.empty), str(t.counts.extract_fail), str(t.counts.wrong_language))
+        table.add_row(name, f"{t.primary_metric} {arrow}", unit(kind, judge_scale(t)), format_value(kind, mv.value), ci,
+                      str(t.counts.n), str(t.counts.n_errors), str(t.counts.empty), str(t.counts.extract_fail),
+                      str(t.counts.wrong_language))
     out.print(table)
 
 

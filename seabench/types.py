@@ -208,6 +208,7 @@ class Verdict(BaseModel):
     retries: int = 0
     rubric_sha256: str | None = None  # of the rubric's definition, or of the user's rubric file it came from
     rubric_source: str | None = None  # that file, when the rubric was not a shipped one
+    scale: tuple[int, int] | None = None  # the rubric's (lowest, highest) score: 1-5, 0-5, 0/1 ...
 
 
 class SampleRecord(BaseModel):
@@ -268,6 +269,7 @@ class JudgingInfo(BaseModel):
     served_versions: list[str] = Field(default_factory=list)  # model versions the judge's API reported
     rubrics: dict[str, str] = Field(default_factory=dict)  # rubric id@version -> sha256
     rubric_files: dict[str, str] = Field(default_factory=dict)  # user rubric file -> sha256
+    scales: dict[str, tuple[int, int]] = Field(default_factory=dict)  # rubric id@version -> (lowest, highest) score
     scored_by_judge: int = 0  # items the judge scored
     scored_without_call: int = 0  # empty or failed answers given the lowest score, never sent
     unscored: int = 0  # judge calls that failed or replies without a usable score

@@ -1,5 +1,6 @@
 /* Leaderboard page: tables and the sample browser, built from the embedded JSON with text nodes only.
-   Values arrive in display units (WER/CER/accuracy in %, BLEU 0-100, judge 1-5, scores 0-100). */
+   Values arrive in display units (error rates/accuracy in %, BLEU 0-100, judge scores on their rubric's scale
+   (each task's `unit`), scores 0-100). */
 (function () {
   const D = readData('lb-data');
   const ALL = 'all';
@@ -75,7 +76,7 @@
   function taskColumn(t, lang) {
     const cellFor = (r) => cellOf.get(key(r.run_id, t.name, lang));
     return {label: [t.name, h('br'), t.primary_metric + ' ' + arrow(t.direction)],
-      title: t.primary_metric + (t.direction === 'lower' ? ' (lower is better)' : ' (higher is better)'),
+      title: t.primary_metric + ' (' + (t.unit ? t.unit + ', ' : '') + (t.direction === 'lower' ? 'lower is better)' : 'higher is better)'),
       desc: t.direction === 'higher', cls: 'num clickable',
       key: (r) => isPublished(r) ? (lang === ALL && r.tasks.has(t.name) ? r.tasks.get(t.name).value : null) : sortVal(cellFor(r)),
       cell: (r) => {

@@ -8,7 +8,7 @@ from seabench.types import MetricValue, Score
 
 
 class JudgeScore(MeanMetric):
-    """Mean of the judge's 1-5 scores over scored items (unscored ones are excluded and counted).
+    """Mean of the judge's scores (on the rubric's scale) over scored items (unscored ones are excluded and counted).
 
     Empty or failed answers get the lowest score without a call; when items were sent to the judge
     and none came back scored (every call failed), the task has no score rather than that minimum."""

@@ -57,10 +57,11 @@ def request_for(task: Task, record: SampleRecord, rubrics: RubricFile | None = N
 
 
 def store(record: SampleRecord, verdict: Verdict, request: JudgeRequest, sent: bool = True) -> None:
-    """Attach a verdict (with the rubric's sha256) and its judge score; `sent=False` marks a score
+    """Attach a verdict (with the rubric's sha256 and scale) and its judge score; `sent=False` marks a score
     given without a judge call, so a task none of whose calls succeeded shows no score."""
     rubric = request.rubric
-    record.verdicts = [verdict.model_copy(update={"rubric_sha256": rubric.sha256, "rubric_source": rubric.source})]
+    record.verdicts = [verdict.model_copy(update={"rubric_sha256": rubric.sha256, "rubric_source": rubric.source,
+                                                  "scale": (rubric.scale_min, rubric.scale_max)})]
     flags = [] if verdict.score is not None else ["unscored"]
     if not sent:
         flags.append(NOT_SENT)

@@ -1,5 +1,6 @@
-"""Rubrics are data (rubrics/*.yaml, versioned): what each score on the 1-5 scale means, the
-wrong-language rule, and which inputs the judge sees. The judge prompt is built from them.
+"""Rubrics are data (rubrics/*.yaml, versioned): what each score on the rubric's scale means (1-5
+unless it says otherwise, e.g. AudioBench's 0-5 and 0/1), the wrong-language rule, and which inputs
+the judge sees. The judge prompt is built from them.
 
 A level is one description, or a list of lines any of which earns it (lettered a, b, c in the
 guide, so docs and human raters can point at "3.b"). `first_match` rubrics are applied as
@@ -111,3 +112,10 @@ def load_rubric(rubric_id: str) -> Rubric:
     if rubric_id not in rubrics:
         raise unknown_name("rubric", rubric_id, rubrics)
     return rubrics[rubric_id]
+
+
+def shipped_scale(ref: str) -> tuple[int, int] | None:
+    """(lowest, highest) score of the shipped rubric named `ref` (id@version or id), for verdicts and
+    results written before the scale was recorded with them; None when no shipped rubric has that id."""
+    rubric = all_rubrics().get(ref.partition("@")[0])
+    return None if rubric is None else (rubric.scale_min, rubric.scale_max)

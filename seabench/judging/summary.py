@@ -1,7 +1,8 @@
 """Who judged each task and with which rubrics: `judging.json` in the run directory, written by
 the judging step from the verdicts of every record of the judged tasks, and copied into each
 task's `results.json` entry (`judge`, `judging`) when results are written. Kept beside the
-records so results never need to re-read every verdict."""
+records so results never need to re-read every verdict. `scales` (each rubric's lowest and highest
+score) is what the leaderboard normalises judge scores with."""
 
 from __future__ import annotations
 
@@ -18,8 +19,10 @@ _FILE = TypeAdapter(dict[str, JudgingInfo])
 
 
 def summarize(records: Iterable[SampleRecord]) -> JudgingInfo | None:
-    """Judge id(s), served versions, rubric refs with sha256, and how items ended; None if none was judged."""
+    """Judge id(s), served versions, rubric refs with sha256 and score scale, and how items ended; None if
+    none was judged. A verdict of a shipped rubric written before scales were recorded takes that rubric's."""
     from seabench.judging.phase import JUDGE_SCORER, NOT_SENT
+    from seabench.judging.rubric import shipped_scale
 
     judges: set[str] = set()
     info = JudgingInfo(judge="")
@@ -32,6 +35,8 @@ def summarize(records: Iterable[SampleRecord]) -> JudgingInfo | None:
             info.served_versions.append(verdict.model_version)
         if verdict.rubric:
             info.rubrics[verdict.rubric] = verdict.rubric_sha256 or ""
+            if scale := verdict.scale or (None if verdict.rubric_source else shipped_scale(verdict.rubric)):
+                info.scales[verdict.rubric] = scale
         if verdict.rubric_source:
             info.rubric_files[verdict.rubric_source] = verdict.rubric_sha256 or ""
         score = record.scores.get(JUDGE_SCORER)

@@ -5,6 +5,7 @@ answer language of translation items, SeaBench-Audio's generation settings, a us
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
@@ -141,8 +142,11 @@ def test_a_judge_that_never_answers_leaves_no_score(tmp_path: Path, env: dict[st
     assert task["judging"]["scored_without_call"] == 1 and task["judging"]["unscored"] == len(ROWS) - 1
     site = tmp_path / "site"
     assert _cli(env, "leaderboard", str(run), "--out", str(site)).returncode == 0
-    summary = [line for line in (site / "leaderboard.csv").read_text().splitlines() if "seabench-audio/test" in line]
-    assert summary and all(",judge_score,higher,," in line for line in summary)  # no value in any cell
+    with (site / "leaderboard.csv").open(encoding="utf-8") as fh:
+        summary = [row for row in csv.DictReader(fh) if row["task"] == "seabench-audio/test"]
+    assert summary and all(row["metric"] == "judge_score" and row["direction"] == "higher" for row in summary)
+    assert all(row[column] == "" for row in summary for column in ("value", "ci_low", "ci_high", "normalised"))
+    assert all(row["unit"] == "1-5" for row in summary)  # SeaBench-Audio's rules are rated 1-5
 
 
 def test_dry_run_needs_no_api_key(tmp_path: Path, env: dict[str, str]) -> None:

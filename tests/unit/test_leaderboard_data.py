@@ -216,7 +216,7 @@ def test_exports_csv_markdown_json(tmp_path: Path) -> None:
     assert th["metric"] == "wer" and th["direction"] == "lower" and th["errors"] == "1"
     assert th["unit"] == "%" and 1 < float(th["value"]) < 20  # WER in percent, as on the page and in the terminal
     md = (tmp_path / "site" / "leaderboard.md").read_text(encoding="utf-8")
-    assert "| good-model |" in md and "asr/fleurs-th wer ↓" in md and "Aggregation:" in md
+    assert "| good-model |" in md and "asr/fleurs-th wer (%) ↓" in md and "Aggregation:" in md
     assert md.index("| 1 | good-model |") < md.index("| 2 | mid-model |") < md.index("| 3 | bad-model |")
     payload = json.loads((tmp_path / "site" / "leaderboard.json").read_text(encoding="utf-8"))
     assert payload["aggregation_rule"].startswith("Overall = the mean of the language scores") and "audio" not in payload
@@ -244,7 +244,8 @@ def test_normalisation_rule() -> None:
     assert normalise("accuracy", 0.1, 4) == 0.0  # below chance clips to 0
     assert normalise("accuracy", 0.4, None) == pytest.approx(40.0)
     assert normalise("error_rate", 0.25) == 75.0 and normalise("error_rate", 1.7) == 0.0
-    assert normalise("score100", 31.5) == 31.5 and normalise("judge", 3.0) == 50.0 and normalise("other", 3.0) is None
+    assert normalise("score100", 31.5) == 31.5 and normalise("judge", 3.0, scale=(1, 5)) == 50.0
+    assert normalise("other", 3.0) is None and normalise("judge", 3.0) is None  # a judge score needs its scale
 
 
 def test_script_json_cannot_break_out() -> None:

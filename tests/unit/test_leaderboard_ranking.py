@@ -25,11 +25,12 @@ class Spec:
     primary_metric: str
     kind: str
     n_choices: int | None = None
+    scale: tuple[float, float] | None = None
 
 
 ASR = Spec("asr/x", "asr", "wer", "error_rate")
 MCQ = Spec("mcq/x", "mcq", "accuracy", "accuracy", 4)
-JUDGE = Spec("open/x", "open", "judge_score", "judge")
+JUDGE = Spec("open/x", "open", "judge_score", "judge", scale=(1.0, 5.0))
 
 
 def _asr(task: str, sid: str, language: str, errors: int, ref_len: int = 10) -> SampleRecord:
