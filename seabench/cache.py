@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -34,6 +35,22 @@ def data_dir() -> Path:
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("seabench"))
+
+
+def write_cache_file(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` atomically, best effort: what the cache dir keeps (unpacked models,
+    dictionaries, parsed manifests) only ever saves time, so a read-only or full disk is not an error."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except OSError:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def response_key(snapshot: str, input_hash: str, config: GenerationConfig,

@@ -9,9 +9,8 @@ a counted failure, so short, numeric or code-switched answers are never flagged.
 from __future__ import annotations
 
 import hashlib
-import os
+import io
 import re
-import tempfile
 import unicodedata
 from functools import cache
 from pathlib import Path
@@ -106,19 +105,13 @@ def _model() -> tuple:  # type: ignore[type-arg]
 
 def _store(path: Path, model: tuple) -> None:  # type: ignore[type-arg]
     """Keep the unpacked arrays for the next process (best effort: a read-only cache only costs time)."""
+    from seabench.cache import write_cache_file
+
     ptc, pc, classes, nextmove, row, output = model
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".langid.", suffix=".npz", dir=path.parent)
-    except OSError:
-        return
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, ptc=ptc, pc=pc, classes=np.array(classes), nextmove=np.asarray(nextmove),
-                     nextmove_row=np.asarray(row), out_feat=np.array(output, dtype=np.int32))
-        os.replace(tmp, path)
-    except OSError:
-        Path(tmp).unlink(missing_ok=True)
+    buffer = io.BytesIO()
+    np.savez(buffer, ptc=ptc, pc=pc, classes=np.array(classes), nextmove=np.asarray(nextmove),
+             nextmove_row=np.asarray(row), out_feat=np.array(output, dtype=np.int32))
+    write_cache_file(path, buffer.getvalue())
 
 
 def detect_language(text: str) -> tuple[str, float]:

@@ -9,6 +9,8 @@ is dropped like punctuation so "กรุงเทพฯ" equals "กรุง�
 from __future__ import annotations
 
 import re
+import sys
+from bisect import bisect_left
 from collections.abc import Iterable
 from functools import cache
 from typing import Any
@@ -48,36 +50,46 @@ class ThaiNormalizer(BaseNormalizer):
 
 class WordTrie:
     """pythainlp's default word list as a trie of plain dicts, answering what newmm asks of a
-    dictionary (`prefixes`) exactly as pythainlp's Trie does, built in a fraction of its half second
-    (no node objects)."""
+    dictionary (`prefixes`) exactly as pythainlp's Trie does. Nodes are made as texts reach them:
+    the words under a node are a range of the sorted word list, so a child is two bisections away,
+    and start-up is one sort instead of building the whole trie (a quarter of a second)."""
 
     END = ""  # key marking a node where a word ends (never a character)
+    _RANGE = 0  # key of a node's (first, last + 1) position in the sorted words (never a character)
+    _UNSEEN = object()
 
     def __init__(self, words: Iterable[str]) -> None:
-        self.root: dict[str, Any] = {}
-        self.size = 0
-        for word in words:
-            node = self.root
-            for char in word.strip():
-                child = node.get(char)
-                if child is None:
-                    child = node[char] = {}
-                node = child
-            if node is not self.root and self.END not in node:
-                node[self.END] = True
-                self.size += 1
+        self.words = sorted({word.strip() for word in words} - {""})
+        self.root: dict[Any, Any] = {self._RANGE: (0, len(self.words))}
+        self.size = len(self.words)
 
     def prefixes(self, text: str, start: int = 0) -> list[str]:
         """Every word that `text` starts with at `start`, shortest first."""
         found = []
         node = self.root
         for end in range(start, len(text)):
-            node = node.get(text[end])
-            if node is None:
+            child = node.get(text[end], self._UNSEEN)
+            if child is self._UNSEEN:
+                child = node[text[end]] = self._child(node, text[start:end + 1])
+            if child is None:
                 break
-            if self.END in node:
+            if self.END in child:
                 found.append(text[start:end + 1])
+            node = child
         return found
+
+    def _child(self, node: dict[Any, Any], prefix: str) -> dict[Any, Any] | None:
+        """The node of `prefix` (None when no word starts with it), from its parent's range."""
+        first, last = node[self._RANGE]
+        first = bisect_left(self.words, prefix, first, last)
+        if ord(prefix[-1]) < sys.maxunicode:  # every word starting with prefix sorts below this
+            last = bisect_left(self.words, prefix[:-1] + chr(ord(prefix[-1]) + 1), first, last)
+        if first == last:
+            return None
+        child: dict[Any, Any] = {self._RANGE: (first, last)}
+        if self.words[first] == prefix:
+            child[self.END] = True
+        return child
 
     def __len__(self) -> int:
         return self.size

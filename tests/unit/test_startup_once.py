@@ -1,6 +1,7 @@
-"""One-time start-up (Thai dictionary, language-ID model) is cheap, paid once per process, and
-changes no result: the Thai word trie segments exactly as pythainlp's own, the cached language-ID
-model classifies exactly as py3langid's packed one."""
+"""One-time start-up (Thai dictionary, jieba's dictionary, language-ID model) is cheap, paid once per
+process, and changes no result: the Thai word trie segments exactly as pythainlp's own, jieba with
+its dictionary loaded per character exactly as jieba, the cached language-ID model classifies
+exactly as py3langid's packed one."""
 
 from __future__ import annotations
 
@@ -35,6 +36,29 @@ def test_the_thai_word_trie_segments_exactly_as_pythainlp() -> None:
     for text in _thai_texts():
         assert word_tokenize(text, custom_dict=ours, engine="newmm") == word_tokenize(text, engine="newmm"), text
         assert all(ours.prefixes(text, i) == theirs.prefixes(text, i) for i in range(0, len(text), 3)), text
+
+
+def test_jieba_with_its_dictionary_loaded_per_character_segments_exactly_as_jieba(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import jieba
+
+    from seabench.normalize.chinese import _Segmenter
+
+    monkeypatch.setenv("SEABENCH_CACHE_DIR", str(tmp_path))
+    with open(jieba.get_module_res("dict.txt").name, encoding="utf-8") as fh:
+        words = [line.split()[0] for line in fh if line.strip()]
+    rng = random.Random(0)
+    extra = ["abc", " ", "123", "，", "。", "ＡＢ", "3.5", "αβ", "\U00020000", "x-y"]
+    texts = ["".join(rng.choice(words) if rng.random() < 0.8 else rng.choice(extra) for _ in range(rng.randint(1, 12)))
+             for _ in range(400)]
+    built = _Segmenter()  # groups the dictionary and stores the groups
+    (stored,) = (tmp_path / "jieba").glob("*.groups")
+    loaded = _Segmenter()  # maps the stored groups
+    assert loaded._where == built._where and loaded.tokenizer.total == built.tokenizer.total
+    for text in texts:
+        assert built.lcut(text) == loaded.lcut(text) == jieba.lcut(text), text
+    stored.write_bytes(b"damaged")
+    assert _Segmenter().lcut(texts[0]) == jieba.lcut(texts[0])  # a damaged file is rebuilt
 
 
 def test_the_unpacked_language_model_is_py3langids_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
