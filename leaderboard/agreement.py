@@ -1,8 +1,10 @@
-"""Judge-vs-human agreement statistics for 1-5 ratings, with cluster-bootstrap 95% CIs.
+"""Judge-vs-human agreement statistics for ratings on one rubric scale, with cluster-bootstrap 95% CIs.
 
-On a 1-5 scale every item-level statistic (Pearson, Spearman, Kendall tau-b, quadratic-weighted
-Cohen's kappa, Krippendorff's alpha, exact and +-1 agreement) is a function of the 5x5 table of
-(judge, human) counts, so it is computed from that table; a bootstrap resample is a weighted sum
+A scale is a rubric's integer labels lowest..highest (1-5 for SeaBench's rubrics, 0-5 and 0/1 for
+AudioBench's); scores on different scales are never pooled. On a scale of k labels every item-level
+statistic (Pearson, Spearman, Kendall tau-b, quadratic-weighted Cohen's kappa, Krippendorff's alpha,
+exact and +-1 agreement) is a function of the k x k table of (judge, human) counts, so it is
+computed from that table; a bootstrap resample is a weighted sum
 of per-question tables, and 1,000 resamples take about a second. Krippendorff's alpha is also
 implemented for general reliability data (any number of coders, missing values, any level). The
 tests check every value against scipy, scikit-learn and `krippendorff` and against Krippendorff's
@@ -23,7 +25,8 @@ from numpy.typing import ArrayLike
 from pydantic import BaseModel
 
 Level = Literal["nominal", "ordinal", "interval", "ratio"]
-SCALE = (1, 2, 3, 4, 5)
+Scale = tuple[int, int]  # a rubric's (lowest, highest) score
+SCALE = (1, 2, 3, 4, 5)  # the labels of SeaBench's 1-5 rubrics: the default
 CI_LEVEL = 0.95
 
 
@@ -58,10 +61,18 @@ def kendall_tau_b(x: ArrayLike, y: ArrayLike) -> float | None:
     return _finite((sx * sy).sum() / denom) if denom > 0 else None
 
 
+def labels_of(scale: Scale) -> tuple[int, ...]:
+    """Every score a rubric with this (lowest, highest) allows: (0, 1) -> (0, 1), (0, 5) -> (0, ..., 5)."""
+    low, high = scale
+    if high <= low:
+        raise ValueError(f"a rubric scale needs two or more scores, not {low}-{high}")
+    return tuple(range(low, high + 1))
+
+
 # ---------------------------------------------------------------- coefficients from a contingency table
 #
-# With scores on a 1-5 scale every judge-vs-human statistic here is a function of the 5x5 table of
-# (judge, human) counts. A bootstrap resample is then just a weighted sum of per-question tables,
+# With scores on one scale of k labels every judge-vs-human statistic here is a function of the k x k
+# table of (judge, human) counts. A bootstrap resample is then just a weighted sum of per-question tables,
 # which makes 1,000 resamples cheap; the tests check each value against scipy / sklearn / krippendorff
 # on the raw score lists.
 
@@ -117,7 +128,9 @@ def _quadratic_kappa(table: np.ndarray) -> float | None:
 
 
 def table_statistics(table: np.ndarray, labels: Sequence[int] = SCALE) -> dict[str, float | None]:
-    """Item-level judge-vs-human statistics of a (judge x human) count table."""
+    """Item-level judge-vs-human statistics of a (judge x human) count table over `labels`.
+
+    +-1 agreement is None (not applicable) on a two-label scale such as 0/1, where it is always 1."""
     if table.sum() < 2:
         return {k: None for k in TABLE_STATS}
     values = np.asarray(labels, dtype=float)
@@ -131,7 +144,7 @@ def table_statistics(table: np.ndarray, labels: Sequence[int] = SCALE) -> dict[s
         "quadratic_kappa": _quadratic_kappa(table),
         "krippendorff_alpha_ordinal": _alpha_from_coincidence(coincidence, values, "ordinal"),
         "exact_agreement": float(np.trace(table) / n),
-        "within_one_agreement": float(table[offset <= 1].sum() / n),
+        "within_one_agreement": float(table[offset <= 1].sum() / n) if len(labels) > 2 else None,
     }
 
 
@@ -236,17 +249,21 @@ WeightedStats = Callable[[np.ndarray], dict[str, float | None]]
 
 
 class Items:
-    """Matched judge/human scores of responses, summarised per question for weighted resampling."""
+    """Matched judge/human scores of responses on one scale (`labels`), summarised per question for
+    weighted resampling."""
 
     def __init__(self, judge: Sequence[int], human: Sequence[int], question: Sequence[str],
-                 system: Sequence[str]) -> None:
+                 system: Sequence[str], labels: Sequence[int] = SCALE) -> None:
         judge_a, human_a = np.asarray(judge, int), np.asarray(human, int)
+        self.labels = tuple(labels)
+        low, k = self.labels[0], len(self.labels)
+        if not (np.isin(judge_a, self.labels).all() and np.isin(human_a, self.labels).all()):
+            raise ValueError(f"a score outside {low}-{self.labels[-1]}: statistics are computed within one scale")
         _, q = np.unique(np.asarray(question, dtype=object).astype(str), return_inverse=True)
         self.systems, s = np.unique(np.asarray(system, dtype=object).astype(str), return_inverse=True)
         self.n_questions = int(q.max()) + 1 if q.size else 0
-        k = len(SCALE)
         self.tables = np.zeros((self.n_questions, k * k))
-        np.add.at(self.tables, (q, (judge_a - SCALE[0]) * k + (human_a - SCALE[0])), 1.0)
+        np.add.at(self.tables, (q, (judge_a - low) * k + (human_a - low)), 1.0)
         self.pairs = np.zeros((self.n_questions, 4))  # agree (ties), pairs, agree (no ties), untied pairs
         for qi in range(self.n_questions):
             rows = np.flatnonzero(q == qi)
@@ -261,8 +278,8 @@ class Items:
         self.n_items = int(judge_a.size)
 
     def statistics(self, weights: np.ndarray) -> dict[str, float | None]:
-        k = len(SCALE)
-        out = table_statistics((weights @ self.tables).reshape(k, k))
+        k = len(self.labels)
+        out = table_statistics((weights @ self.tables).reshape(k, k), self.labels)
         agree, n, agree_untied, n_untied = weights @ self.pairs
         out["pairwise_agreement_with_ties"] = float(agree / n) if n else None
         out["pairwise_agreement_without_ties"] = float(agree_untied / n_untied) if n_untied else None

@@ -1,7 +1,9 @@
-"""`seabench annotate`: a local page where a native speaker rates a run's answers 1-5.
+"""`seabench annotate`: a local page where a native speaker rates a run's answers on the judge's scale.
 
-The page shows the clip, question, reference and answer with the judge's rubric text, and
-never the judge's score or the model's name. Several runs can be rated in one session: their
+The page shows the clip, question, reference and answer with the judge's rubric text, and buttons
+for every score of that rubric's scale (1-5, AudioBench's 0-5 or 0/1: the scale the item's verdict
+records, the one `seabench agreement` checks ratings against), and never the judge's score or the
+model's name. Several runs can be rated in one session: their
 answers are mixed in a seeded shuffle, so a rater cannot tell which model answered. Each click is appended to the ratings file
 (`seabench agreement` reads it) and fsynced before the page is told it was saved, so a crash
 loses no acknowledged rating. The server binds to 127.0.0.1, checks the Host header (no DNS
@@ -13,7 +15,7 @@ from __future__ import annotations
 import json
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +25,11 @@ from urllib.parse import parse_qs, urlsplit
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from seabench.errors import UserError
+from seabench.judging.rubric import Rubric, load_rubric
+from seabench.judging.rubric_file import load_rubric_file
+from seabench.leaderboard.agreement import Scale
+from seabench.leaderboard.agreement_report import LEGACY_SCALE, record_scale
 from seabench.leaderboard.data import AUDIO_TYPES, load_run, resolve_audio
 from seabench.leaderboard.ratings import HumanRating, append_rating, read_ratings
 from seabench.types import SampleRecord
@@ -52,11 +59,12 @@ class Item(BaseModel):
     answer: str
     audio: list[str]  # same-origin URLs
     rubric: str
+    scale: Scale  # the rubric's (lowest, highest) score: the page's buttons
 
 
 class RateRequest(BaseModel):
     index: int
-    score: int = Field(ge=1, le=5)
+    score: int = Field(strict=True)  # checked against the item's scale by the server
     rater: str = Field(min_length=1, max_length=100)
     comment: str = Field(default="", max_length=2000)
 
@@ -68,28 +76,59 @@ class RateRequest(BaseModel):
         return value.strip()
 
 
-def recorded_rubric(record: SampleRecord) -> str:
-    """The scoring guide of the rubric the judge used for this record (item rubric, else the verdict's)."""
-    from seabench.errors import UserError
-    from seabench.judging.rubric import load_rubric
-
-    rubric_id = record.metadata.get("rubric") or (record.verdicts[-1].rubric.split("@")[0] if record.verdicts else "")
+def judged_rubric(record: SampleRecord) -> Rubric | None:
+    """The rubric the judge used for this record: from the user's rubric file its verdict names (while that
+    file is there and unchanged), else the shipped rubric of the item (or of its verdict); None if unknown."""
+    verdict = record.verdicts[-1] if record.verdicts else None
+    if verdict is not None and verdict.rubric_source:
+        try:
+            file = load_rubric_file(Path(verdict.rubric_source))
+        except UserError:
+            file = None
+        if file is not None and file.sha256 == verdict.rubric_sha256:
+            found = next((r for r in file.rubrics.values() if r.ref == verdict.rubric), None)
+            if found is not None:
+                return found
+    rubric_id = record.metadata.get("rubric") or (verdict.rubric.split("@")[0] if verdict else "")
     try:
-        return load_rubric(str(rubric_id or "generic")).guide()
+        return load_rubric(str(rubric_id or "generic"))
     except UserError:
+        return None
+
+
+def default_rubric(scale: Scale) -> str:
+    """A plain guide for an item whose rubric is unknown, on its scale."""
+    if scale == LEGACY_SCALE:
         return DEFAULT_RUBRIC
+    low, high = scale
+    return (f"Rate how well the answer responds to the spoken question, using the reference as a guide, from {low} "
+            f"to {high}.\n{high} - fully correct and complete, natural in the expected language.\n"
+            f"{low} - wrong, irrelevant, empty, a refusal, or in the wrong language.")
 
 
-def _items(records: list[tuple[SampleRecord, list[Path]]], rubric_text: Callable[[str], str] | None) -> list[Item]:
-    """`rubric_text(task)` overrides the rubric recorded with each sample's verdict."""
+def rating_guide(record: SampleRecord, recorded: Mapping[str, Scale]) -> tuple[str, Scale]:
+    """The scoring guide the judge read for this record and the scale of its score (`record_scale`: the
+    one `seabench agreement` checks ratings against); a record never judged takes its rubric's scale."""
+    rubric = judged_rubric(record)
+    if record.verdicts or rubric is None:
+        scale = record_scale(record, recorded)
+    else:
+        scale = (rubric.scale_min, rubric.scale_max)
+    return (rubric.guide() if rubric else default_rubric(scale)), scale
+
+
+def _items(records: list[tuple[SampleRecord, list[Path], Mapping[str, Scale]]],
+           rubric_text: Callable[[str], str] | None) -> list[Item]:
+    """`rubric_text(task)` overrides the rubric text recorded with each sample's verdict (not its scale)."""
     items = []
-    for i, (record, clips) in enumerate(records):
+    for i, (record, clips, recorded) in enumerate(records):
         ref = record.reference if record.reference is not None else record.label
+        guide, scale = rating_guide(record, recorded)
         items.append(Item(index=i, task=record.task, sample_id=record.sample_id, language=record.language,
                           prompt=record.prompt, reference=ref if isinstance(ref, str) else "\n".join(ref or []),
                           choices=record.choices or [], answer=record.output.text if record.output else "",
                           audio=[f"/audio/{i}/{k}" for k in range(len(clips))],
-                          rubric=rubric_text(record.task) if rubric_text else recorded_rubric(record)))
+                          rubric=rubric_text(record.task) if rubric_text else guide, scale=scale))
     return items
 
 
@@ -100,19 +139,21 @@ class AnnotationServer(ThreadingHTTPServer):
                  rubric_text: Callable[[str], str] | None = None, host: str = "127.0.0.1",
                  tasks: list[str] | None = None, seed: int = 0) -> None:
         dirs = [Path(run_dirs)] if isinstance(run_dirs, (str, Path)) else [Path(d) for d in run_dirs]
-        rows: list[tuple[SampleRecord, list[Path]]] = []
+        rows: list[tuple[SampleRecord, list[Path], Mapping[str, Scale]]] = []
         for run_dir in dirs:
             run = load_run(run_dir)
             judged = [n for n, t in run.result.tasks.items() if t.judge or t.rubric]
             for task in sorted(tasks or judged or sorted(run.records)):
+                result = run.result.tasks.get(task)
+                recorded = result.judging.scales if result and result.judging else {}
                 for _, record in sorted(run.records.get(task, {}).items()):
                     clips = [p for ref in record.audio if (p := resolve_audio(ref.path, run_dir)) is not None
                              and p.suffix.lower() in AUDIO_TYPES]
-                    rows.append((record, clips))
+                    rows.append((record, clips, recorded))
         if len(dirs) > 1:
             random.Random(seed).shuffle(rows)  # mix models so the order does not reveal who answered
-        self.item_runs = [record.run_id for record, _ in rows]  # server side only, never sent to the page
-        self.clips = [clips for _, clips in rows]
+        self.item_runs = [record.run_id for record, _, _ in rows]  # server side only, never sent to the page
+        self.clips = [clips for _, clips, _ in rows]
         self.items = _items(rows, rubric_text)
         self.ratings_path = Path(ratings) if ratings else dirs[0] / RATINGS_FILE
         self.ratings_path.parent.mkdir(parents=True, exist_ok=True)
@@ -233,6 +274,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if not 0 <= req.index < len(self.server.items):
             self._json(HTTPStatus.BAD_REQUEST, {"error": "no such item"})
+            return
+        low, high = self.server.items[req.index].scale
+        if not low <= req.score <= high:
+            self._json(HTTPStatus.BAD_REQUEST, {"error": f"score {req.score} is outside this item's scale {low}-{high}"})
             return
         rating = self.server.rate(req)
         self._json(HTTPStatus.OK, {"saved": True, "index": req.index, "score": rating.score})

@@ -1,9 +1,12 @@
 """Human ratings: the one file format `seabench annotate` writes and `seabench agreement` reads.
 
 CSV (header row) or JSONL (one object per line), chosen by the file extension, with fields
-`task`, `sample_id`, `model` (run id or model id of the judged run), `rater`, `score` (integer
-1-5) and optionally `language`, `comment`, `time`. Several lines for the same
-(task, sample_id, model, rater) mean the rater changed their mind: the last one counts.
+`task`, `sample_id`, `model` (run id or model id of the judged run), `rater`, `score` (an integer on
+the scale of the rubric the item was judged with: 1-5, 0-5 or 0/1) and optionally `language`,
+`comment`, `time`. A file does not say which scale an item has, so the range is checked when a
+rating is matched with its judged item (`seabench agreement`), and an error names the rating's
+file and row (`where`). Several lines for the same (task, sample_id, model, rater) mean the rater
+changed their mind: the last one counts.
 """
 
 from __future__ import annotations
@@ -26,10 +29,11 @@ class HumanRating(BaseModel):
     sample_id: str = Field(min_length=1)
     model: str = Field(min_length=1)
     rater: str = Field(min_length=1)
-    score: int = Field(ge=1, le=5, strict=False)
+    score: int = Field(strict=False)
     language: str | None = None
     comment: str = ""
     time: str | None = None
+    where: str = Field(default="", exclude=True)  # file:row it was read from, for error messages; never written
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -39,20 +43,22 @@ class HumanRating(BaseModel):
 def _parse(raw: dict[str, object], where: str) -> HumanRating:
     cleaned = {k: v for k, v in raw.items() if v not in (None, "")}
     score = cleaned.get("score")
+    if isinstance(score, bool):
+        raise ValueError(f"{where}: score {score!r} is not a number")
     if isinstance(score, str):
         try:
             as_float = float(score)
         except ValueError:
             raise ValueError(f"{where}: score {score!r} is not a number") from None
         if not as_float.is_integer():
-            raise ValueError(f"{where}: score {score!r} is not an integer 1-5")
+            raise ValueError(f"{where}: score {score!r} is not an integer")
         cleaned["score"] = int(as_float)
     elif isinstance(score, float):
         if not score.is_integer():
-            raise ValueError(f"{where}: score {score!r} is not an integer 1-5")
+            raise ValueError(f"{where}: score {score!r} is not an integer")
         cleaned["score"] = int(score)
     try:
-        return HumanRating.model_validate(cleaned)
+        return HumanRating.model_validate({**cleaned, "where": where})
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "row"

@@ -2,7 +2,7 @@
 
 Judgement files are what its `gen_judgements.py` writes: `judgements/<judge>_eval_<model>.json`, a
 JSON list with one object per question (language, task, idx, query, reference, the model's answer,
-the judge's text `eval` and its parsed `rating`, null when none was found). Human ratings in the same
+the judge's text `eval` and its parsed `rating`, null when none was found; its rules are 1-5). Human ratings in the same
 layout are read too: a JSON list of objects with language, task, idx and `rating` (or `score`), one
 file per rater and model named `<rater>_eval_<model>.json` (the names may instead be given per item
 as `rater` and `model`), or a folder of such files. Either kind of file may be passed as a folder.
@@ -22,6 +22,7 @@ from seabench.leaderboard.agreement_report import JudgedItem, JudgedRun
 from seabench.leaderboard.ratings import HumanRating, read_ratings
 
 TASK = "seabench-audio/test"
+SBA_SCALE = (1, 5)  # every rule in its rules.json runs from Rating 1 to Rating 5
 MARK = "_eval_"
 KEYS = ("language", "task", "idx")
 
@@ -68,7 +69,7 @@ def read_sba_judgements(path: Path) -> list[JudgedRun]:
     for file in _files(Path(path)):
         judge, _, model = file.stem.partition(MARK)
         items = {(TASK, sample_id(d)): JudgedItem(_rating(d.get("rating")), str(d["language"]),
-                                                   str(d["task"]).split("_")[0]) for d in _items(file)}
+                                                   str(d["task"]).split("_")[0], SBA_SCALE) for d in _items(file)}
         runs.append(JudgedRun(run_id=file.stem, model=model, source=str(file), judge=judge,
                               rubrics="SeaBench-Audio rules.json (its text is in each item's judgement_prompt)",
                               items=items))
@@ -78,7 +79,8 @@ def read_sba_judgements(path: Path) -> list[JudgedRun]:
 
 
 def read_sba_ratings(path: Path) -> list[HumanRating]:
-    """Human ratings in SeaBench-Audio's layout; items without a rating are left out."""
+    """Human ratings in SeaBench-Audio's layout; items without a rating are left out. Each rating's range is
+    checked against its matched item's scale (`agreement_report.match`), which names the file and item."""
     ratings = []
     for file in _files(Path(path)):
         rater, _, model = file.stem.partition(MARK)
@@ -86,11 +88,11 @@ def read_sba_ratings(path: Path) -> list[HumanRating]:
             score = _rating(d.get("rating", d.get("score")))
             if score is None:
                 continue
-            if not float(score).is_integer() or not 1 <= score <= 5:
-                raise ValueError(f"{file}: item {n}: rating {score:g} is not an integer 1-5")
+            if not float(score).is_integer():
+                raise ValueError(f"{file}: item {n}: rating {score:g} is not an integer")
             ratings.append(HumanRating(task=TASK, sample_id=sample_id(d), model=str(d.get("model") or model),
                                        rater=str(d.get("rater") or rater or file.stem), score=int(score),
-                                       language=str(d["language"])))
+                                       language=str(d["language"]), where=f"{file}: item {n}"))
     return ratings
 
 

@@ -46,14 +46,17 @@
     if (!it) { view.replaceChildren(h('p', null, 'Nothing to rate in this run.')); return; }
     const status = h('span', {class: 'status', id: 'status'});
     const comment = h('textarea', {id: 'comment', rows: 2, cols: 60, maxlength: 2000, placeholder: 'optional comment'});
-    const buttons = [1, 2, 3, 4, 5].map((s) => h('button', {type: 'button', 'data-score': s, class: rated[it.index] === s ? 'chosen' : '',
+    const [low, high] = it.scale;  // the item's rubric scale: 1-5, 0-5, 0/1 ...
+    const scores = Array.from({length: high - low + 1}, (_, k) => low + k);
+    const buttons = scores.map((s) => h('button', {type: 'button', 'data-score': s, class: rated[it.index] === s ? 'chosen' : '',
       onclick: () => rate(s, status, comment)}, String(s)));
     const nodes = [h('h3', null, it.task + ' · ' + it.sample_id + ' (' + it.language + ')')];
     for (const src of it.audio) nodes.push(h('audio', {controls: 'controls', preload: 'metadata', src: src}));
     nodes.push(...textBlock('Question', it.prompt, 'prompt'), ...textBlock('Reference', it.reference, 'reference'));
     if (it.choices.length) nodes.push(...textBlock('Choices', it.choices.join('\n'), 'choices'));
     nodes.push(...textBlock('Answer', it.answer, 'answer'), ...textBlock('Rubric', it.rubric, 'rubric'));
-    nodes.push(h('div', {class: 'label'}, 'Your score'), h('div', {class: 'rating'}, buttons.concat([status])), h('div', null, comment));
+    nodes.push(h('div', {class: 'label', id: 'scale'}, 'Your score (' + low + '–' + high + ')'),
+      h('div', {class: 'rating'}, buttons.concat([status])), h('div', null, comment));
     nodes.push(h('div', null, [
       h('button', {type: 'button', id: 'prev', onclick: () => show(current - 1)}, '← previous'), ' ',
       h('button', {type: 'button', id: 'next', onclick: () => show(current + 1)}, 'next →'), ' ',

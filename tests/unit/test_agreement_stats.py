@@ -9,8 +9,8 @@ from scipy import stats
 from sklearn.metrics import cohen_kappa_score
 
 from seabench.leaderboard.agreement import (
-    Items, alpha_from_counts, bootstrap_stats, contingency, kendall_tau_b, krippendorff_alpha, pairwise_agreement,
-    round_half_up, spearman, table_statistics,
+    Items, alpha_from_counts, bootstrap_stats, contingency, kendall_tau_b, krippendorff_alpha, labels_of,
+    pairwise_agreement, round_half_up, spearman, table_statistics,
 )
 
 NAN = np.nan
@@ -141,3 +141,73 @@ def test_bootstrap_over_questions_is_seeded_and_brackets_the_estimate() -> None:
     assert first["pairwise_agreement_without_ties"].value == pytest.approx(without)
     means = [(judge[i::3].mean(), human[i::3].mean()) for i in range(3)]
     assert first["system_spearman"].value == pytest.approx(stats.spearmanr(*zip(*means))[0])
+
+
+# ---------------------------------------------------------------- other rubric scales: AudioBench's 0-5 and 0/1
+
+
+def _ratings_on(labels: tuple[int, ...], seed: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    human = rng.integers(labels[0], labels[-1] + 1, n)
+    judge = np.clip(human + rng.integers(-1, 2, n) * (rng.random(n) < 0.4), labels[0], labels[-1])
+    return judge, human
+
+
+@pytest.mark.parametrize("scale", [(0, 5), (0, 1)])
+@pytest.mark.parametrize("seed", range(4))
+def test_other_scales_equal_scipy_sklearn_krippendorff(scale: tuple[int, int], seed: int) -> None:
+    labels = labels_of(scale)
+    judge, human = _ratings_on(labels, seed, n=[150, 23, 7, 60][seed])
+    table = contingency(judge, human, labels)
+    assert table.shape == (len(labels), len(labels))  # a 0/1 scale is a 2x2 table
+    ours = table_statistics(table, labels)
+    assert ours["pearson"] == pytest.approx(stats.pearsonr(judge, human)[0], abs=1e-12)
+    assert ours["spearman"] == pytest.approx(stats.spearmanr(judge, human)[0], abs=1e-12)
+    assert ours["kendall_tau_b"] == pytest.approx(stats.kendalltau(judge, human, variant="b")[0], abs=1e-12)
+    assert ours["quadratic_kappa"] == pytest.approx(
+        cohen_kappa_score(judge, human, weights="quadratic", labels=list(labels)), abs=1e-12)
+    alpha = krippendorff.alpha(reliability_data=np.vstack([judge, human]).astype(float), level_of_measurement="ordinal",
+                               value_domain=list(labels))
+    assert ours["krippendorff_alpha_ordinal"] == pytest.approx(alpha, abs=1e-12)
+    assert ours["exact_agreement"] == pytest.approx(np.mean(judge == human))
+    if len(labels) > 2:
+        assert ours["within_one_agreement"] == pytest.approx(np.mean(np.abs(judge - human) <= 1))
+    else:  # every pair of 0/1 scores is within 1: not reported
+        assert ours["within_one_agreement"] is None
+        assert ours["quadratic_kappa"] == pytest.approx(cohen_kappa_score(judge, human), abs=1e-12)  # = plain kappa
+        assert ours["krippendorff_alpha_ordinal"] == pytest.approx(krippendorff.alpha(
+            reliability_data=np.vstack([judge, human]).astype(float), level_of_measurement="nominal"), abs=1e-12)
+
+
+def test_zero_to_five_kappa_uses_the_full_zero_to_five_weights() -> None:
+    judge, human = np.array([0, 1, 5, 1, 0]), np.array([0, 1, 1, 5, 0])  # 2, 3 and 4 unused
+    ref = cohen_kappa_score(judge, human, weights="quadratic", labels=[0, 1, 2, 3, 4, 5])
+    assert table_statistics(contingency(judge, human, labels_of((0, 5))), labels_of((0, 5)))["quadratic_kappa"] == pytest.approx(ref)
+
+
+@pytest.mark.parametrize("scale", [(0, 5), (0, 1)])
+def test_bootstrap_items_on_other_scales(scale: tuple[int, int]) -> None:
+    labels = labels_of(scale)
+    judge, human = _ratings_on(labels, 4, 90)
+    items = Items(judge, human, [f"q{i // 3}" for i in range(90)], [f"m{i % 3}" for i in range(90)], labels)
+    result = bootstrap_stats(items.n_questions, items.statistics, n_boot=100, seed=2)
+    assert result["pearson"].value == pytest.approx(stats.pearsonr(judge, human)[0])
+    assert result["quadratic_kappa"].value == pytest.approx(
+        cohen_kappa_score(judge, human, weights="quadratic", labels=list(labels)))
+    assert result["exact_agreement"].ci_low <= result["exact_agreement"].value <= result["exact_agreement"].ci_high
+    assert (result["within_one_agreement"].value is None) == (len(labels) == 2)
+    pairs = np.array([(3 * q + a, 3 * q + b) for q in range(30) for a, b in ((0, 1), (0, 2), (1, 2))])
+    with_ties, without, _, _ = pairwise_agreement(judge, human, pairs)
+    assert result["pairwise_agreement_with_ties"].value == pytest.approx(with_ties)
+    assert result["pairwise_agreement_without_ties"].value == pytest.approx(without)
+    means = [(judge[i::3].mean(), human[i::3].mean()) for i in range(3)]
+    assert result["system_spearman"].value == pytest.approx(stats.spearmanr(*zip(*means))[0])
+
+
+def test_items_refuse_scores_off_their_scale() -> None:
+    with pytest.raises(ValueError, match="outside 0-1"):
+        Items([0, 1, 2], [0, 1, 1], ["q0", "q1", "q2"], ["m", "m", "m"], labels_of((0, 1)))
+    with pytest.raises(ValueError, match="outside 1-5"):
+        Items([0, 1], [1, 1], ["q0", "q1"], ["m", "m"])  # a 0 never lands in a 1-5 table
+    with pytest.raises(ValueError, match="two or more"):
+        labels_of((1, 1))
