@@ -166,7 +166,7 @@ class LoadedRun:
         out = {}
         with open(samples, "rb") as fh:
             for sid, row in zip(wanted, rows.rows_of(wanted), strict=True):
-                start, end = rows.spans[row]
+                start, end = rows.span(row)
                 fh.seek(start)
                 out[sid] = parse_record(samples, fh.read(end - start), start)
         return out

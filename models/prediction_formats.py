@@ -16,7 +16,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ AUDIOBENCH_SCORE_KEYS = frozenset({"wer", "sample_wer", "bleu", "meteor", "acc",
                                    "task_scores", "judge_score"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Prediction:
     """One stored answer and what can identify its sample."""
 
@@ -54,9 +55,11 @@ class _Skip(Exception):
     """A row that cannot be used; its message is reported with the file and row."""
 
 
-def read_predictions(path: Path, column: str | None = None) -> PredictionFile:
-    """Read `path` in whichever supported layout its content has."""
-    raw = path.read_bytes()
+def read_predictions(path: Path, column: str | None = None, raw: bytes | None = None) -> PredictionFile:
+    """Read `path` (whose bytes are `raw`, when already read) in whichever supported layout its content has."""
+    raw = path.read_bytes() if raw is None else raw
+    if _jsonl_head(raw):
+        return _read_jsonl(path, raw, column)
     text = raw.decode("utf-8", errors="replace").lstrip("\ufeff")
     head = text.lstrip()[:1]
     if head == "[" or (head == "{" and "\n{" not in text.strip()):
@@ -76,6 +79,16 @@ def read_predictions(path: Path, column: str | None = None) -> PredictionFile:
     return _read_csv(path, text, column)
 
 
+def _jsonl_head(raw: bytes) -> bool:
+    """True when the bytes are what `read_predictions` reads as JSON lines (a "{" first, and a line
+    starting with "{" after it), decided without decoding the whole file when its start is ASCII."""
+    body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+    start = len(body) - len(body.lstrip())
+    if start < len(body) and body[start] >= 0x80:
+        return False  # a non-ASCII start: leave it to the decoded text
+    return body[start:start + 1] == b"{" and b"\n{" in body.strip()
+
+
 def _audiobench_scores(path: Path, data: dict[str, Any]) -> bool:
     if {"id", "doc_id", "sample_id"} & data.keys():
         return False
@@ -84,9 +97,22 @@ def _audiobench_scores(path: Path, data: dict[str, Any]) -> bool:
 
 
 # -- JSON lines ----------------------------------------------------------------------------------
-def _json_rows(path: Path, raw: bytes, problems: list[str]) -> list[tuple[int, dict[str, Any]]]:
-    rows = []
-    for n, line in enumerate(raw.splitlines(), 1):
+def _lines(raw: bytes) -> Iterator[bytes]:
+    """`raw.splitlines()`, one line at a time (no list of every line of a large file)."""
+    if b"\r" in raw:
+        yield from raw.splitlines()
+        return
+    start = 0
+    while start < len(raw):
+        end = raw.find(b"\n", start)
+        if end < 0:
+            end = len(raw)
+        yield raw[start:end]
+        start = end + 1
+
+
+def _json_rows(path: Path, raw: bytes, problems: list[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    for n, line in enumerate(_lines(raw), 1):
         if not line.strip():
             continue
         try:
@@ -97,8 +123,7 @@ def _json_rows(path: Path, raw: bytes, problems: list[str]) -> list[tuple[int, d
         if not isinstance(row, dict):
             problems.append(f"{path}:{n}: skipped, a row must be a JSON object")
             continue
-        rows.append((n, row))
-    return rows
+        yield n, row
 
 
 def _jsonl_format(row: dict[str, Any]) -> str:
@@ -110,21 +135,32 @@ def _jsonl_format(row: dict[str, Any]) -> str:
 
 
 def _read_jsonl(path: Path, raw: bytes, column: str | None) -> PredictionFile:
+    """Rows are read one at a time into compact Predictions (task names shared, not repeated)."""
     problems: list[str] = []
-    rows = _json_rows(path, raw, problems)
-    fmt = _jsonl_format(rows[0][1]) if rows else "plain"
-    read = {"seabench": _from_seabench, "lm-eval": _from_log_samples, "lmms-eval": _from_log_samples,
-            "plain": lambda n, row: _from_plain(n, row, column)}[fmt]
+    fmt = "plain"
+    read: Any = None
     out = []
-    for n, row in rows:
+    filters: list[tuple[int, Any]] = []  # lm-eval: each row's filter
+    tasks: dict[str, str] = {}
+    for n, row in _json_rows(path, raw, problems):
+        if read is None:
+            fmt = _jsonl_format(row)
+            read = {"seabench": _from_seabench, "lm-eval": _from_log_samples, "lmms-eval": _from_log_samples,
+                    "plain": lambda n, row: _from_plain(n, row, column)}[fmt]
+        if fmt == "lm-eval":
+            filters.append((n, row.get("filter")))
         try:
             if fmt != "plain" and _jsonl_format(row) != fmt:
                 raise _Skip(f"not a {fmt} row like the first one")
-            out.append(read(n, row))
+            found = read(n, row)
         except _Skip as why:
             problems.append(f"{path}:{n}: skipped, {why}")
+            continue
+        if found.task is not None and found.task is not tasks.setdefault(found.task, found.task):
+            found = replace(found, task=tasks[found.task])
+        out.append(found)
     if fmt == "lm-eval":
-        out = _one_per_filter(path, rows, out)
+        out = _one_per_filter(filters, out)
     return PredictionFile(fmt, out, problems)
 
 
@@ -185,14 +221,13 @@ def _from_log_samples(n: int, row: dict[str, Any]) -> Prediction:
                       reference=target if isinstance(target, str) else None)
 
 
-def _one_per_filter(path: Path, rows: list[tuple[int, dict[str, Any]]], preds: list[Prediction]) -> list[Prediction]:
+def _one_per_filter(filters: list[tuple[int, Any]], preds: list[Prediction]) -> list[Prediction]:
     """lm-eval writes one line per doc and filter; the raw generation is the same on each, so the
-    first filter's lines are kept."""
-    filters = {row.get("filter") for _, row in rows}
-    if len(filters) <= 1:
+    first filter's lines are kept (`filters`: each row's number and filter)."""
+    if len({name for _, name in filters}) <= 1:
         return preds
-    first = next(row.get("filter") for _, row in rows)
-    keep = {n for n, row in rows if row.get("filter") == first}
+    first = filters[0][1]
+    keep = {n for n, name in filters if name == first}
     return [p for p in preds if p.row in keep]
 
 

@@ -79,7 +79,10 @@ class PredictionsAdapter(ModelAdapter):
         self.path = path
         self.id = f"predictions:{path}"
         self.needs_audio = check_audio
-        loaded = read_predictions(path, column)
+        raw = path.read_bytes()
+        self._digest = hashlib.sha256(raw).hexdigest()
+        loaded = read_predictions(path, column, raw)
+        del raw
         if not loaded.predictions:
             why = loaded.problems[0] if loaded.problems else "no rows"
             raise UserError(f"no predictions could be read from {path} ({why}); see docs/PREDICTIONS.md for the "
@@ -92,32 +95,36 @@ class PredictionsAdapter(ModelAdapter):
             loaded.predictions = [replace(p, sample_id=None) for p in loaded.predictions]
         self.by_id = _by_id(path, loaded)
         self.rows = list(self.by_id.values()) if loaded.format == "seabench" else loaded.predictions
-        self.answers: dict[Key, Prediction] = {}
+        self.n_rows = len(self.rows)
+        self.answers: dict[Key, Prediction] = {}  # matched by position (answers by id are looked up in by_id)
         self._unselected: set[int] = set()  # rows of samples that --limit/--shard left out of this run
-        self._digest = hashlib.sha256(path.read_bytes()).hexdigest()
 
     def info(self) -> ModelInfo:
         return ModelInfo(id=self.id, provider="predictions", snapshot=f"sha256:{self._digest}",
-                         details={"rows": len(self.rows), "format": self.format})
+                         details={"rows": self.n_rows, "format": self.format})
+
+    def _found(self, task: str, sample_id: str) -> Prediction | None:
+        return self.answers.get((task, sample_id)) or self.by_id.get((task, sample_id)) or \
+            self.by_id.get((None, sample_id))
 
     def prepare(self, planned: dict[str, list[str]]) -> None:
         """Match every planned sample to an answer: by id first; rows that only carry a position (or
         whose ids match nothing) by their position in the task's data."""
-        answers: dict[Key, Prediction] = {}
+        by_id: dict[Key, int] = {}  # row of each sample matched by id
         for task, ids in planned.items():
             for sid in ids:
                 found = self.by_id.get((task, sid)) or self.by_id.get((None, sid))
                 if found is not None:
-                    answers[(task, sid)] = found
-        by_position = [p for p in self.rows if p.position is not None and (p.sample_id is None or not answers)]
-        if by_position:
-            answers.update(self._match_positions(planned, by_position))
-        self.answers = answers
-        used = {p.row for p in answers.values()} | self._unselected
+                    by_id[(task, sid)] = found.row
+        by_position = [p for p in self.rows if p.position is not None and (p.sample_id is None or not by_id)]
+        self.answers = self._match_positions(planned, by_position) if by_position else {}
+        used = {row for key, row in by_id.items() if key not in self.answers}
+        used |= {p.row for p in self.answers.values()} | self._unselected
+        del by_id
         extra = sorted(_label(p) for p in self.rows if p.row not in used)
         if extra:
             self.warnings.append(f"{len(extra)} prediction ids match no sample: {_shown(extra)}")
-        missing = [f"{t}/{i}" for t, ids in planned.items() for i in ids if (t, i) not in answers]
+        missing = [f"{t}/{i}" for t, ids in planned.items() for i in ids if self._found(t, i) is None]
         if missing:
             self.warnings.append(f"{len(missing)} samples have no prediction in {self.path.name} "
                                  f"(error missing_prediction): {_shown(missing)}")
@@ -163,14 +170,17 @@ class PredictionsAdapter(ModelAdapter):
     def generate(self, batch: list[ModelInput], config: GenerationConfig) -> list[ModelOutput]:
         outs = []
         for inp in batch:
-            key = (inp.task, inp.sample_id)
-            found = self.answers.get(key) or self.by_id.get(key) or self.by_id.get((None, inp.sample_id))
+            found = self._found(inp.task, inp.sample_id)
             if found is not None and found.text is not None:
                 outs.append(ModelOutput(text=found.text))
             else:
                 why = found.failed if found is not None else f"no prediction for sample {inp.sample_id!r} in {self.path.name}"
                 outs.append(ModelOutput(error=why, error_code=ErrorCode.MISSING_PREDICTION))
         return outs
+
+    def close(self) -> None:
+        """The answers are not needed once generation is over: aggregation should not hold them too."""
+        self.by_id, self.rows, self.answers = {}, [], {}
 
 
 def create(spec: str, options: dict[str, Any]) -> PredictionsAdapter:

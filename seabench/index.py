@@ -309,14 +309,21 @@ class TaskColumns:
     metadata: dict[str, list[str | None]] = field(default_factory=dict)
     n_choices: array[int] = field(default_factory=lambda: array("i"))
     verdicts: list[dict[str, Any] | None] = field(default_factory=list)
-    spans: list[tuple[int, int]] = field(default_factory=list)  # (start, end) of the record's line
-    positions: list[tuple[int, int]] = field(default_factory=list)  # (end, crc) of that line, for digests
+    # two numbers a row, flat (no tuple objects): (start, end) of the record's line, and (end, crc) of that
+    # line, for digests
+    spans: array[int] = field(default_factory=lambda: array("q"))
+    positions: array[int] = field(default_factory=lambda: array("q"))
     _scorers: dict[str, ColumnsBuilder] = field(default_factory=dict)
     _built: dict[str, ScoreColumns] = field(default_factory=dict)
     _rows: dict[str, int] = field(default_factory=dict)
+    _strings: dict[str, str] = field(default_factory=dict)  # one object per distinct language or error code
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def span(self, row: int) -> tuple[int, int]:
+        """(start, end) of the row's record line in samples.jsonl."""
+        return self.spans[2 * row], self.spans[2 * row + 1]
 
     def add(self, entry: dict[str, Any]) -> None:
         self._built.clear()
@@ -329,20 +336,21 @@ class TaskColumns:
             self.languages.append("und")
             self.n_choices.append(0)
             self.verdicts.append(None)
-            self.spans.append((0, 0))
-            self.positions.append((0, 0))
+            self.spans.extend((0, 0))
+            self.positions.extend((0, 0))
             for column in self.metadata.values():
                 column.append(None)
         else:
             for builder in self._scorers.values():
                 builder.clear(row)
-        self.errors[row] = entry.get("e")
-        self.languages[row] = entry.get("l", "und")
+        error, language = entry.get("e"), entry.get("l", "und")
+        self.errors[row] = None if error is None else self._strings.setdefault(error, error)
+        self.languages[row] = self._strings.setdefault(language, language)
         self.n_choices[row] = entry.get("k", 0)
         self.verdicts[row] = entry.get("v")
         end = entry.get("o", 0)
-        self.spans[row] = (end - entry.get("n", 0), end)
-        self.positions[row] = (end, entry.get("c", 0))
+        self.spans[2 * row], self.spans[2 * row + 1] = end - entry.get("n", 0), end
+        self.positions[2 * row], self.positions[2 * row + 1] = end, entry.get("c", 0)
         meta = entry.get("m") or {}
         for key in meta.keys() - self.metadata.keys():
             self.metadata[key] = [None] * len(self.ids)
@@ -370,8 +378,9 @@ class TaskColumns:
                           languages=[self.languages[r] for r in keep],
                           metadata={k: [v[r] for r in keep] for k, v in self.metadata.items()},
                           n_choices=array("i", [self.n_choices[r] for r in keep]),
-                          verdicts=[self.verdicts[r] for r in keep], spans=[self.spans[r] for r in keep],
-                          positions=[self.positions[r] for r in keep])
+                          verdicts=[self.verdicts[r] for r in keep],
+                          spans=array("q", [x for r in keep for x in self.spans[2 * r:2 * r + 2]]),
+                          positions=array("q", [x for r in keep for x in self.positions[2 * r:2 * r + 2]]))
         rows = np.asarray(keep, dtype=np.int64)
         for name in self.scorer_names:
             built = self.scorer(name).take(rows)
@@ -415,7 +424,7 @@ class TaskColumns:
 
     def digest(self) -> str:
         """Identifies these rows' latest records (their positions and the CRC of the file up to them)."""
-        return f"{zlib.crc32(array('q', [x for pos in self.positions for x in pos]).tobytes()):08x}:{len(self)}"
+        return f"{zlib.crc32(self.positions.tobytes()):08x}:{len(self)}"
 
     @classmethod
     def from_records(cls, records: Iterable[SampleRecord]) -> TaskColumns:

@@ -9,6 +9,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -26,6 +27,7 @@ from seabench.progress import RunProgress
 from seabench.index import RETRYABLE, Covered, TaskColumns, open_index
 from seabench.records import RESULTS_FILE, SAMPLES_FILE, SampleWriter, atomic_write_text, iter_latest, rewrite_latest
 from seabench.registry import Registry, registry
+from seabench.samples import SampleTable, task_hashes
 from seabench.rundir import RunIdentity, TaskIdentity, new_run_id, read_identity, reconcile, run_lock, write_identity
 from seabench.secrets import redact
 from seabench.selection import Shard
@@ -113,7 +115,7 @@ class Batch:
     started: float = 0.0
 
 
-def _task_hashes(task: Task, samples: list[Sample]) -> tuple[str, str, str]:
+def _task_hashes(task: Task, samples: SampleTable) -> tuple[str, str, str]:
     """Hashes of the samples' data, their rendered prompts and their ids (in order)."""
     data, prompts, ids = hashlib.sha256(), hashlib.sha256(), hashlib.sha256()
     for s in samples:
@@ -194,29 +196,42 @@ class Runner:
         )
 
     # -- generation ------------------------------------------------------------------------
-    def _batches(self, work: list[tuple[Task, list[Sample]]]) -> Iterator[Batch]:
-        """Batches of `executor.batch_size` samples; consecutive tasks that share generation settings
-        fill batches together (`work` is grouped by settings). The next batch's audio is decoded in a
-        worker thread while the model runs on the current one."""
+    def _batch_items(self, work: list[tuple[Task, SampleTable]]) -> Iterator[list[tuple[Task, Sample]]]:
+        """The samples of each batch, made from their tables as the batches are reached: at most
+        `executor.batch_size`, and consecutive tasks that share generation settings fill batches
+        together (`work` is grouped by settings)."""
         size = self.executor.batch_size
-        chunks: list[list[tuple[Task, Sample]]] = []
+        items: list[tuple[Task, Sample]] = []
         key = None
         for task, todo in work:
             settings = self.generation(task)
-            if key != settings or not chunks:
-                key = settings
-                chunks.append([])
-            chunks[-1].extend((task, s) for s in todo)
-        batches = [chunk[i:i + size] for chunk in chunks for i in range(0, len(chunk), size)]
+            if key != settings and items:
+                yield items
+                items = []
+            key = settings
+            for sample in todo:
+                items.append((task, sample))
+                if len(items) == size:
+                    yield items
+                    items = []
+        if items:
+            yield items
+
+    def _batches(self, work: list[tuple[Task, SampleTable]]) -> Iterator[Batch]:
+        """Batches ready for the model; the next batch's audio is decoded in a worker thread while the
+        model runs on the current one."""
 
         def prepare(items: list[tuple[Task, Sample]]) -> Batch:
             return Batch([(task, self._prepare(task, s)) for task, s in items], self.generation(items[0][0]))
 
         with ThreadPoolExecutor(max_workers=1) as pool:
+            upcoming = self._batch_items(work)
+            items = next(upcoming, None)
             pending: Future[Batch] | None = None
-            for idx, items in enumerate(batches):
+            while items is not None:
                 current = pending.result() if pending else prepare(items)
-                pending = pool.submit(prepare, batches[idx + 1]) if idx + 1 < len(batches) else None
+                items = next(upcoming, None)
+                pending = pool.submit(prepare, items) if items is not None else None
                 yield current
 
     def _jobs(self, batches: Iterable[Batch], sent: deque[Batch]) -> Iterator[Job]:
@@ -274,7 +289,7 @@ class Runner:
             raise ModelKeepsFailing(f"model {redact(self.config.model)} failed on {self.failures_in_a_row} samples "
                                     f"in a row; last error: {self.last_failure}")
 
-    def _generate_all(self, work: list[tuple[Task, list[Sample]]], writer: SampleWriter, progress: RunProgress,
+    def _generate_all(self, work: list[tuple[Task, SampleTable]], writer: SampleWriter, progress: RunProgress,
                       opened: Callable[[str], None]) -> None:
         sent: deque[Batch] = deque()
         for fresh in self.executor.run(self._jobs(self._batches(work), sent)):
@@ -292,22 +307,22 @@ class Runner:
         with run_lock(self.out):
             return self._run_locked()
 
-    def _plan(self) -> tuple[list[tuple[Task, list[Sample]]], RunIdentity, dict[str, list[str]]]:
+    def _plan(self) -> tuple[list[tuple[Task, SampleTable]], RunIdentity, dict[str, list[str]]]:
         """Every task's samples after --limit, the run's identity (from those, before --shard), and the
         samples of this shard. Also: which ids --limit chose, for the manifest."""
         tasks: dict[str, TaskIdentity] = {}
-        plan: list[tuple[Task, list[Sample]]] = []
+        plan: list[tuple[Task, SampleTable]] = []
         chosen: dict[str, list[str]] = {}
         shard = self.config.shard
         for task in self.tasks:
             samples = task.samples(self.config.limit, self.config.seed)
-            data, prompts, ids = _task_hashes(task, samples)
+            data, prompts, ids = task_hashes(task, samples, self.config.limit, self.config.seed, _task_hashes)
             tasks[task.name] = TaskIdentity(version=task.version, generation=self.generation(task).model_dump(mode="json"),
                                             prompt_hash=prompts, dataset_hash=data, samples_hash=ids, n=len(samples),
                                             limit=self.config.limit)
             if self.config.limit is not None:
-                chosen[task.name] = [s.id for s in samples]
-            plan.append((task, [s for s in samples if shard.holds(task.name, s.id)] if shard else samples))
+                chosen[task.name] = list(samples.ids)
+            plan.append((task, samples.where(partial(shard.holds, task.name)) if shard else samples))
         identity = RunIdentity(run_id=self.run_id, created_at=now(), model=redact(self.config.model),
                                snapshot=self.info.snapshot,
                                options=self.answer_options, seed=self.config.seed,
@@ -327,15 +342,15 @@ class Runner:
         # package versions and git state take tens of ms: gather them while the model works
         background = ThreadPoolExecutor(max_workers=1)
         manifest_job = background.submit(build_manifest, self.config.public(), self.config.seed, self.batch_size)
-        self.adapter.prepare({t.name: [s.id for s in samples] for t, samples in plan})
+        self.adapter.prepare({t.name: list(samples.ids) for t, samples in plan})
         writer = SampleWriter(samples_path)
         progress = RunProgress(quiet=self.config.quiet)
         interrupted = False
         failing: ModelKeepsFailing | None = None
         try:
             with progress:
-                work = by_settings([(task, [s for s in samples if s.id not in done.get(task.name, ())])
-                                    for task, samples in plan], self.generation)
+                work = by_settings([(task, samples.without(done.get(task.name, set()))) for task, samples in plan],
+                                   self.generation)
                 totals = {task.name: len(samples) for task, samples in plan}
                 started: set[str] = set()
 
@@ -386,7 +401,7 @@ class Runner:
             raise Interrupted(result, done_now, total)
         return result
 
-    def _judge(self, plan: list[tuple[Task, list[Sample]]], progress: RunProgress) -> None:
+    def _judge(self, plan: list[tuple[Task, SampleTable]], progress: RunProgress) -> None:
         judged = {t.name: t for t, _ in plan if t.rubric}
         if not judged:
             return
@@ -398,7 +413,7 @@ class Runner:
         judge_stored_records(self.out, judged, spec, self.registry, progress, n_samples=self.config.judge_samples,
                              options=self.config.judge_options)
 
-    def _done(self, plan: list[tuple[Task, list[Sample]]], path: Path, previous: RunResult | None,
+    def _done(self, plan: list[tuple[Task, SampleTable]], path: Path, previous: RunResult | None,
               inputs: dict[str, str]) -> dict[str, set[str]]:
         """Sample ids of each task with a final record (a transient failure is retried). When
         samples.jsonl is what the previous results were computed from and they say every planned
@@ -409,20 +424,20 @@ class Runner:
                         if r.inputs_digest == inputs.get(name) and not RETRYABLE & set(r.counts.errors)
                         and r.counts.completed == r.counts.n}
             if all(task.name in finished for task, _ in plan):
-                return {task.name: {s.id for s in samples} for task, samples in plan}
+                return {task.name: set(samples.ids) for task, samples in plan}
         columns = read_columns(path, exclusive=True)[1]
-        return {task.name: columns[task.name].done() & {s.id for s in samples} if task.name in columns else set()
+        return {task.name: columns[task.name].done() & set(samples.ids) if task.name in columns else set()
                 for task, samples in plan}
 
-    def _columns(self, path: Path, plan: list[tuple[Task, list[Sample]]]) -> tuple[dict[str, TaskColumns], bool]:
+    def _columns(self, path: Path, plan: list[tuple[Task, SampleTable]]) -> tuple[dict[str, TaskColumns], bool]:
         """Columns of the planned samples, and whether samples.jsonl holds superseded lines."""
         _, columns, lines = read_columns(path, exclusive=True)
         superseded = lines != sum(len(rows) for rows in columns.values())
-        planned = {task.name: columns[task.name].subset({s.id for s in samples}) for task, samples in plan
+        planned = {task.name: columns[task.name].subset(set(samples.ids)) for task, samples in plan
                    if task.name in columns}
         return planned, superseded
 
-    def _aggregate(self, plan: list[tuple[Task, list[Sample]]], manifest: Any, previous: RunResult | None,
+    def _aggregate(self, plan: list[tuple[Task, SampleTable]], manifest: Any, previous: RunResult | None,
                    inputs: dict[str, str]) -> tuple[dict[str, TaskResult], Covered]:
         """Each planned task's result, reused when neither its inputs nor its rows changed."""
         path = self.out / SAMPLES_FILE
@@ -449,7 +464,7 @@ class Runner:
             results[task.name] = result
         return results, covered
 
-    def finalize(self, plan: list[tuple[Task, list[Sample]]], manifest: Any, previous: RunResult | None = None,
+    def finalize(self, plan: list[tuple[Task, SampleTable]], manifest: Any, previous: RunResult | None = None,
                  inputs: dict[str, str] | None = None) -> RunResult:
         task_results, covered = self._aggregate(plan, manifest, previous, inputs or {})
         attach_judging(self.out, task_results)
@@ -468,10 +483,10 @@ class Runner:
         return result
 
 
-def by_settings(work: list[tuple[Task, list[Sample]]], settings: Callable[[Task], GenerationConfig]
-                ) -> list[tuple[Task, list[Sample]]]:
+def by_settings(work: list[tuple[Task, SampleTable]], settings: Callable[[Task], GenerationConfig]
+                ) -> list[tuple[Task, SampleTable]]:
     """Tasks grouped (stably) by their generation settings, so batches can span tasks."""
-    groups: dict[str, list[tuple[Task, list[Sample]]]] = {}
+    groups: dict[str, list[tuple[Task, SampleTable]]] = {}
     for task, todo in work:
         groups.setdefault(settings(task).model_dump_json(), []).append((task, todo))
     return [item for group in groups.values() for item in group]

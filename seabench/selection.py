@@ -12,13 +12,10 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from seabench.errors import UserError
-from seabench.types import Sample
-
-STRATA = ("language", "subset")
+from seabench.samples import SampleTable
 
 
 def _rank(seed: int, text: str) -> bytes:
@@ -44,20 +41,16 @@ def quota(limit: int | float, total: int) -> int:
     return min(total, limit)
 
 
-def stratum(sample: Sample) -> str:
-    return "\x00".join(str(sample.language if k == "language" else sample.metadata.get(k, "")) for k in STRATA)
-
-
-def select(samples: Sequence[Sample], limit: int | float | None, seed: int) -> list[Sample]:
+def select(samples: SampleTable, limit: int | float | None, seed: int) -> SampleTable:
     """A stratified, seeded subset of `samples` (all of them when there is no limit), in their original order."""
     if limit is None:
-        return list(samples)
+        return samples
     wanted = quota(limit, len(samples))
     if wanted >= len(samples):
-        return list(samples)
+        return samples
     groups: dict[str, list[int]] = defaultdict(list)
-    for i, s in enumerate(samples):
-        groups[stratum(s)].append(i)
+    for i, key in enumerate(samples.strata):
+        groups[key].append(i)
     shares = {key: wanted * len(members) / len(samples) for key, members in groups.items()}
     take = {key: math.floor(share) for key, share in shares.items()}
     # largest remainder; ties (and strata too small to get a whole share) broken by a seeded hash
@@ -66,9 +59,9 @@ def select(samples: Sequence[Sample], limit: int | float | None, seed: int) -> l
         take[key] += 1
     chosen: set[int] = set()
     for key, members in groups.items():
-        ranked = sorted(members, key=lambda i: _rank(seed, samples[i].id))
+        ranked = sorted(members, key=lambda i: _rank(seed, samples.ids[i]))
         chosen.update(ranked[: take[key]])
-    return [s for i, s in enumerate(samples) if i in chosen]
+    return samples.take(sorted(chosen))
 
 
 @dataclass(frozen=True)

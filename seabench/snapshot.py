@@ -10,7 +10,6 @@ another file is ignored and rebuilt: like the index, it is only ever a cache of 
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import tempfile
@@ -99,11 +98,13 @@ def _load(samples: Path, covered: Covered, index_end: int) -> tuple[dict[str, An
 
 
 def _task_from(meta: dict[str, Any], data: Any, key: str) -> TaskColumns:
-    columns = TaskColumns(ids=meta["ids"], errors=meta["errors"], languages=meta["languages"], metadata=meta["metadata"],
-                          verdicts=meta["verdicts"])
+    strings: dict[str, str] = {}  # one object per distinct language or error code, as TaskColumns.add keeps them
+    columns = TaskColumns(ids=meta["ids"], errors=[None if e is None else strings.setdefault(e, e) for e in meta["errors"]],
+                          languages=[strings.setdefault(lang, lang) for lang in meta["languages"]],
+                          metadata=meta["metadata"], verdicts=meta["verdicts"], _strings=strings)
     columns.n_choices = array("i", data[f"{key}.n_choices"].astype(np.int32).tobytes())
-    columns.spans = [tuple(x) for x in data[f"{key}.spans"].tolist()]
-    columns.positions = [tuple(x) for x in data[f"{key}.positions"].tolist()]
+    columns.spans = array("q", data[f"{key}.spans"].astype(np.int64).tobytes())
+    columns.positions = array("q", data[f"{key}.positions"].astype(np.int64).tobytes())
     for j, (name, scorer) in enumerate(meta["scorers"].items()):
         prefix = f"{key}.s{j}"
         columns.add_scorer(name, ColumnsBuilder.from_arrays(
@@ -121,8 +122,8 @@ def _save(samples: Path, covered: Covered, index_end: int, columns: dict[str, Ta
     for i, (name, rows) in enumerate(columns.items()):
         key = f"t{i}"
         arrays[f"{key}.n_choices"] = np.frombuffer(rows.n_choices, dtype=np.int32) if len(rows) else np.zeros(0, np.int32)
-        arrays[f"{key}.spans"] = np.array(rows.spans, dtype=np.int64).reshape(len(rows), 2)
-        arrays[f"{key}.positions"] = np.array(rows.positions, dtype=np.int64).reshape(len(rows), 2)
+        arrays[f"{key}.spans"] = np.asarray(rows.spans, dtype=np.int64).reshape(len(rows), 2)
+        arrays[f"{key}.positions"] = np.asarray(rows.positions, dtype=np.int64).reshape(len(rows), 2)
         scorers = {}
         for j, scorer_name in enumerate(rows.scorer_names):
             built = rows.scorer(scorer_name)
@@ -144,10 +145,8 @@ def _save(samples: Path, covered: Covered, index_end: int, columns: dict[str, Ta
     except OSError:
         return
     try:
-        buffer = io.BytesIO()
-        np.savez(buffer, **arrays)
         with os.fdopen(fd, "wb") as fh:
-            fh.write(buffer.getvalue())
+            np.savez(fh, **arrays)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except OSError:

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from seabench.types import Direction, GenerationConfig, MetricValue, Sample, Score
+
+if TYPE_CHECKING:
+    from seabench.samples import SampleTable
 
 
 @runtime_checkable
@@ -92,8 +95,10 @@ class Task:
                 return m
         raise KeyError(f"task {self.name} has no metric {name!r}")
 
-    def samples(self, limit: int | float | None = None, seed: int = 0) -> list[Sample]:
-        """All samples, or a seeded sample stratified by language and subset (`seabench.selection`)."""
+    def samples(self, limit: int | float | None = None, seed: int = 0) -> SampleTable:
+        """All samples, or a seeded sample stratified by language and subset (`seabench.selection`),
+        as a table whose Samples are made when used."""
+        from seabench.samples import SampleTable
         from seabench.selection import select
 
-        return select(list(self.load()), limit, seed)
+        return select(SampleTable.of(self.load()), limit, seed)

@@ -53,6 +53,6 @@ def tasks() -> list[Task]:
         build, extra = family
         data = read_manifest(path)
         samples = data.samples
-        found.append(build(f"mini/{path.stem}", lambda s=samples: s, {s.language for s in samples},
+        found.append(build(f"mini/{path.stem}", lambda s=samples: s, data.languages,
                            size=len(samples), version=VERSION, problems=tuple(data.problems), **extra))
     return found
