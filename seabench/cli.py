@@ -496,6 +496,8 @@ def reference_train(
     export_dtype: Annotated[str, typer.Option(help="Weights dtype of the exported checkpoint: float32 or float16.")] = "float32",
     encoder: Annotated[str, typer.Option(help="Audio encoder of a new model: whisper (log-mel) or wav2vec2 (waveform, XLS-R style).")] = "whisper",
     init: Annotated[Optional[Path], typer.Option(help="Start a new run from this checkpoint folder (fine-tune).")] = None,
+    answer_weighting: Annotated[str, typer.Option(help="token: every answer token counts the same; example: every answer does (one-word labels as much as transcripts).")] = "token",
+    gender_weight: Annotated[float, typer.Option(help="Weight of an auxiliary speaker-gender loss on the mean adapter output (0: off).")] = 0.0,
 ) -> None:
     """Train the tiny reference model on CPU or GPU, with checkpoints and resume."""
     try:
@@ -503,9 +505,10 @@ def reference_train(
     except ImportError as exc:
         raise UserError("training the reference model needs torch and transformers: "
                         "pip install 'seabench[reference]'") from exc
-    from seabench.models.reference.train import ALIGN_METHODS, PRESETS
+    from seabench.models.reference.train import ALIGN_METHODS, ANSWER_WEIGHTINGS, PRESETS
 
     for name, value, allowed in (("--align", align, ALIGN_METHODS), ("--preset", preset, tuple(PRESETS)),
+                                 ("--answer-weighting", answer_weighting, ANSWER_WEIGHTINGS),
                                  ("--export-dtype", export_dtype, ("float32", "float16", "bfloat16")),
                                  ("--encoder", encoder, ("whisper", "wav2vec2"))):
         if value not in allowed:
@@ -520,7 +523,7 @@ def reference_train(
                              preset=preset, device=device, save_every=save_every, max_minutes=max_minutes,
                              warmup=warmup, threads=threads, task_mix=task_mix, ctc_weight=ctc_weight,
                              align=align, align_weight=align_weight, export_dtype=export_dtype, encoder=encoder,
-                             init=init)
+                             init=init, answer_weighting=answer_weighting, gender_weight=gender_weight)
     out.print(f"Checkpoint: {folder}  (evaluate with: seabench run --model reference:{folder})")
 
 

@@ -153,6 +153,45 @@ def test_training_with_u_align_records_its_loss(train_dir: Path, tmp_path: Path)
     assert lalm.dtype == torch.float32
 
 
+def test_example_weighting_gives_every_answer_the_same_weight() -> None:
+    import torch
+
+    keep = torch.tensor([[False, True, True, True, True], [False, False, False, False, True], [False] * 5])
+    token_losses = torch.tensor([1.0, 1.0, 1.0, 1.0, 3.0])  # a 4-token transcript, a 1-token label, no answer
+    assert T._per_example_mean(token_losses, keep).item() == pytest.approx((1.0 + 3.0) / 2)
+    assert token_losses.mean().item() == pytest.approx(7.0 / 5)  # per token, the label is 1/5 of the loss
+
+
+def test_training_with_example_weighting_is_recorded(train_dir: Path, tmp_path: Path) -> None:
+    final = _train(train_dir, tmp_path / "run", 2, answer_weighting="example")
+    meta = json.loads((final / T.TRAINING_FILE).read_text())
+    assert meta["stages"][0]["answer_weighting"] == "example"
+    with pytest.raises(ValueError, match="answer_weighting"):
+        _train(train_dir, tmp_path / "bad", 1, answer_weighting="sample")
+
+
+def test_the_gender_loss_is_recorded_and_a_run_from_before_the_gender_head_resumes(
+    train_dir: Path, tmp_path: Path
+) -> None:
+    import torch
+
+    _train(train_dir, tmp_path / "run", 3)
+    state_file = tmp_path / "run" / T.LATEST / T.STATE_FILE
+    state = torch.load(state_file, weights_only=False)
+    head_params = len(state["gender_head"])  # weight and bias: the last parameters of the optimizer
+    del state["gender_head"]
+    (group,) = state["optimizer"]["param_groups"]
+    dropped = group["params"][-head_params:]
+    group["params"] = group["params"][:-head_params]
+    state["optimizer"]["state"] = {k: v for k, v in state["optimizer"]["state"].items() if k not in dropped}
+    torch.save(state, state_file)  # what a checkpoint written before the gender head holds
+    final = _train(train_dir, tmp_path / "run", 6, resume=True, gender_weight=1.0, task_mix={"gender": 1.0})
+    meta = json.loads((final / T.TRAINING_FILE).read_text())
+    assert [s["gender_weight"] for s in meta["stages"]] == [0.0, 1.0]
+    assert meta["loss_parts_curve"]["gender"], "the auxiliary gender loss is recorded once it is on"
+    assert "gender_head" in torch.load(tmp_path / "run" / T.LATEST / T.STATE_FILE, weights_only=False)
+
+
 def test_a_new_run_can_start_from_a_checkpoint(train_dir: Path, tmp_path: Path) -> None:
     import torch
     from safetensors.torch import load_file
