@@ -497,7 +497,7 @@ def reference_train(
     encoder: Annotated[str, typer.Option(help="Audio encoder of a new model: whisper (log-mel) or wav2vec2 (waveform, XLS-R style).")] = "whisper",
     init: Annotated[Optional[Path], typer.Option(help="Start a new run from this checkpoint folder (fine-tune).")] = None,
     answer_weighting: Annotated[str, typer.Option(help="token: every answer token counts the same; example: every answer does (one-word labels as much as transcripts).")] = "token",
-    gender_weight: Annotated[float, typer.Option(help="Weight of an auxiliary speaker-gender loss on the mean adapter output (0: off).")] = 0.0,
+    trait_weight: Annotated[float, typer.Option(help="Weight of auxiliary speaker gender, language and speaking-rate losses on the mean adapter output (0: off).")] = 0.0,
 ) -> None:
     """Train the tiny reference model on CPU or GPU, with checkpoints and resume."""
     try:
@@ -523,7 +523,7 @@ def reference_train(
                              preset=preset, device=device, save_every=save_every, max_minutes=max_minutes,
                              warmup=warmup, threads=threads, task_mix=task_mix, ctc_weight=ctc_weight,
                              align=align, align_weight=align_weight, export_dtype=export_dtype, encoder=encoder,
-                             init=init, answer_weighting=answer_weighting, gender_weight=gender_weight)
+                             init=init, answer_weighting=answer_weighting, trait_weight=trait_weight)
     out.print(f"Checkpoint: {folder}  (evaluate with: seabench run --model reference:{folder})")
 
 

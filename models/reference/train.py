@@ -51,7 +51,8 @@ CTC_WEIGHT = 0.3  # auxiliary CTC on the encoder for transcription examples: ali
 ALIGN_WEIGHT = 1.0  # U-Align (`align="dtw"`): DTW loss between adapted frames and transcript token embeddings
 ALIGN_METHODS = ("none", "dtw")
 ANSWER_WEIGHTINGS = ("token", "example")  # how answer cross-entropy is averaged over a batch (`training_loss`)
-GENDERS = ("male", "female")  # classes of the auxiliary speaker-gender head (`gender_weight`)
+# Classes of the auxiliary trait heads (`trait_weight`): what a speech clip's metadata says about its speaker
+TRAITS = {"gender": ("male", "female"), "language": LANGUAGES, "rate": ("slow", "normal", "fast")}
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class Example:
     prompt: str
     answer: str
     kind: str
-    gender: str | None = None  # the speaker's, when the split records it (auxiliary gender loss)
+    traits: tuple[int, ...] = (-1,) * len(TRAITS)  # class index per `TRAITS` entry, -1 when unknown
 
 
 @dataclass
@@ -125,20 +126,25 @@ def build_examples(data_dir: Path, prompts: dict[str, str]) -> tuple[list[str], 
     kinds: dict[str, list[Example]] = {k: [] for k in TASK_MIX}
     for row in asr:
         clip, lang, meta = index[row["audio"]], row["language"], row.get("metadata", {})
-        gender = meta.get("gender") if meta.get("gender") in GENDERS else None
+        traits = clip_traits({**meta, "language": lang})
         if f"mini/asr-{lang}" in prompts:
-            kinds["asr"].append(Example(clip, prompts[f"mini/asr-{lang}"], row["reference"], "asr", gender))
-        kinds["langid"].append(Example(clip, prompts["mini/langid"], lang, "langid", gender))
-        if gender is not None:
-            kinds["gender"].append(Example(clip, prompts["mini/gender"], gender, "gender", gender))
-        if meta.get("rate") in ("slow", "normal", "fast"):
-            kinds["rate"].append(Example(clip, prompts["mini/rate"], meta["rate"], "rate", gender))
+            kinds["asr"].append(Example(clip, prompts[f"mini/asr-{lang}"], row["reference"], "asr", traits))
+        kinds["langid"].append(Example(clip, prompts["mini/langid"], lang, "langid", traits))
+        if meta.get("gender") in TRAITS["gender"]:
+            kinds["gender"].append(Example(clip, prompts["mini/gender"], meta["gender"], "gender", traits))
+        if meta.get("rate") in TRAITS["rate"]:
+            kinds["rate"].append(Example(clip, prompts["mini/rate"], meta["rate"], "rate", traits))
     for row in s2tt:
         name = f"mini/s2tt-{row['language']}-{row['target_language']}"
         if name in prompts:
             kinds["s2tt"].append(Example(index[row["audio"]], prompts[name], row["reference"], "s2tt"))
     kinds["sounds"] = [Example(index[audio], prompt, answer, "sounds") for audio, prompt, answer in sounds]
     return clips, {k: v for k, v in kinds.items() if v}
+
+
+def clip_traits(meta: dict) -> tuple[int, ...]:
+    """Each `TRAITS` entry's class index for a clip's metadata, -1 where it is absent or unknown."""
+    return tuple(classes.index(meta[name]) if meta.get(name) in classes else -1 for name, classes in TRAITS.items())
 
 
 def sound_examples(data_dir: Path) -> list[tuple[str, str, str]]:
@@ -277,7 +283,7 @@ class Collator:
             "input_ids": ids, "attention_mask": mask, "labels": labels, "features": features,
             "feature_mask": frame_mask, "transcribed": transcribed, "ctc_targets": ctc_targets.long(),
             "ctc_lengths": ctc_lengths,
-            "speaker_gender": torch.tensor([GENDERS.index(e.gender) if e.gender else -1 for e in batch]),
+            "traits": torch.tensor([e.traits for e in batch], dtype=torch.long).reshape(len(batch), len(TRAITS)),
         }
 
     def _rendered(self, prompt: str) -> str:
@@ -288,17 +294,18 @@ class Collator:
 
 def training_loss(
     model: ReferenceModel, ctc_head: torch.nn.Module, inputs: dict[str, torch.Tensor], ctc_weight: float = CTC_WEIGHT,
-    align_weight: float = 0.0, answer_weighting: str = "token", gender_head: torch.nn.Module | None = None,
-    gender_weight: float = 0.0,
+    align_weight: float = 0.0, answer_weighting: str = "token", trait_heads: torch.nn.ModuleDict | None = None,
+    trait_weight: float = 0.0,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """Next-token cross-entropy on answer tokens (the vocabulary projection runs only there), plus
     `ctc_weight` x CTC of the transcript over the encoder frames of transcription examples, plus
     `align_weight` x the U-Align DTW loss between their adapted frames and transcript token embeddings.
     `answer_weighting="example"` averages the cross-entropy per example first, so a one-word label
-    (`male`) weighs as much as a 30-token transcript instead of 1/30 of it. `gender_weight` adds the
-    cross-entropy of `gender_head` (a throw-away linear layer) on each clip's mean adapter output, for
-    clips whose speaker's gender is known: it makes the adapter keep the speaker's gender, which the
-    decoder reads, against the pull of CTC and U-Align towards speaker-independent features.
+    (`male`) weighs as much as a 30-token transcript instead of 1/30 of it. `trait_weight` adds, per
+    `TRAITS` entry, the cross-entropy of its head in `trait_heads` (throw-away linear layers) on each
+    clip's mean adapter output, for clips whose trait is known: it makes the adapter keep the speaker's
+    gender, language and pace in a form the decoder reads, against the pull of CTC and U-Align towards
+    speaker-independent features (without it the decoder answered one gender for every clip).
     Returns the total and its parts (unweighted; `ce` is always the per-token mean), so runs with
     different weights can be compared."""
     import torch.nn.functional as F
@@ -308,7 +315,7 @@ def training_loss(
     encoded: list[tuple[torch.Tensor, torch.Tensor]] = []
     adapted: list[torch.Tensor] = []
     hooks = [model.encoder.register_forward_hook(lambda _m, _i, out: encoded.append(out))]
-    if align_weight > 0 or gender_weight > 0:
+    if align_weight > 0 or trait_weight > 0:
         hooks.append(model.adapter.register_forward_hook(lambda _m, _i, out: adapted.append(out)))
     try:
         mask = inputs["attention_mask"]
@@ -338,27 +345,25 @@ def training_loss(
         align = _align_loss(model, adapted[0], encoded[0][1], inputs)
         loss = loss + align_weight * align
         parts["align"] = float(align.detach())
-    known = inputs["speaker_gender"] >= 0
-    if gender_weight > 0 and gender_head is not None and bool(known.any()):
-        gender = _gender_loss(model, gender_head, adapted[0], encoded[0][1], inputs["speaker_gender"])
-        loss = loss + gender_weight * gender
-        parts["gender"] = float(gender.detach())
+    if trait_weight > 0 and trait_heads is not None:
+        pooled = _mean_adapted(model, adapted[0], encoded[0][1])
+        for column, name in enumerate(TRAITS):
+            labels = inputs["traits"][:, column]
+            known = labels >= 0
+            if bool(known.any()):
+                trait = F.cross_entropy(trait_heads[name](pooled[known]).float(), labels[known])
+                loss = loss + trait_weight * trait
+                parts[name] = float(trait.detach())
     return loss, parts
 
 
-def _gender_loss(
-    model: ReferenceModel, head: torch.nn.Module, adapted: torch.Tensor, encoder_steps: torch.Tensor,
-    labels: torch.Tensor,
-) -> torch.Tensor:
-    """Cross-entropy of the speaker's gender from the mean of each clip's valid adapter outputs."""
+def _mean_adapted(model: ReferenceModel, adapted: torch.Tensor, encoder_steps: torch.Tensor) -> torch.Tensor:
+    """The mean of each clip's valid adapter outputs (padding frames left out)."""
     import torch
-    import torch.nn.functional as F
 
     lengths = model.adapter.output_lengths(encoder_steps)
     valid = (torch.arange(adapted.shape[1], device=adapted.device)[None, :] < lengths[:, None]).to(adapted.dtype)
-    pooled = (adapted * valid[..., None]).sum(dim=1) / valid.sum(dim=1, keepdim=True).clamp(min=1)
-    known = labels >= 0
-    return F.cross_entropy(head(pooled[known]).float(), labels[known])
+    return (adapted * valid[..., None]).sum(dim=1) / valid.sum(dim=1, keepdim=True).clamp(min=1)
 
 
 def _per_example_mean(token_losses: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
@@ -429,7 +434,7 @@ def lr_at(step: int, total: int, peak: float, warmup: int, time_fraction: float 
 def save_checkpoint(
     folder: Path, model: ReferenceModel, tokenizer: PreTrainedTokenizerBase, ctc_head: torch.nn.Module,
     optimizer: torch.optim.Optimizer, step: int, history: list[tuple[int, float]], meta: dict,
-    parts: list[dict] | None = None, gender_head: torch.nn.Module | None = None,
+    parts: list[dict] | None = None, trait_heads: torch.nn.ModuleDict | None = None,
 ) -> None:
     """Weights + tokenizer in the reference format, plus optimizer/step/loss history (total and parts) and the
     throw-away heads for resume."""
@@ -445,8 +450,8 @@ def save_checkpoint(
     save_reference(model, tokenizer, tmp)
     state = {"optimizer": optimizer.state_dict(), "ctc_head": ctc_head.state_dict(), "step": step, "history": history,
              "parts": parts or []}
-    if gender_head is not None:
-        state["gender_head"] = gender_head.state_dict()
+    if trait_heads is not None:
+        state["trait_heads"] = trait_heads.state_dict()
     torch.save(state, tmp / STATE_FILE)
     (tmp / TRAINING_FILE).write_text(json.dumps({**meta, "steps_done": step}, indent=2), encoding="utf-8")
     if folder.exists():
@@ -456,14 +461,18 @@ def save_checkpoint(
     tmp.rename(folder)
 
 
-def _load_optimizer_without(optimizer: torch.optim.Optimizer, saved: dict, new_params: int) -> None:
-    """Load a saved optimizer state into an optimizer with `new_params` more parameters, appended last
-    (so the saved indices still name the same parameters); the new ones start with a fresh state."""
+def _load_trainer_heads(state: dict, trait_heads: torch.nn.ModuleDict, optimizer: torch.optim.Optimizer) -> None:
+    """Restore the trait heads and the optimizer. A run saved before the heads existed resumes: they
+    start fresh, and since they are the optimizer's last parameters, the saved state's indices still
+    name the same parameters."""
+    saved_heads = state.get("trait_heads", {})
+    trait_heads.load_state_dict(saved_heads, strict=False)
     (group,) = optimizer.state_dict()["param_groups"]
-    (old_group,) = saved["param_groups"]
-    if len(old_group["params"]) + new_params != len(group["params"]):
+    (old_group,) = state["optimizer"]["param_groups"]
+    if len(old_group["params"]) != len(group["params"]) - len(list(trait_heads.parameters())) + len(saved_heads):
         raise ValueError("the saved optimizer state does not match this model")
-    optimizer.load_state_dict({"state": saved["state"], "param_groups": [{**old_group, "params": group["params"]}]})
+    optimizer.load_state_dict({"state": state["optimizer"]["state"],
+                               "param_groups": [{**old_group, "params": group["params"]}]})
 
 
 def export_checkpoint(src: Path, dst: Path, dtype: str = "float32") -> Path:
@@ -507,7 +516,7 @@ def train_reference(
     encoder: str = "whisper",
     init: Path | None = None,
     answer_weighting: str = "token",
-    gender_weight: float = 0.0,
+    trait_weight: float = 0.0,
 ) -> Path:
     """Train (or resume) and return the final checkpoint folder `out_dir/final`.
 
@@ -519,7 +528,7 @@ def train_reference(
     `init` starts a new run from the weights and tokenizer of an existing checkpoint folder (fine-tuning;
     `preset` and `encoder` are then ignored). `answer_weighting="example"` gives every example's answer
     the same weight in the cross-entropy (see `training_loss`); it may change between stages, as may
-    `gender_weight` (the auxiliary speaker-gender loss on the adapter output, see `training_loss`).
+    `trait_weight` (the auxiliary gender, language and rate losses on the adapter output, see `training_loss`).
     """
     import torch
 
@@ -569,17 +578,14 @@ def train_reference(
     collate = Collator(model, tokenizer, cache)
     mix = {**TASK_MIX, **(task_mix or {})}
     ctc_head = torch.nn.Linear(model.encoder.width, len(tokenizer) + 1).to(device)  # last class = blank
-    gender_head = torch.nn.Linear(model.decoder.get_input_embeddings().embedding_dim, len(GENDERS)).to(device)
-    params = [*model.parameters(), *ctc_head.parameters(), *gender_head.parameters()]
+    width = model.decoder.get_input_embeddings().embedding_dim
+    trait_heads = torch.nn.ModuleDict({name: torch.nn.Linear(width, len(c)) for name, c in TRAITS.items()}).to(device)
+    params = [*model.parameters(), *ctc_head.parameters(), *trait_heads.parameters()]
     optimizer = torch.optim.AdamW(params, lr=lr, betas=(0.9, 0.98), weight_decay=0.01)
     step, history, parts_history = 0, [], []
     if state is not None:
         ctc_head.load_state_dict(state["ctc_head"])
-        if "gender_head" in state:
-            gender_head.load_state_dict(state["gender_head"])
-            optimizer.load_state_dict(state["optimizer"])
-        else:  # a run from before the gender head: its optimizer state lacks the head's parameters
-            _load_optimizer_without(optimizer, state["optimizer"], len(list(gender_head.parameters())))
+        _load_trainer_heads(state, trait_heads, optimizer)
         step, history = int(state["step"]), [tuple(h) for h in state["history"]]
         parts_history = list(state.get("parts", []))
     weight = align_weight if align == "dtw" else 0.0
@@ -590,7 +596,7 @@ def train_reference(
         "align": align,
         "align_weight": weight,
         "answer_weighting": answer_weighting,
-        "gender_weight": gender_weight,
+        "trait_weight": trait_weight,
         "hyperparameters": {"steps": steps, "batch_size": batch_size, "lr": lr, "warmup": warmup, "seed": seed},
         "from_step": step,
     }
@@ -621,8 +627,8 @@ def train_reference(
             inputs = {k: v.to(device) for k, v in inputs.items()}
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(step, steps, lr, warmup, _time_fraction(started, max_minutes))
-            loss, parts = training_loss(model, ctc_head, inputs, ctc_weight, weight, answer_weighting, gender_head,
-                                        gender_weight)
+            loss, parts = training_loss(model, ctc_head, inputs, ctc_weight, weight, answer_weighting, trait_heads,
+                                        trait_weight)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -634,7 +640,7 @@ def train_reference(
             if save_every and step % save_every == 0:
                 stage.update(to_step=step, wall_time_s=round(time.perf_counter() - started, 1))
                 save_checkpoint(latest, model, tokenizer, ctc_head, optimizer, step, history, meta, parts_history,
-                                gender_head)
+                                trait_heads)
     finally:
         report.close()
     stage.update(to_step=step, wall_time_s=round(time.perf_counter() - started, 1), stopped_early=stopped_early)
@@ -644,11 +650,11 @@ def train_reference(
         final_loss=float(np.mean(last)) if last else None,
         loss_curve=_curve(history),
         loss_parts_curve={k: _curve([(p["step"], p[k]) for p in parts_history if k in p])
-                          for k in ("ce", "ctc", "align", "gender")},
+                          for k in ("ce", "ctc", "align", *TRAITS)},
         wall_time_s=round(sum(s.get("wall_time_s") or 0 for s in meta["stages"]), 1),
         weights_dtype=export_dtype,
     )
-    save_checkpoint(latest, model, tokenizer, ctc_head, optimizer, step, history, meta, parts_history, gender_head)
+    save_checkpoint(latest, model, tokenizer, ctc_head, optimizer, step, history, meta, parts_history, trait_heads)
     final = export_checkpoint(latest, out_dir / FINAL, export_dtype)
     (final / TRAINING_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
     return final
@@ -770,8 +776,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--init", type=Path, default=None, help="start from this checkpoint folder (fine-tune)")
     parser.add_argument("--answer-weighting", choices=ANSWER_WEIGHTINGS, default="token",
                         help="example: each answer weighs the same in the cross-entropy, however many tokens it has")
-    parser.add_argument("--gender-weight", type=float, default=0.0,
-                        help="weight of an auxiliary speaker-gender loss on the mean adapter output")
+    parser.add_argument("--trait-weight", type=float, default=0.0,
+                        help="weight of auxiliary gender, language and rate losses on the mean adapter output")
     args = parser.parse_args(argv)
     mix = {k: float(v) for k, v in (item.split("=") for item in args.mix.split(",") if item)}
     final = train_reference(
@@ -779,7 +785,7 @@ def main(argv: list[str] | None = None) -> None:
         seed=args.seed, preset=args.preset, device=args.device, save_every=args.save_every,
         max_minutes=args.max_minutes, warmup=args.warmup, threads=args.threads, task_mix=mix,
         ctc_weight=args.ctc_weight, align=args.align, align_weight=args.align_weight, export_dtype=args.export_dtype,
-        init=args.init, answer_weighting=args.answer_weighting, gender_weight=args.gender_weight,
+        init=args.init, answer_weighting=args.answer_weighting, trait_weight=args.trait_weight,
     )
     print(final)
 

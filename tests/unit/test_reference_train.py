@@ -170,26 +170,28 @@ def test_training_with_example_weighting_is_recorded(train_dir: Path, tmp_path: 
         _train(train_dir, tmp_path / "bad", 1, answer_weighting="sample")
 
 
-def test_the_gender_loss_is_recorded_and_a_run_from_before_the_gender_head_resumes(
+def test_trait_losses_are_recorded_and_a_run_from_before_the_trait_heads_resumes(
     train_dir: Path, tmp_path: Path
 ) -> None:
     import torch
 
+    clips, kinds = T.build_examples(train_dir, T.harness_prompts())
+    assert all(e.traits[1] == T.LANGUAGES.index(e.answer) for e in kinds["langid"])
+    assert all(e.traits[0] == T.TRAITS["gender"].index(e.answer) for e in kinds["gender"])
     _train(train_dir, tmp_path / "run", 3)
     state_file = tmp_path / "run" / T.LATEST / T.STATE_FILE
     state = torch.load(state_file, weights_only=False)
-    head_params = len(state["gender_head"])  # weight and bias: the last parameters of the optimizer
-    del state["gender_head"]
+    head_params = len(state.pop("trait_heads"))  # the heads' weights and biases: the optimizer's last parameters
     (group,) = state["optimizer"]["param_groups"]
     dropped = group["params"][-head_params:]
     group["params"] = group["params"][:-head_params]
     state["optimizer"]["state"] = {k: v for k, v in state["optimizer"]["state"].items() if k not in dropped}
-    torch.save(state, state_file)  # what a checkpoint written before the gender head holds
-    final = _train(train_dir, tmp_path / "run", 6, resume=True, gender_weight=1.0, task_mix={"gender": 1.0})
+    torch.save(state, state_file)  # what a checkpoint written before the trait heads holds
+    final = _train(train_dir, tmp_path / "run", 6, resume=True, trait_weight=1.0, task_mix={"gender": 1.0})
     meta = json.loads((final / T.TRAINING_FILE).read_text())
-    assert [s["gender_weight"] for s in meta["stages"]] == [0.0, 1.0]
-    assert meta["loss_parts_curve"]["gender"], "the auxiliary gender loss is recorded once it is on"
-    assert "gender_head" in torch.load(tmp_path / "run" / T.LATEST / T.STATE_FILE, weights_only=False)
+    assert [s["trait_weight"] for s in meta["stages"]] == [0.0, 1.0]
+    assert all(meta["loss_parts_curve"][name] for name in T.TRAITS), "each trait's loss is recorded once on"
+    assert "trait_heads" in torch.load(tmp_path / "run" / T.LATEST / T.STATE_FILE, weights_only=False)
 
 
 def test_a_new_run_can_start_from_a_checkpoint(train_dir: Path, tmp_path: Path) -> None:
