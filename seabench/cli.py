@@ -378,7 +378,7 @@ def annotate(
     ratings: Annotated[Optional[Path], typer.Option(help="Ratings file (default: first RUN_DIR/human_ratings.jsonl).")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the order in which several runs' answers are mixed.")] = 0,
 ) -> None:
-    """Serve a local page where native speakers listen and rate answers 1-5, blind to judge and model."""
+    """Serve a local page where native speakers listen and rate answers on the judge's rubric scale, blind to judge and model."""
     from seabench.leaderboard import serve_annotation
 
     try:
