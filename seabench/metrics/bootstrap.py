@@ -25,9 +25,6 @@ _BLOCK_ENTRIES = 2_000_000
 # shape, so smaller blocks keep a 100,000-sample run's peak memory near a small run's. Any other matrix keeps
 # _BLOCK_ENTRIES: a product's rounding may depend on the block's shape, and its CIs must stay what they were.
 _EXACT_BLOCK_ENTRIES = 250_000
-# Columns of whole numbers are multiplied at most this many at a time: a larger product of a small block goes
-# to OpenBLAS's threads, which on a loaded 2-core machine made it 10-30x slower (the sums are the same).
-_PRODUCT_COLUMNS = 8
 
 
 def _multiplicity_blocks(n: int, n_resamples: int, seed: int, entries: int) -> Iterator[np.ndarray]:
@@ -66,15 +63,13 @@ def resample_sums_many(matrices: list[np.ndarray], n_resamples: int = N_RESAMPLE
     # reads each block of multiplicities once: their sums are exact in any order, so each result is
     # bit for bit what its own product gives. Any other matrix keeps its own product.
     exact = [i for i, m in enumerate(arrays) if _whole(m, arrays[0].shape[0])]
-    stacked = np.hstack([arrays[i] for i in exact]) if exact else np.empty((0, 0))
-    parts = [np.ascontiguousarray(stacked[:, c:c + _PRODUCT_COLUMNS])
-             for c in range(0, stacked.shape[1], _PRODUCT_COLUMNS)]
+    stacked = np.hstack([arrays[i] for i in exact]) if exact else None
     edges = np.cumsum([0] + [arrays[i].shape[1] for i in exact])
     blocks: list[list[np.ndarray]] = [[] for _ in arrays]
     entries = _EXACT_BLOCK_ENTRIES if len(exact) == len(arrays) else _BLOCK_ENTRIES
     for counts in _multiplicity_blocks(arrays[0].shape[0], n_resamples, seed, entries):
-        if exact:
-            product = np.hstack([counts @ part for part in parts]) if parts else np.empty((len(counts), 0))
+        if stacked is not None:
+            product = counts @ stacked
             for j, i in enumerate(exact):
                 blocks[i].append(product[:, edges[j]:edges[j + 1]])
         for i, matrix in enumerate(arrays):
