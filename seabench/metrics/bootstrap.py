@@ -21,17 +21,12 @@ StatisticFn = Callable[[np.ndarray], np.ndarray]
 
 # Upper bound on the number of entries of one (chunk x n) multiplicity block (~16 MB of float64).
 _BLOCK_ENTRIES = 2_000_000
-# The same for draws whose matrices are all whole numbers (~2 MB): their sums are exact whatever the block's
-# shape, so smaller blocks keep a 100,000-sample run's peak memory near a small run's. Any other matrix keeps
-# _BLOCK_ENTRIES: a product's rounding may depend on the block's shape, and its CIs must stay what they were.
-_EXACT_BLOCK_ENTRIES = 250_000
 
 
-def _multiplicity_blocks(n: int, n_resamples: int, seed: int, entries: int) -> Iterator[np.ndarray]:
-    """Yield (chunk x n) blocks of item multiplicities, at most `entries` each; the stream of
-    multiplicities depends only on (n, seed), not on the block size."""
+def _multiplicity_blocks(n: int, n_resamples: int, seed: int) -> Iterator[np.ndarray]:
+    """Yield (chunk x n) blocks of item multiplicities; the stream depends only on (n, seed)."""
     rng = np.random.default_rng(seed)
-    chunk = max(1, min(n_resamples, entries // max(n, 1)))
+    chunk = max(1, min(n_resamples, _BLOCK_ENTRIES // max(n, 1)))
     done = 0
     while done < n_resamples:
         rows = min(chunk, n_resamples - done)
@@ -66,8 +61,7 @@ def resample_sums_many(matrices: list[np.ndarray], n_resamples: int = N_RESAMPLE
     stacked = np.hstack([arrays[i] for i in exact]) if exact else None
     edges = np.cumsum([0] + [arrays[i].shape[1] for i in exact])
     blocks: list[list[np.ndarray]] = [[] for _ in arrays]
-    entries = _EXACT_BLOCK_ENTRIES if len(exact) == len(arrays) else _BLOCK_ENTRIES
-    for counts in _multiplicity_blocks(arrays[0].shape[0], n_resamples, seed, entries):
+    for counts in _multiplicity_blocks(arrays[0].shape[0], n_resamples, seed):
         if stacked is not None:
             product = counts @ stacked
             for j, i in enumerate(exact):

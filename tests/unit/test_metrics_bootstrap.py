@@ -34,35 +34,6 @@ def test_resample_stream_does_not_depend_on_block_size(monkeypatch: pytest.Monke
     assert np.allclose(whole, resample_sums(mat, 100, seed=5))
 
 
-def test_whole_number_draws_take_small_blocks_with_the_same_sums(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Issue 14's memory goal: a draw whose matrices are all whole numbers (edit and n-gram counts) never
-    holds a block larger than _EXACT_BLOCK_ENTRIES, and its sums are bit for bit the large blocks' sums;
-    a draw with any other matrix keeps the large blocks (its rounding may depend on their shape)."""
-    from seabench.metrics import bootstrap
-
-    rng = np.random.default_rng(2)
-    n = 25_000
-    counts = rng.integers(0, 30, size=(n, 4)).astype(float)
-    fractions = rng.random((n, 1))
-    seen: list[int] = []
-    blocks = bootstrap._multiplicity_blocks
-
-    def spied(*args: int) -> object:
-        for block in blocks(*args):
-            seen.append(block.size)
-            yield block
-
-    monkeypatch.setattr(bootstrap, "_multiplicity_blocks", spied)
-    small = bootstrap.resample_sums_many([counts, counts[:, :2]], 200, seed=9)
-    assert seen and max(seen) <= bootstrap._EXACT_BLOCK_ENTRIES
-    seen.clear()
-    bootstrap.resample_sums_many([counts, fractions], 200, seed=9)
-    assert max(seen) > bootstrap._EXACT_BLOCK_ENTRIES
-    monkeypatch.setattr(bootstrap, "_EXACT_BLOCK_ENTRIES", bootstrap._BLOCK_ENTRIES)
-    large = bootstrap.resample_sums_many([counts, counts[:, :2]], 200, seed=9)
-    assert all(np.array_equal(a, b) for a, b in zip(small, large, strict=True))
-
-
 def test_ci_contains_point_and_is_deterministic() -> None:
     scores = _wer_scores(np.random.default_rng(1), 200, 0.15)
     a, b = WER().compute(scores, seed=11), WER().compute(scores, seed=11)
