@@ -21,19 +21,28 @@ StatisticFn = Callable[[np.ndarray], np.ndarray]
 
 # Upper bound on the number of entries of one (chunk x n) multiplicity block (~16 MB of float64).
 _BLOCK_ENTRIES = 2_000_000
+# ... and of the item indices drawn at a time to fill it (~2 MB of int64).
+_INDEX_ENTRIES = 250_000
 
 
 def _multiplicity_blocks(n: int, n_resamples: int, seed: int) -> Iterator[np.ndarray]:
-    """Yield (chunk x n) blocks of item multiplicities; the stream depends only on (n, seed)."""
+    """Yield (chunk x n) blocks of item multiplicities; the stream depends only on (n, seed).
+    Each block is the same buffer, refilled: use it before asking for the next. Indices are drawn a
+    few rows at a time (the same stream as a whole block's draw), so a draw holds one block and a
+    small index array, not the four blocks' worth (64 MB at 25,000 items) that a new block and a
+    new index array beside the previous ones came to."""
     rng = np.random.default_rng(seed)
     chunk = max(1, min(n_resamples, _BLOCK_ENTRIES // max(n, 1)))
+    step = max(1, _INDEX_ENTRIES // max(n, 1))
+    buffer = np.empty((chunk, n))
     done = 0
     while done < n_resamples:
         rows = min(chunk, n_resamples - done)
-        idx = rng.integers(0, n, size=(rows, n))
-        counts = np.empty((rows, n))
-        for r in range(rows):  # row by row stays in cache: ~3x faster than one big bincount
-            counts[r] = np.bincount(idx[r], minlength=n)
+        counts = buffer[:rows]
+        for start in range(0, rows, step):
+            idx = rng.integers(0, n, size=(min(step, rows - start), n))
+            for r, drawn in enumerate(idx, start):  # row by row stays in cache: ~3x faster than one bincount
+                counts[r] = np.bincount(drawn, minlength=n)
         yield counts
         done += rows
 

@@ -34,6 +34,28 @@ def test_resample_stream_does_not_depend_on_block_size(monkeypatch: pytest.Monke
     assert np.allclose(whole, resample_sums(mat, 100, seed=5))
 
 
+def test_a_draw_holds_one_block_of_multiplicities() -> None:
+    """Issue 14's memory goal: resampling 25,000 items holds one 16 MB block of multiplicities and a 2 MB
+    array of indices at a time (a new block and index array beside the previous ones took 47 MB), and the
+    draw is still the one a single call to the generator gives."""
+    import tracemalloc
+
+    from seabench.metrics import bootstrap
+
+    n = 25_000
+    mat = np.random.default_rng(2).integers(0, 30, size=(n, 3)).astype(float)
+    tracemalloc.start()
+    try:
+        sums = resample_sums(mat, 200, seed=9)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    block = 8 * bootstrap._BLOCK_ENTRIES
+    assert peak < 1.4 * block, peak / 2**20
+    idx = np.random.default_rng(9).integers(0, n, size=(200, n))
+    assert np.array_equal(sums, np.stack([np.bincount(row, minlength=n) for row in idx]) @ mat)
+
+
 def test_ci_contains_point_and_is_deterministic() -> None:
     scores = _wer_scores(np.random.default_rng(1), 200, 0.15)
     a, b = WER().compute(scores, seed=11), WER().compute(scores, seed=11)
