@@ -138,7 +138,7 @@ def test_a_run_where_nothing_succeeds_fails_with_a_non_zero_exit(tmp_path: Path)
 def test_sigterm_saves_partial_results_like_ctrl_c(tmp_path: Path) -> None:
     manifest = _manifest(tmp_path, 100)
     cmd = [*SEABENCH, "run", "--model", "echo", "--tasks", f"asr@{manifest}", "-o", str(tmp_path / "run"),
-           "-M", "delay=0.05", "--batch-size", "2", "--quiet"]
+           "-M", "delay=0.05", "--batch-size", "2", "--quiet", "--no-cache"]  # identical inputs: the cache would answer
     proc = subprocess.Popen(cmd, env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     samples = tmp_path / "run" / "samples.jsonl"
     deadline = time.time() + 60
@@ -146,7 +146,7 @@ def test_sigterm_saves_partial_results_like_ctrl_c(tmp_path: Path) -> None:
         time.sleep(0.05)
     proc.send_signal(signal.SIGTERM)
     _, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 143 and "Resume with the same command" in stderr
+    assert proc.returncode == 143 and "Resume with the same command" in stderr, stderr
     result = json.loads((tmp_path / "run" / "results.json").read_text())
     assert result["status"] == "partial" and 0 < result["tasks"]["asr/data"]["counts"]["completed"] < 100
 
