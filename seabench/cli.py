@@ -119,6 +119,10 @@ def run(
         err.print(f"Interrupted after {stop.done}/{stop.total} samples; partial results in {directory}/results.json.")
         err.print(f"Resume with the same command: {command}", highlight=False, markup=False)
         raise typer.Exit(EXIT_TERMINATED if received else EXIT_INTERRUPTED) from None
+    except KeyboardInterrupt:  # after generation, while results were being written: every record is kept
+        err.print(f"Interrupted while writing results; every finished sample is kept in {directory}/samples.jsonl.")
+        err.print(f"Resume with the same command: {command}", highlight=False, markup=False)
+        raise typer.Exit(EXIT_TERMINATED if received else EXIT_INTERRUPTED) from None
     except ModelKeepsFailing as exc:
         err.print(f"error: {exc}; partial results in {directory}/results.json", highlight=False, markup=False)
         raise typer.Exit(EXIT_FAILED) from None

@@ -151,6 +151,33 @@ def test_sigterm_saves_partial_results_like_ctrl_c(tmp_path: Path) -> None:
     assert result["status"] == "partial" and 0 < result["tasks"]["asr/data"]["counts"]["completed"] < 100
 
 
+def test_an_interrupt_while_results_are_written_keeps_every_record_and_says_how_to_resume(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from seabench.cli import app
+    from seabench.runner import Runner
+
+    manifest = _manifest(tmp_path, 6)
+    monkeypatch.setenv("SEABENCH_CACHE_DIR", str(tmp_path / "cache"))
+    args = ["run", "--model", "echo", "--tasks", f"asr@{manifest}", "-o", str(tmp_path / "run"), "--quiet"]
+    finalize = Runner.finalize
+
+    def interrupted(*_args: object, **_kwargs: object) -> None:
+        raise KeyboardInterrupt  # Ctrl-C (or SIGTERM, which acts as one) just after the last sample
+
+    monkeypatch.setattr(Runner, "finalize", interrupted)
+    stopped = CliRunner().invoke(app, args)
+    assert stopped.exit_code == 130 and "Resume with the same command" in stopped.output
+    assert len(_records(tmp_path / "run")) == 6 and not (tmp_path / "run" / "results.json").exists()
+    monkeypatch.setattr(Runner, "finalize", finalize)
+    resumed = CliRunner().invoke(app, args)
+    assert resumed.exit_code == 0, resumed.output
+    result = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert result["status"] == "complete" and result["tasks"]["asr/data"]["counts"]["completed"] == 6
+
+
 def _child_peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
