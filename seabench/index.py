@@ -292,11 +292,6 @@ def _stream(path: Path, covered: Covered) -> Iterator[dict[str, Any]]:
                 return
 
 
-def is_done(entry: dict[str, Any]) -> bool:
-    """Complete unless it failed with a transient error, which a resume retries."""
-    return entry.get("e") not in RETRYABLE
-
-
 # -- columns ---------------------------------------------------------------------------------------
 @dataclass
 class TaskColumns:
