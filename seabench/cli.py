@@ -115,12 +115,10 @@ def run(
     try:
         with sigterm_as_interrupt() as received, capture_library_output(directory / LOG_FILE, command) as log:
             result = Runner(config).run()
-    except Interrupted as stop:
-        err.print(f"Interrupted after {stop.done}/{stop.total} samples; partial results in {directory}/results.json.")
-        err.print(f"Resume with the same command: {command}", highlight=False, markup=False)
-        raise typer.Exit(EXIT_TERMINATED if received else EXIT_INTERRUPTED) from None
-    except KeyboardInterrupt:  # after generation, while results were being written: every record is kept
-        err.print(f"Interrupted while writing results; every finished sample is kept in {directory}/samples.jsonl.")
+    except (Interrupted, KeyboardInterrupt) as stop:  # a bare KeyboardInterrupt came while results were written
+        err.print(f"Interrupted after {stop.done}/{stop.total} samples; partial results in {directory}/results.json."
+                  if isinstance(stop, Interrupted) else
+                  f"Interrupted while writing results; every finished sample is kept in {directory}/samples.jsonl.")
         err.print(f"Resume with the same command: {command}", highlight=False, markup=False)
         raise typer.Exit(EXIT_TERMINATED if received else EXIT_INTERRUPTED) from None
     except ModelKeepsFailing as exc:
