@@ -149,9 +149,8 @@ def clip_traits(meta: dict) -> tuple[int, ...]:
 
 def sound_examples(data_dir: Path) -> list[tuple[str, str, str]]:
     """(clip, prompt as `mini/sounds` renders it, right option) of every train sound item."""
-    from seabench.tasks.manifest import read_manifest
-
     from seabench.registry import registry
+    from seabench.tasks.manifest import read_manifest
 
     (task,) = registry().resolve_tasks("mini/sounds")
     rows = read_jsonl(data_dir / SOUNDS_MANIFEST)

@@ -12,7 +12,6 @@ import pytest
 pytest.importorskip("torch")
 
 from seabench.models.reference_adapter import EMBEDDED, VARIANTS, resolve_folder
-
 from seabench.registry import registry
 from seabench.runner import RunConfig, Runner
 
@@ -32,7 +31,7 @@ def test_variants_resolve_and_fit_the_wheel_budget(tmp_path: Path) -> None:
     assert resolve_folder("reference") == EMBEDDED and resolve_folder("reference:tiny") == VARIANTS["tiny"]
     assert resolve_folder(f"reference:{tmp_path}") == tmp_path  # any other value is a folder
     folders = [EMBEDDED, *VARIANTS.values()]
-    assert all(_size(f) <= 30 * MB for f in folders) and sum(map(_size, folders)) <= 40 * MB
+    assert sum(map(_size, folders)) <= 30 * MB  # the budget for all embedded checkpoints together
     for folder in folders:
         meta = json.loads((folder / "training.json").read_text(encoding="utf-8"))
         assert meta["steps_done"] > 0 and meta["stages"] and meta["parameters"] > 0
