@@ -256,7 +256,7 @@ def _entries(samples: Path, covered: Covered, exclusive: bool) -> Iterator[dict[
     index rebuilt from samples.jsonl, and reading goes on after the entries already given."""
     given = 0
     try:
-        for entry in _stream(index_path(samples), covered):
+        for entry in stream_entries(index_path(samples), covered):
             yield entry
             given += 1
         return
@@ -265,7 +265,7 @@ def _entries(samples: Path, covered: Covered, exclusive: bool) -> Iterator[dict[
     path = index_path(samples)
     reset_index(samples, exclusive=exclusive)
     covered = open_index(samples, exclusive=exclusive)
-    for n, entry in enumerate(_stream(path, covered)):
+    for n, entry in enumerate(stream_entries(path, covered)):
         if n >= given:
             yield entry
 
@@ -278,11 +278,12 @@ def reset_index(samples: Path, *, exclusive: bool = False) -> None:
         index_path(samples).unlink(missing_ok=True)
 
 
-def _stream(path: Path, covered: Covered) -> Iterator[dict[str, Any]]:
+def stream_entries(path: Path, covered: Covered, start: int = len(INDEX_HEADER)) -> Iterator[dict[str, Any]]:
+    """The index's entries from byte `start` (an entry's first byte) up to the one ending at `covered.end`."""
     if covered.end == 0:
         return
     with open(path, "rb") as fh:
-        fh.readline()
+        fh.seek(start)
         for raw in fh:
             entry = json.loads(raw)
             if not isinstance(entry, dict) or entry["o"] > covered.end:

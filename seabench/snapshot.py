@@ -15,13 +15,14 @@ import os
 import tempfile
 import zipfile
 from array import array
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from seabench.index import INDEX_HEADER, Covered, TaskColumns, check_index, index_path, reset_index
+from seabench.index import (
+    INDEX_HEADER, Covered, TaskColumns, check_index, index_path, reset_index, stream_entries,
+)
 from seabench.metrics.columns import ColumnsBuilder
 
 VERSION = 1
@@ -47,24 +48,13 @@ def _read(samples: Path, exclusive: bool) -> tuple[Covered, dict[str, TaskColumn
     meta, columns = loaded if loaded is not None else ({"index_pos": len(INDEX_HEADER), "lines": 0, "end": 0}, {})
     lines, tail = meta["lines"], 0
     if covered.end > meta["end"]:
-        for entry in _entries_after(index_path(samples), max(meta["index_pos"], len(INDEX_HEADER)), covered.end):
+        for entry in stream_entries(index_path(samples), covered, max(meta["index_pos"], len(INDEX_HEADER))):
             columns.setdefault(entry["t"], TaskColumns()).add(entry)
             lines += 1
             tail += 1
     if covered.end and (tail or loaded is None):
         _save(samples, covered, index_end, columns, lines)
     return covered, columns, lines
-
-
-def _entries_after(path: Path, start: int, end: int) -> Iterator[dict[str, Any]]:
-    """The index's entries from byte `start` up to the one that ends samples.jsonl at `end`."""
-    with open(path, "rb") as fh:
-        fh.seek(start)
-        for raw in fh:
-            entry = json.loads(raw)
-            yield entry
-            if entry["o"] >= end:
-                return
 
 
 def _last_line(path: Path, pos: int) -> dict[str, Any] | None:
