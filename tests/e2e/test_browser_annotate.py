@@ -3,27 +3,32 @@
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 
 import pytest
 
 from seabench.leaderboard import make_annotation_server, run_agreement
 from seabench.leaderboard.ratings import read_ratings
-from tests.helpers.browser import XSS, Browser, browser  # noqa: F401  (fixture)
+from tests.helpers.browser import XSS, Browser, Tab, browser  # noqa: F401  (fixture)
 from tests.unit.test_agreement_report import TASK, rescale_verdicts, scaled_ratings, write_ratings
-from tests.unit.test_leaderboard_annotate import set_verdicts
+from tests.unit.test_leaderboard_annotate import serving, set_verdicts
 from tests.unit.test_leaderboard_data import THAI_REF, ZH_REF, make_run, make_runs
 
 pytestmark = pytest.mark.browser
+
+
+def _enter_rater(page: Tab, name: str) -> None:
+    """Type a rater name as a person would (a change event) and wait until the page has taken it."""
+    page.evaluate(f"(() => {{ const r = document.querySelector('#rater'); r.value = {json.dumps(name)}; "
+                  "r.dispatchEvent(new Event('change')); })()")
+    page.wait_for("document.body.dataset.rater === " + json.dumps(name))
 
 
 def test_rating_click_is_saved_to_disk(browser: Browser, tmp_path: Path) -> None:  # noqa: F811
     run = make_run(tmp_path / "runs", "run-hidden", "hidden-model", 0.7, n=6, texts=[THAI_REF, ZH_REF, *XSS[:4]])
     ratings = tmp_path / "ratings.jsonl"
     server = make_annotation_server(run, port=0, ratings=ratings)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serving(server):
         page = browser.new_page()
         page.goto(server.url)
         assert page.evaluate("document.querySelector('.answer').textContent") == THAI_REF
@@ -33,8 +38,7 @@ def test_rating_click_is_saved_to_disk(browser: Browser, tmp_path: Path) -> None
         page.click(".rating button[data-score='4']")
         page.wait_for("document.querySelector('#status').textContent.includes('name')")
         assert ratings.read_text() == ""
-        page.evaluate("(() => { const r = document.querySelector('#rater'); r.value = 'rater-ไทย'; r.dispatchEvent(new Event('change')); })()")
-        page.wait_for("document.body.dataset.rater === 'rater-ไทย'")
+        _enter_rater(page, "rater-ไทย")
         page.click(".rating button[data-score='4']")
         page.wait_for("document.querySelector('#status').textContent === 'saved 4'")
         (saved,) = read_ratings(ratings)
@@ -54,9 +58,6 @@ def test_rating_click_is_saved_to_disk(browser: Browser, tmp_path: Path) -> None
         page.wait_for("document.querySelector('.rating button.chosen') !== null")
         assert page.evaluate("document.querySelector('.rating button.chosen').dataset.score") == "4"
         assert not page.dialogs and not page.errors
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_agreement_report_renders(browser: Browser, tmp_path: Path) -> None:  # noqa: F811
@@ -80,13 +81,11 @@ def test_buttons_follow_the_rubric_scale(browser: Browser, tmp_path: Path) -> No
                                       "s001": {"score": 0.0, "rubric": "audiobench_paralinguistic@1", "scale": (0, 1)}})
     ratings = tmp_path / "ratings.jsonl"
     server = make_annotation_server(run, port=0, ratings=ratings)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     buttons = "Array.from(document.querySelectorAll('.rating button')).map((b) => b.dataset.score).join(',')"
-    try:
+    with serving(server):
         page = browser.new_page()
         page.goto(server.url)
-        page.evaluate("(() => { const r = document.querySelector('#rater'); r.value = 'ann'; r.dispatchEvent(new Event('change')); })()")
-        page.wait_for("document.body.dataset.rater === 'ann'")
+        _enter_rater(page, "ann")
         assert page.evaluate(buttons) == "0,1,2,3,4,5"
         assert page.evaluate("document.querySelector('#scale').textContent") == "Your score (0–5)"
         assert "AudioBench protocol, 0-5" in page.evaluate("document.querySelector('.rubric').textContent")
@@ -100,9 +99,6 @@ def test_buttons_follow_the_rubric_scale(browser: Browser, tmp_path: Path) -> No
         assert [(r.sample_id, r.score) for r in read_ratings(ratings)] == [("s000", 0), ("s001", 1)]
         page.screenshot("annotate_scales.png")
         assert not page.dialogs and not page.errors
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_agreement_report_shows_each_scale_apart(browser: Browser, tmp_path: Path) -> None:  # noqa: F811

@@ -7,6 +7,7 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,18 +20,23 @@ from tests.unit.test_leaderboard_data import THAI_REF, make_run
 MODEL = "secret-model-name"
 
 
-@pytest.fixture()
-def server(tmp_path: Path) -> Iterator[AnnotationServer]:
-    run = make_run(tmp_path / "runs", "run-secret", MODEL, 0.7, n=5, texts=[THAI_REF, "คำตอบ answer 答案"])
-    srv = make_annotation_server(run, port=0, ratings=tmp_path / "ratings.jsonl",
-                                 rubric_text=lambda task: f"RUBRIC for {task}: 5 best, 1 worst")
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
+@contextmanager
+def serving(srv: AnnotationServer) -> Iterator[AnnotationServer]:
+    """Serve `srv` on a background thread for the block, then shut it down and free its port."""
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
     try:
         yield srv
     finally:
         srv.shutdown()
         srv.server_close()
+
+
+@pytest.fixture()
+def server(tmp_path: Path) -> Iterator[AnnotationServer]:
+    run = make_run(tmp_path / "runs", "run-secret", MODEL, 0.7, n=5, texts=[THAI_REF, "คำตอบ answer 答案"])
+    with serving(make_annotation_server(run, port=0, ratings=tmp_path / "ratings.jsonl",
+                                        rubric_text=lambda task: f"RUBRIC for {task}: 5 best, 1 worst")) as srv:
+        yield srv
 
 
 def _request(srv: AnnotationServer, path: str, body: dict | None = None, headers: dict | None = None) -> tuple[int, bytes]:
@@ -110,9 +116,7 @@ def test_several_runs_are_mixed_blind_and_ratings_name_the_right_run(tmp_path: P
     runs = [make_run(tmp_path / "runs", "run-alpha", "alpha-model", 0.9, n=6, seed=1, texts=texts),
             make_run(tmp_path / "runs", "run-beta", "beta-model", 0.3, n=6, seed=2, texts=texts)]
     srv = make_annotation_server(runs, port=0, ratings=tmp_path / "ratings.jsonl", seed=3)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(srv):
         order = srv.item_runs
         assert sorted(order) == ["run-alpha"] * 6 + ["run-beta"] * 6
         assert order != sorted(order) and order != sorted(order, reverse=True)  # interleaved, not run by run
@@ -123,9 +127,6 @@ def test_several_runs_are_mixed_blind_and_ratings_name_the_right_run(tmp_path: P
         saved = read_ratings(tmp_path / "ratings.jsonl")
         assert [r.model for r in saved] == order[:3]
         assert json.loads(_request(srv, "/api/state?rater=lan")[1]) == {"rated": {"0": 3, "1": 3, "2": 3}}
-    finally:
-        srv.shutdown()
-        srv.server_close()
 
 
 def set_verdicts(run_dir: Path, task: str, updates: dict[str, dict]) -> None:
@@ -174,9 +175,7 @@ def test_buttons_and_rubric_follow_each_items_scale(tmp_path: Path) -> None:
         "s002": {"score": 3.0, "rubric": "mine@1", "scale": (0, 3), "rubric_source": str(tmp_path / "mine.yaml"),
                  "rubric_sha256": mine.sha256}})
     srv = make_annotation_server(run, port=0, ratings=tmp_path / "ratings.jsonl")
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(srv):
         items = {it.sample_id: it for it in srv.items}
         assert {sid: it.scale for sid, it in items.items()} == {"s000": (0, 1), "s001": (0, 5), "s002": (0, 3),
                                                                  "s003": (1, 5)}
@@ -194,9 +193,6 @@ def test_buttons_and_rubric_follow_each_items_scale(tmp_path: Path) -> None:
         assert _request(srv, "/api/rate", {"index": index["s001"], "score": "2", "rater": "b"})[0] == 400
         saved = read_ratings(tmp_path / "ratings.jsonl")
         assert {r.sample_id: r.score for r in saved} == accepted and {r.rater for r in saved} == {"a"}
-    finally:
-        srv.shutdown()
-        srv.server_close()
     report = agreement([run], tmp_path / "ratings.jsonl", n_boot=10)
     assert report.responses_by_scale == {"0-1": 1, "0-3": 1, "0-5": 1, "1-5": 1} and not report.excluded
     (tmp_path / "mine.yaml").write_text(USER_RUBRIC.replace("wrong", "very wrong"), encoding="utf-8")
