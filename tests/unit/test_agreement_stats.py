@@ -135,12 +135,18 @@ def test_bootstrap_over_questions_is_seeded_and_brackets_the_estimate() -> None:
         s = first[name]
         assert s.ci_low is not None and s.ci_low <= s.value <= s.ci_high, name
     assert first["pearson"].value == pytest.approx(stats.pearsonr(judge, human)[0])
-    pairs = np.array([(3 * q + a, 3 * q + b) for q in range(40) for a, b in ((0, 1), (0, 2), (1, 2))])
+    _assert_pairwise_and_system_spearman(first, judge, human)
+
+
+def _assert_pairwise_and_system_spearman(result: dict, judge: np.ndarray, human: np.ndarray) -> None:
+    """Point values for items laid out as question i // 3 answered by system m{i % 3}: pairwise agreement
+    over each question's three pairs, and the Spearman correlation of the three systems' means."""
+    pairs = np.array([(3 * q + a, 3 * q + b) for q in range(len(judge) // 3) for a, b in ((0, 1), (0, 2), (1, 2))])
     with_ties, without, _, _ = pairwise_agreement(judge, human, pairs)
-    assert first["pairwise_agreement_with_ties"].value == pytest.approx(with_ties)
-    assert first["pairwise_agreement_without_ties"].value == pytest.approx(without)
+    assert result["pairwise_agreement_with_ties"].value == pytest.approx(with_ties)
+    assert result["pairwise_agreement_without_ties"].value == pytest.approx(without)
     means = [(judge[i::3].mean(), human[i::3].mean()) for i in range(3)]
-    assert first["system_spearman"].value == pytest.approx(stats.spearmanr(*zip(*means))[0])
+    assert result["system_spearman"].value == pytest.approx(stats.spearmanr(*zip(*means))[0])
 
 
 # ---------------------------------------------------------------- other rubric scales: AudioBench's 0-5 and 0/1
@@ -196,12 +202,7 @@ def test_bootstrap_items_on_other_scales(scale: tuple[int, int]) -> None:
         cohen_kappa_score(judge, human, weights="quadratic", labels=list(labels)))
     assert result["exact_agreement"].ci_low <= result["exact_agreement"].value <= result["exact_agreement"].ci_high
     assert (result["within_one_agreement"].value is None) == (len(labels) == 2)
-    pairs = np.array([(3 * q + a, 3 * q + b) for q in range(30) for a, b in ((0, 1), (0, 2), (1, 2))])
-    with_ties, without, _, _ = pairwise_agreement(judge, human, pairs)
-    assert result["pairwise_agreement_with_ties"].value == pytest.approx(with_ties)
-    assert result["pairwise_agreement_without_ties"].value == pytest.approx(without)
-    means = [(judge[i::3].mean(), human[i::3].mean()) for i in range(3)]
-    assert result["system_spearman"].value == pytest.approx(stats.spearmanr(*zip(*means))[0])
+    _assert_pairwise_and_system_spearman(result, judge, human)
 
 
 def test_items_refuse_scores_off_their_scale() -> None:
