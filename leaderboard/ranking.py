@@ -31,7 +31,7 @@ from seabench.leaderboard.scoring import Kind, Scale, normalise_array, primary_c
 from seabench.leaderboard.significance import ALPHA, metric_for
 
 from seabench.index import TaskColumns
-from seabench.metrics.bootstrap import CI_LEVEL, percentile_interval, resample_sums
+from seabench.metrics.bootstrap import CI_LEVEL, percentile_interval, resample_sums_many
 
 OVERALL = "all"
 
@@ -159,14 +159,13 @@ def _cell_seed(seed: int, cell: _Cell) -> int:
 def _replicates(cell: _Cell, n_boot: int, seed: int) -> list[tuple[float, np.ndarray]]:
     """Per run: (normalised point value, normalised value on each of the n_boot resamples)."""
     metric = metric_for(cell.task.primary_metric)
-    k = cell.matrices[0].shape[1]
-    # every run's statistics side by side: one pass of the resampled counts gives all runs' sums
-    stacked = resample_sums(np.hstack(cell.matrices), n_boot, _cell_seed(seed, cell)) if n_boot else None
+    # one draw of resample counts for every run (the same resamples; whole-number matrices share one product)
+    sums = resample_sums_many(cell.matrices, n_boot, _cell_seed(seed, cell)) if n_boot else [None] * len(cell.matrices)
     out = []
-    for i, matrix in enumerate(cell.matrices):
+    for matrix, resampled in zip(cell.matrices, sums, strict=True):
         with np.errstate(divide="ignore", invalid="ignore"):
             point = metric.statistic(matrix.sum(axis=0, keepdims=True))
-            boot = metric.statistic(stacked[:, i * k:(i + 1) * k]) if stacked is not None else np.empty(0)
+            boot = metric.statistic(resampled) if resampled is not None else np.empty(0)
         out.append((float(normalise_array(cell.task.kind, point, cell.task.n_choices, cell.task.scale)[0]),
                     normalise_array(cell.task.kind, boot, cell.task.n_choices, cell.task.scale)))
     return out
