@@ -10,7 +10,7 @@ import pytest
 from seabench.leaderboard import make_annotation_server, run_agreement
 from seabench.leaderboard.ratings import read_ratings
 from tests.helpers.browser import XSS, Browser, Tab, browser  # noqa: F401  (fixture)
-from tests.unit.test_agreement_report import TASK, rescale_verdicts, scaled_ratings, write_ratings
+from tests.unit.test_agreement_report import TASK, make_scaled_runs, scaled_ratings, write_ratings
 from tests.unit.test_leaderboard_annotate import serving, set_verdicts
 from tests.unit.test_leaderboard_data import THAI_REF, ZH_REF, make_run, make_runs
 
@@ -103,9 +103,7 @@ def test_buttons_follow_the_rubric_scale(browser: Browser, tmp_path: Path) -> No
 
 def test_agreement_report_shows_each_scale_apart(browser: Browser, tmp_path: Path) -> None:  # noqa: F811
     """Runs judged on 0/1, 0-5 and 1-5: a row per scale and group, and a 0/1 group's 2x2 confusion matrix."""
-    runs = make_runs(tmp_path / "runs", n=9)
-    for run_dir in runs:
-        rescale_verdicts(run_dir)
+    runs = make_scaled_runs(tmp_path / "runs", n=9)
     scaled_ratings(runs, tmp_path / "ratings.csv")
     html = run_agreement(runs, tmp_path / "ratings.csv", tmp_path / "out", n_boot=20)
     report = json.loads((tmp_path / "out" / "agreement.json").read_text(encoding="utf-8"))

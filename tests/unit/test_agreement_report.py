@@ -153,18 +153,21 @@ def test_report_escapes_untrusted_names(tmp_path: Path) -> None:
 SCALE_OF = {0: (0, 1), 1: (0, 5), 2: (1, 5)}  # sample number % 3 -> the scale its verdict records
 
 
-def rescale_verdicts(run_dir: Path) -> None:
-    """Give the judged task's verdicts three scales, as a run judged with several rubrics has: 0/1 (a 1-5
-    score s becomes s >= 3), 0-5 (s - 1, so 0s occur) and 1-5."""
+def make_scaled_runs(root: Path, n: int) -> list[Path]:
+    """`make_runs` whose judged task's verdicts have three scales, as a run judged with several rubrics has:
+    0/1 (a 1-5 score s becomes s >= 3), 0-5 (s - 1, so 0s occur) and 1-5."""
     from tests.unit.test_leaderboard_annotate import set_verdicts
 
-    updates = {}
-    for sid, record in load_run(run_dir).records[TASK].items():
-        scale, score = SCALE_OF[int(sid[1:]) % 3], record.verdicts[-1].score
-        if score is not None:
-            score = float(score >= 3) if scale == (0, 1) else score - 1 if scale == (0, 5) else score
-        updates[sid] = {"score": score, "scale": scale}
-    set_verdicts(run_dir, TASK, updates)
+    runs = make_runs(root, n=n)
+    for run_dir in runs:
+        updates = {}
+        for sid, record in load_run(run_dir).records[TASK].items():
+            scale, score = SCALE_OF[int(sid[1:]) % 3], record.verdicts[-1].score
+            if score is not None:
+                score = float(score >= 3) if scale == (0, 1) else score - 1 if scale == (0, 5) else score
+            updates[sid] = {"score": score, "scale": scale}
+        set_verdicts(run_dir, TASK, updates)
+    return runs
 
 
 def scaled_ratings(runs: list[Path], path: Path) -> None:
@@ -203,9 +206,7 @@ def _expected_by_scale(runs: list[Path], ratings: Path) -> dict[tuple[int, int],
 def test_each_scale_is_analysed_on_its_own_labels(tmp_path: Path) -> None:
     import krippendorff
 
-    runs = make_runs(tmp_path / "runs", n=30)
-    for run_dir in runs:
-        rescale_verdicts(run_dir)
+    runs = make_scaled_runs(tmp_path / "runs", n=30)
     scaled_ratings(runs, tmp_path / "ratings.csv")
     report = agreement(runs, tmp_path / "ratings.csv", n_boot=60, seed=2)
     expected = _expected_by_scale(runs, tmp_path / "ratings.csv")
@@ -243,9 +244,7 @@ def test_each_scale_is_analysed_on_its_own_labels(tmp_path: Path) -> None:
 
 
 def test_a_rating_outside_its_items_scale_names_file_and_row(tmp_path: Path) -> None:
-    runs = make_runs(tmp_path / "runs", n=6)
-    for run_dir in runs:
-        rescale_verdicts(run_dir)
+    runs = make_scaled_runs(tmp_path / "runs", n=6)
     ratings = tmp_path / "ratings.csv"
     ratings.write_text("task,sample_id,model,rater,score\n"
                        f"{TASK},s003,run-good,a,0\n"  # s003: 0/1 -> fine
